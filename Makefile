@@ -1,0 +1,130 @@
+# carbonsched - one non-recursive Makefile.
+#
+#   make            build build/carbonsched
+#   make run        build, start a local PostgreSQL under var/, load the demo, serve :8080
+#   make test       every unit, integration and fuzz-corpus test (own throwaway PostgreSQL)
+#   make asan       the whole test suite under ASan+UBSan (objects in build/asan)
+#   make bench      benchmarks, each with a reference measured in the same run
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
+#   make format     clang-format every source file;  make format-check  fails on a diff
+#
+# V=1 shows the commands.  Objects go to $(B) (build/ by default) with
+# automatic header dependencies (-MMD -MP).
+
+B ?= build
+CC ?= cc
+PKGS := libmicrohttpd jansson libcurl libpq libxml-2.0 zlib
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
+	-Wnull-dereference -fno-common -Wno-format-nonliteral
+OPT ?= -O2 -g
+CFLAGS_ALL := -std=gnu11 $(OPT) $(WARN) $(EXTRA_CFLAGS) -I. -D_GNU_SOURCE \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+ifeq ($(WERROR),1)
+CFLAGS_ALL += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS_ALL += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS_ALL += -fsanitize=$(SANITIZE)
+endif
+LDLIBS_ALL := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm -lpthread
+
+ifeq ($(V),1)
+Q :=
+msg = @true
+else
+Q := @
+msg = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+# Every .c under the four source rooms goes into the library; service/main.c
+# is the program.  New files need no Makefile change.
+LIB_SRC := $(wildcard core/*.c connectors/*.c forecasters/*.c) \
+	$(filter-out service/main.c,$(wildcard service/*.c))
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB := $(B)/libcarbonsched.a
+BIN := $(B)/carbonsched
+
+TESTLIB_SRC := $(wildcard tests/lib/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+INTEG_SRC := $(wildcard tests/integration/*.c)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+
+UNIT_BIN := $(B)/tests/unit-tests
+INTEG_BIN := $(B)/tests/integration-tests
+FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+
+all: $(BIN)
+
+$(B)/%.o: %.c
+	$(call msg,CC,$<)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BIN): $(B)/service/main.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(UNIT_BIN): $(UNIT_SRC:%.c=$(B)/%.o) $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
+
+$(INTEG_BIN): $(INTEG_SRC:%.c=$(B)/%.o) $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
+
+# Fuzz targets are built twice: with a replay main (any compiler, run by
+# make test over tests/fuzz/corpus/<target>/) and with libFuzzer (make fuzz).
+$(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay_main.o $(LIB)
+	$(call msg,LINK,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/bench/%: $(B)/tests/bench/%.o $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
+
+test-bins: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY)
+
+deps:
+	@deploy/install-deps.sh --check 2>/dev/null || deploy/install-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory test-bins
+	@B=$(B) tests/run.sh
+
+asan:
+	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g" SANITIZE=address,undefined test
+
+run: deps
+	@$(MAKE) --no-print-directory $(BIN)
+	@B=$(B) deploy/run-local.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
+	@B=$(B) tests/bench/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	@B=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+
+FORMAT_SRC = $(wildcard core/*.[ch] connectors/*.[ch] forecasters/*.[ch] service/*.[ch] \
+	tests/*/*.[ch])
+format:
+	clang-format -i $(FORMAT_SRC)
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+clean:
+	rm -rf build
+
+.PHONY: all test test-bins asan run bench fuzz format format-check clean deps
+.DELETE_ON_ERROR:
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

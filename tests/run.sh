@@ -1,0 +1,55 @@
+#!/bin/sh
+# tests/run.sh - the body of 'make test': start a throwaway PostgreSQL, run
+# the unit tests, the integration tests (real binary, real database, fake
+# providers on loopback) and every fuzz corpus; clean up on every exit path.
+set -u
+B=${B:-build}
+. deploy/pg.sh
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/carbonsched-test.XXXXXX")
+chmod 755 "$tmp"
+cleanup() {
+	pg_stop "$tmp/pg"
+	pkill -f -- "$tmp" 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+pg_init "$tmp/pg" || exit 1
+# Durability is not under test here; speed is welcome.
+pg_start "$tmp/pg" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off" || exit 1
+
+export CARBONSCHED_TEST_PGHOST="$tmp/pg"
+export CARBONSCHED_TEST_TMP="$tmp"
+export CARBONSCHED_BIN="$B/carbonsched"
+
+status=0
+echo "== unit tests"
+"$B/tests/unit-tests" || status=1
+echo "== integration tests"
+"$B/tests/integration-tests" || status=1
+echo "== fuzz corpora"
+for f in "$B"/fuzz-replay/*; do
+	[ -x "$f" ] || continue
+	name=$(basename "$f")
+	corpus="tests/fuzz/corpus/${name#fuzz_}"
+	if [ ! -d "$corpus" ]; then
+		echo "fuzz: $name has no corpus in $corpus" >&2
+		status=1
+		continue
+	fi
+	n=$(find "$corpus" -type f | wc -l)
+	if find "$corpus" -type f -print0 | xargs -0 -r "$f"; then
+		echo "fuzz: $name replayed $n inputs"
+	else
+		echo "fuzz: $name FAILED" >&2
+		status=1
+	fi
+done
+if [ $status -eq 0 ]; then
+	echo "== all tests passed"
+else
+	echo "== SOME TESTS FAILED" >&2
+fi
+exit $status
