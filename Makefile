@@ -41,7 +41,7 @@ endif
 # is the program.  New files need no Makefile change.
 LIB_SRC := $(wildcard core/*.c connectors/*.c forecasters/*.c) \
 	$(filter-out service/main.c,$(wildcard service/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
 LIB := $(B)/libcarbonsched.a
 BIN := $(B)/carbonsched
 
@@ -63,6 +63,22 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CFLAGS_ALL) -MMD -MP -c -o $@ $<
 
+# The migrations of sql/ are compiled into the binary.
+$(B)/gen/migrations.c: $(sort $(wildcard sql/*.sql)) Makefile
+	$(call msg,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q){ echo '#include "service/migrate.h"'; echo 'const struct migration migrations[] = {'; \
+	  for f in $(sort $(wildcard sql/*.sql)); do \
+	    n=$$(basename $$f); v=$$(echo $$n | sed 's/^0*\([0-9][0-9]*\)_.*/\1/'); \
+	    echo "{$$v, \"$$n\","; \
+	    sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $$f; echo '},'; \
+	  done; echo '};'; \
+	  echo 'const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);'; } > $@
+
+$(B)/gen/migrations.o: $(B)/gen/migrations.c
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
 $(LIB): $(LIB_OBJ)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && ar rcs $@ $^
@@ -82,6 +98,11 @@ $(INTEG_BIN): $(INTEG_SRC:%.c=$(B)/%.o) $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
 # Fuzz targets are built twice: with a replay main (any compiler, run by
 # make test over tests/fuzz/corpus/<target>/) and with libFuzzer (make fuzz).
 $(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay_main.o $(LIB)
+	$(call msg,LINK,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/bench/bare_mhd: $(B)/tests/bench/bare_mhd.o
 	$(call msg,LINK,$@)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)

@@ -105,6 +105,24 @@ char *ts_format(int64_t t, char out[TS_BUFSZ])
 	return out;
 }
 
+char *ts_format_cached(struct ts_fmt_cache *c, int64_t t, char out[TS_BUFSZ])
+{
+	int64_t day = floor_div(t, TS_DAY), secs = t - day * TS_DAY;
+	char *p = out + 11;
+
+	if (c->day != day + 1) {
+		ts_format(day * TS_DAY, out);
+		memcpy(c->date, out, 11);
+		c->day = day + 1;
+	}
+	memcpy(out, c->date, 11);
+	put2(&p, (int)(secs / TS_HOUR), ':');
+	put2(&p, (int)(secs % TS_HOUR / TS_MINUTE), ':');
+	put2(&p, (int)(secs % TS_MINUTE), 'Z');
+	*p = '\0';
+	return out;
+}
+
 int64_t ts_floor(int64_t t, int64_t step)
 {
 	return floor_div(t, step) * step;

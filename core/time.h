@@ -38,6 +38,14 @@ bool ts_parse_loose(const char *s, size_t len, int64_t *ret_t);
 /* Write t as "YYYY-MM-DDTHH:MM:SSZ" into out (TS_BUFSZ bytes); returns out. */
 char *ts_format(int64_t t, char out[TS_BUFSZ]);
 
+/* Formatting many instants in order: the date part is computed once per
+ * day.  Zero-initialise the cache before first use. */
+struct ts_fmt_cache {
+	int64_t day; /* day number + 1 of 'date'; 0 = empty */
+	char date[12]; /* "YYYY-MM-DDT" */
+};
+char *ts_format_cached(struct ts_fmt_cache *c, int64_t t, char out[TS_BUFSZ]);
+
 /* Durations: ISO 8601 "PnDTnHnMnS" (e.g. "PT4H", "P1DT30M") or the short
  * forms "90s", "30m", "4h", "2d" (also combined, "1h30m").  Must be > 0.
  * Sets *ret_s only on success; ERR_INVALID otherwise. */

@@ -1,12 +1,157 @@
-/* cmd_serve.c - placeholder until the foundation lands. */
+/*
+ * cmd_serve.c - 'carbonsched serve': the HTTP service.
+ *
+ * Start-up order: config (validated completely, before anything binds),
+ * logging, clock, database (migrate, then the pool), regions mirrored,
+ * then the port.  SIGINT and SIGTERM are blocked in every thread and
+ * taken by the main thread with sigwait, so shutdown runs in ordinary
+ * code: stop accepting, finish in-flight requests, close the pool.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
 
+#include "core/log.h"
+#include "core/time.h"
+#include "service/app.h"
+#include "service/cli.h"
 #include "service/commands.h"
+#include "service/handlers.h"
+#include "service/migrate.h"
+#include "service/store.h"
+#include "service/version.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: carbonsched serve [--config FILE] [--port-file FILE]\n"
+		     "       carbonsched serve --help-config\n\n"
+		     "Serve the HTTP API. The config file comes from --config or $CARBONSCHED_CONFIG;\n"
+		     "every top-level key can be overridden by an environment variable (--help-config).\n"
+		     "  --port-file  write the bound port there once listening (useful with listen port 0)\n");
+}
+
+static int write_port(const char *path, int port)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", port);
+	return fclose(f);
+}
+
+static int start_database(struct app *app, struct err_detail *err)
+{
+	struct db *db;
+	int applied, rc;
+
+	if ((rc = db_connect_raw(app->cfg->database_url, &db, err)))
+		return rc;
+	rc = migrate_apply(db, &applied, err);
+	db_close(db);
+	if (rc)
+		return rc;
+	log_info("database schema at version %d (%d migration%s applied now)", migrate_latest(), applied,
+		 applied == 1 ? "" : "s");
+	if ((rc = db_pool_new(app->cfg->database_url, app->cfg->db_pool_size, &app->pool, err)))
+		return rc;
+	if ((rc = db_acquire(app->pool, 10000, &db, err)))
+		return rc;
+	rc = store_sync_regions(db, app->cfg, err);
+	db_release(app->pool, db);
+	if (rc)
+		return rc;
+	app->cache = sigcache_new((size_t)app->cfg->cache_points);
+	return sigcache_listen(app->cache, app->cfg->database_url, err);
+}
 
 int cmd_serve(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "carbonsched serve: not built yet\n");
-	return 1;
+	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
+					     {"port-file", required_argument, NULL, 'p'},
+					     {"help-config", no_argument, NULL, 'K'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *config_path = NULL, *port_file = NULL;
+	struct err_detail err = {{0}, {0}};
+	struct config *cfg = NULL;
+	struct http_server *srv = NULL;
+	struct app app = {0};
+	enum log_level lvl;
+	sigset_t sigs;
+	int c, sig, status = 1;
+	char ts[TS_BUFSZ];
+
+	while ((c = getopt_long(argc, argv, "c:p:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c': config_path = optarg; break;
+		case 'p': port_file = optarg; break;
+		case 'K': config_print_keys(stdout); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	config_path = cli_config_path(config_path);
+	if (!config_path) {
+		fprintf(stderr, "carbonsched serve: no config: give --config FILE or set CARBONSCHED_CONFIG "
+				"(deploy/carbonsched.example.json is an example)\n");
+		return EXIT_USAGE;
+	}
+	if (config_load(config_path, &cfg, &err))
+		return cli_fail("serve", &err);
+	log_parse_level(cfg->log_level, &lvl);
+	log_set_level(lvl);
+	app.cfg = cfg;
+	clock_init(&app.clock, cfg->clock_mode, cfg->clock_start, cfg->clock_speed);
+	app.started_at = ts_now();
+	log_info("carbonsched %s starting with '%s': %zu regions, %zu sources", CARBONSCHED_VERSION, config_path,
+		 cfg->nregions, cfg->nsources);
+	if (clock_is_replay(&app.clock))
+		log_info("clock: DEMO replay of historical data from %s at %gx real time - 'now' is not the "
+			 "real time",
+			 ts_format(app.clock.start, ts), app.clock.speed);
+	else
+		log_info("clock: real time");
+
+	/* Block the stop signals before any thread exists, so all inherit it. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (start_database(&app, &err)) {
+		log_error("cannot start: %s", err.msg);
+		goto out;
+	}
+	struct http_options ho = {
+		.host = cfg->listen_host,
+		.port = cfg->listen_port,
+		.threads = cfg->threads,
+		.max_body = (size_t)cfg->max_body,
+		.dispatch = routes_dispatch,
+		.app = &app,
+	};
+	if (http_start(&ho, &srv, &err)) {
+		log_error("cannot start: %s", err.msg);
+		goto out;
+	}
+	log_info("listening on http://%s:%d", cfg->listen_host, http_port(srv));
+	if (port_file && write_port(port_file, http_port(srv)))
+		log_warn("cannot write the port to '%s'", port_file);
+
+	sigwait(&sigs, &sig);
+	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	status = 0;
+out:
+	http_stop(srv);
+	sigcache_free(app.cache);
+	db_pool_free(app.pool);
+	config_free(cfg);
+	return status;
 }

@@ -76,6 +76,13 @@ static void test_format_roundtrip(void)
 	TL_ASSERT_STR_EQ(ts_format(0, buf), "1970-01-01T00:00:00Z");
 	TL_ASSERT_STR_EQ(ts_format(1625097600, buf), "2021-07-01T00:00:00Z");
 	TL_ASSERT_STR_EQ(ts_format(-1, buf), "1969-12-31T23:59:59Z");
+	/* The cached formatter agrees with the plain one, also backwards. */
+	struct ts_fmt_cache cache = {0};
+	char a[TS_BUFSZ];
+	for (int64_t x = 1609459200 - 86400 * 3; x < 1609459200 + 86400 * 3; x += 1799)
+		TL_ASSERT_STR_EQ(ts_format_cached(&cache, x, a), ts_format(x, buf));
+	for (int64_t x = 100000; x > -100000; x -= 3601)
+		TL_ASSERT_STR_EQ(ts_format_cached(&cache, x, a), ts_format(x, buf));
 	/* Every hour of 2019-2021 survives format -> parse. */
 	for (int64_t x = 1546300800; x < 1640995200; x += 3600 * 7 + 13) {
 		ts_format(x, buf);

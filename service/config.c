@@ -1,0 +1,662 @@
+/*
+ * config.c - declarative configuration keys and their validation.
+ *
+ * Three tables - top-level keys, region keys, source keys - each row
+ * giving the key, its type, default, bounds and help.  One generic loop
+ * reads a JSON object against a table into a struct (by offset), so a new
+ * key is one row.  Unknown keys are errors, not silently ignored: a typo
+ * in a config file should never go unnoticed.  Environment variables
+ * override top-level keys after the file is read; the combined result is
+ * validated once more as a whole (unique ids, references between regions
+ * and sources).
+ */
+#include "service/config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/jsonh.h"
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/signal.h"
+#include "core/time.h"
+
+enum key_type { K_STRING, K_INT, K_INT64, K_DOUBLE, K_TIME, K_DURATION, K_LISTEN, K_CLOCK_MODE, K_STRINGS };
+
+struct key {
+	const char *name; /* dotted path for nested objects: "clock.start" */
+	enum key_type type;
+	size_t offset;
+	size_t count_offset; /* K_STRINGS: where the element count goes */
+	const char *def; /* default as text, NULL = none (required unless 'optional') */
+	double min, max;
+	bool optional;
+	const char *help;
+};
+
+#define TOP(field) offsetof(struct config, field)
+static const struct key top_keys[] = {
+	{"listen", K_LISTEN, TOP(listen_host), 0, "127.0.0.1:8080", 0, 0, false,
+	 "address:port to serve HTTP on (port 0 = any free port)"},
+	{"database_url", K_STRING, TOP(database_url), 0, NULL, 0, 0, true,
+	 "libpq connection string or URI of the PostgreSQL database"},
+	{"threads", K_INT, TOP(threads), 0, "4", 1, 256, false, "HTTP worker threads"},
+	{"db_pool_size", K_INT, TOP(db_pool_size), 0, "0", 0, 256, false,
+	 "PostgreSQL connections (0 = one per HTTP thread plus two)"},
+	{"log_level", K_STRING, TOP(log_level), 0, "info", 0, 0, false, "debug, info, warn or error"},
+	{"clock.mode", K_CLOCK_MODE, TOP(clock_mode), 0, "real", 0, 0, false,
+	 "'real', or 'replay' to run on historical data from clock.start"},
+	{"clock.start", K_TIME, TOP(clock_start), 0, NULL, 0, 0, true,
+	 "replay: the instant the service believes it is when it starts"},
+	{"clock.speed", K_DOUBLE, TOP(clock_speed), 0, "1", 0.001, 100000, false,
+	 "replay: simulated seconds per real second"},
+	{"limits.max_range", K_DURATION, TOP(max_range), 0, "P93D", 3600, 5 * 366 * 86400.0, false,
+	 "longest time range one signals request may cover"},
+	{"limits.max_body_bytes", K_INT64, TOP(max_body), 0, "1048576", 1024, 1 << 30, false,
+	 "largest request body accepted"},
+	{"cache.max_points", K_INT64, TOP(cache_points), 0, "8000000", 0, 1e10, false,
+	 "signal points kept in memory (8 bytes each); 0 disables the cache"},
+	{"forecast.horizon", K_DURATION, TOP(forecast_horizon), 0, "P4D", 3600, 14 * 86400.0, false,
+	 "how far ahead forecasts reach"},
+};
+#undef TOP
+
+#define REG(field) offsetof(struct region_cfg, field)
+static const struct key region_keys[] = {
+	{"id", K_STRING, REG(id), 0, NULL, 0, 0, false, "unique region id, e.g. 'DE' or 'eu-central-1'"},
+	{"name", K_STRING, REG(name), 0, NULL, 0, 0, true, "display name (default: the id)"},
+	{"zone", K_STRING, REG(zone), 0, NULL, 0, 0, true, "grid zone of its carbon signal (default: the id)"},
+	{"latitude", K_DOUBLE, REG(latitude), 0, NULL, -90, 90, false, "degrees north"},
+	{"longitude", K_DOUBLE, REG(longitude), 0, NULL, -180, 180, false, "degrees east"},
+	{"jurisdictions", K_STRINGS, REG(jurisdictions), REG(njurisdictions), NULL, 0, 0, true,
+	 "data-residency tags, e.g. [\"EU\", \"DE\", \"GDPR\"]"},
+	{"capacity_kw", K_DOUBLE, REG(capacity_kw), 0, "0", 0, 1e9, false,
+	 "power available to flexible jobs in each step, kW (0 = unlimited)"},
+	{"sources", K_STRINGS, REG(sources), REG(nsources), NULL, 0, 0, true,
+	 "source names in order of preference for this region's zone"},
+};
+#undef REG
+
+#define SRC(field) offsetof(struct source_cfg, field)
+static const struct key source_keys[] = {
+	{"name", K_STRING, SRC(name), 0, NULL, 0, 0, false, "unique source name"},
+	{"type", K_STRING, SRC(type), 0, NULL, 0, 0, false, "connector: electricitymaps, watttime, ukgrid, ..., or file"},
+	{"zones", K_STRINGS, SRC(zones), SRC(nzones), NULL, 0, 0, true, "zones this source serves"},
+	{"interval", K_DURATION, SRC(interval), 0, "PT15M", 10, 7 * 86400.0, false, "time between pulls"},
+	{"base_url", K_STRING, SRC(base_url), 0, NULL, 0, 0, true, "another host for the provider (mirror, fake)"},
+	{"path", K_STRING, SRC(path), 0, NULL, 0, 0, true, "file sources: the file"},
+	{"format", K_STRING, SRC(format), 0, NULL, 0, 0, true, "file sources: the format (see ingest --help)"},
+};
+#undef SRC
+
+static const char *const type_names[] = {"string", "integer", "integer", "number", "RFC 3339 time", "duration",
+					 "host:port", "real|replay", "array of strings"};
+
+static int fail(struct err_detail *err, const char *file, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int fail(struct err_detail *err, const char *file, const char *key, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return err_set(err, ERR_INVALID, key, "%s: %s: %s", file, key, msg);
+}
+
+/* Look a dotted name up in obj; NULL when absent. */
+static json_t *lookup(json_t *obj, const char *name)
+{
+	char part[64];
+	const char *dot;
+
+	while ((dot = strchr(name, '.'))) {
+		snprintf(part, sizeof(part), "%.*s", (int)(dot - name), name);
+		obj = json_object_get(obj, part);
+		if (!json_is_object(obj))
+			return NULL;
+		name = dot + 1;
+	}
+	return json_object_get(obj, name);
+}
+
+static char **strings_from(json_t *arr, size_t *ret_n)
+{
+	size_t n = json_array_size(arr);
+	char **v = xcalloc(n + 1, sizeof(char *));
+
+	for (size_t i = 0; i < n; i++)
+		v[i] = xstrdup(json_string_value(json_array_get(arr, i)));
+	*ret_n = n;
+	return v;
+}
+
+static void strings_free(char **v)
+{
+	for (char **p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int parse_listen(const char *s, char **ret_host, int *ret_port)
+{
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long port;
+
+	if (!colon || colon == s)
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (errno || *end || end == colon + 1 || port < 0 || port > 65535)
+		return -1;
+	*ret_host = xstrndup(s, (size_t)(colon - s));
+	*ret_port = (int)port;
+	return 0;
+}
+
+/* Store one value (JSON, or text from a default or the environment) into
+ * the struct at base + k->offset. */
+static int set_value(const struct key *k, void *base, json_t *v, const char *text, const char *file,
+		     const char *path, struct err_detail *err)
+{
+	char *field = (char *)base + k->offset;
+	char key[160];
+	struct err_detail e;
+
+	snprintf(key, sizeof(key), "%s%s%s", path, *path ? "." : "", k->name);
+	if (v && json_is_null(v))
+		return fail(err, file, key, "must be a %s, not null", type_names[k->type]);
+	switch (k->type) {
+	case K_STRING:
+	case K_LISTEN:
+	case K_TIME:
+	case K_DURATION:
+	case K_CLOCK_MODE:
+		if (v && !json_is_string(v))
+			return fail(err, file, key, "must be a string (%s)", type_names[k->type]);
+		if (v)
+			text = json_string_value(v);
+		break;
+	case K_INT:
+	case K_INT64:
+	case K_DOUBLE:
+		if (v && !json_is_number(v))
+			return fail(err, file, key, "must be a number");
+		break;
+	case K_STRINGS:
+		break;
+	}
+
+	switch (k->type) {
+	case K_STRING:
+		if (!*text)
+			return fail(err, file, key, "must not be empty");
+		free(*(char **)field);
+		*(char **)field = xstrdup(text);
+		return ERR_OK;
+	case K_LISTEN: {
+		char *host;
+		int port;
+
+		if (parse_listen(text, &host, &port))
+			return fail(err, file, key, "'%s' is not host:port with a port 0-65535", text);
+		free(*(char **)field);
+		*(char **)field = host;
+		((struct config *)base)->listen_port = port;
+		return ERR_OK;
+	}
+	case K_TIME:
+		if (ts_parse(text, key, (int64_t *)field, &e))
+			return fail(err, file, key, "%s", e.msg);
+		return ERR_OK;
+	case K_DURATION: {
+		int64_t s;
+
+		if (ts_parse_duration(text, key, &s, &e))
+			return fail(err, file, key, "%s", e.msg);
+		if (s < k->min || s > k->max)
+			return fail(err, file, key, "'%s' must be between %.0f and %.0f seconds", text, k->min,
+				    k->max);
+		*(int64_t *)field = s;
+		return ERR_OK;
+	}
+	case K_CLOCK_MODE:
+		if (!strcmp(text, "real"))
+			*(enum clock_mode *)field = CLOCK_REAL;
+		else if (!strcmp(text, "replay"))
+			*(enum clock_mode *)field = CLOCK_REPLAY;
+		else
+			return fail(err, file, key, "'%s' must be 'real' or 'replay'", text);
+		return ERR_OK;
+	case K_INT:
+	case K_INT64:
+	case K_DOUBLE: {
+		double d;
+		char *end;
+
+		if (v) {
+			d = json_number_value(v);
+		} else {
+			errno = 0;
+			d = strtod(text, &end);
+			if (errno || end == text || *end)
+				return fail(err, file, key, "'%s' is not a number", text);
+		}
+		if (k->type != K_DOUBLE && d != floor(d))
+			return fail(err, file, key, "must be a whole number (got %g)", d);
+		if (!(d >= k->min && d <= k->max))
+			return fail(err, file, key, "must be between %g and %g (got %g)", k->min, k->max, d);
+		if (k->type == K_INT64)
+			*(int64_t *)field = (int64_t)d;
+		else if (k->type == K_INT)
+			*(int *)field = (int)d;
+		else {
+			*(double *)field = d;
+		}
+		return ERR_OK;
+	}
+	case K_STRINGS: {
+		json_t *it;
+		size_t i;
+
+		if (!json_is_array(v))
+			return fail(err, file, key, "must be an array of strings");
+		json_array_foreach(v, i, it)
+		{
+			if (!json_is_string(it) || !*json_string_value(it))
+				return fail(err, file, key, "entry %zu must be a non-empty string", i);
+		}
+		size_t n;
+		char **old = *(char ***)field;
+		strings_free(old);
+		*(char ***)field = strings_from(v, &n);
+		*(size_t *)((char *)base + k->count_offset) = n;
+		return ERR_OK;
+	}
+	}
+	return ERR_INTERNAL;
+}
+
+static const struct key *find_key(const struct key *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+/* True when some key lives under "name." (a nested object). */
+static bool is_section(const struct key *keys, size_t n, const char *name)
+{
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(keys[i].name, name, len) && keys[i].name[len] == '.')
+			return true;
+	return false;
+}
+
+/* Read 'obj' against 'keys' into 'base'.  Defaults first, then the file. */
+static int read_object(const struct key *keys, size_t nkeys, json_t *obj, void *base, const char *file,
+		       const char *path, struct err_detail *err)
+{
+	const char *name;
+	json_t *v;
+	char key[160];
+
+	if (!json_is_object(obj))
+		return fail(err, file, *path ? path : "(top level)", "must be an object");
+	/* Refuse unknown keys, also inside nested objects ("clock": {...}). */
+	json_object_foreach(obj, name, v)
+	{
+		const char *sub;
+		json_t *sv;
+
+		if (find_key(keys, nkeys, name))
+			continue;
+		if (!is_section(keys, nkeys, name))
+			return fail(err, file, jh_field(key, sizeof(key), path, name), "unknown key");
+		if (!json_is_object(v))
+			return fail(err, file, jh_field(key, sizeof(key), path, name), "must be an object");
+		json_object_foreach(v, sub, sv)
+		{
+			char full[128];
+
+			snprintf(full, sizeof(full), "%s.%s", name, sub);
+			if (!find_key(keys, nkeys, full))
+				return fail(err, file, jh_field(key, sizeof(key), path, full), "unknown key");
+		}
+	}
+	for (size_t i = 0; i < nkeys; i++) {
+		const struct key *k = &keys[i];
+		int rc;
+
+		v = lookup(obj, k->name);
+		if (v)
+			rc = set_value(k, base, v, NULL, file, path, err);
+		else if (k->def)
+			rc = set_value(k, base, NULL, k->def, file, path, err);
+		else if (!k->optional)
+			rc = fail(err, file, jh_field(key, sizeof(key), path, k->name), "is required (%s)",
+				  k->help);
+		else
+			rc = ERR_OK;
+		if (rc)
+			return rc;
+	}
+	return ERR_OK;
+}
+
+static bool valid_id(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("-_.", *s))
+			return false;
+	return true;
+}
+
+static int read_pue(json_t *v, struct region_cfg *r, const char *file, const char *path, struct err_detail *err)
+{
+	char key[160];
+
+	snprintf(key, sizeof(key), "%s.pue", path);
+	if (!v)
+		return fail(err, file, key, "is required: a constant such as 1.2, or {\"base\": 1.1, \"k\": 0.01, \"t0\": 18}");
+	if (json_is_number(v)) {
+		r->pue_kind = PUE_CONSTANT;
+		r->pue = json_number_value(v);
+	} else if (json_is_object(v)) {
+		static const char *const allowed[] = {"base", "k", "t0", NULL};
+		struct err_detail e;
+
+		if (jh_only_keys(v, allowed, key, &e) || jh_number(v, "base", key, true, 1, 5, &r->pue, &e) ||
+		    jh_number(v, "k", key, true, 0, 1, &r->pue_k, &e) ||
+		    jh_number(v, "t0", key, true, -50, 60, &r->pue_t0, &e))
+			return err_set(err, ERR_INVALID, e.field, "%s: %s", file, e.msg);
+		r->pue_kind = PUE_TEMPERATURE;
+		return ERR_OK;
+	} else {
+		return fail(err, file, key, "must be a number or an object {base, k, t0}");
+	}
+	if (!(r->pue >= 1.0 && r->pue <= 5.0))
+		return fail(err, file, key, "must be between 1.0 and 5.0 (got %g): PUE is facility energy over IT energy",
+			    r->pue);
+	return ERR_OK;
+}
+
+static int read_regions(json_t *arr, struct config *c, struct err_detail *err)
+{
+	size_t i;
+	json_t *o;
+
+	if (!json_is_array(arr) || json_array_size(arr) == 0)
+		return fail(err, c->path, "regions", "must be a non-empty array of region objects");
+	c->regions = xcalloc(json_array_size(arr), sizeof(*c->regions));
+	json_array_foreach(arr, i, o)
+	{
+		struct region_cfg *r = &c->regions[i];
+		char path[32];
+		json_t *pue = json_is_object(o) ? json_object_get(o, "pue") : NULL;
+		json_t *copy;
+		int rc;
+
+		c->nregions = i + 1;
+		snprintf(path, sizeof(path), "regions[%zu]", i);
+		/* 'pue' has its own reader: hide it from the table-driven pass. */
+		copy = json_is_object(o) ? json_deep_copy(o) : json_incref(o);
+		if (json_is_object(copy))
+			json_object_del(copy, "pue");
+		rc = read_object(region_keys, ARRAY_SIZE(region_keys), copy, r, c->path, path, err);
+		json_decref(copy);
+		if (rc)
+			return rc;
+		if (!valid_id(r->id))
+			return fail(err, c->path, "regions[].id",
+				    "'%s' must be 1-63 letters, digits, '-', '_' or '.'", r->id);
+		if ((rc = read_pue(pue, r, c->path, path, err)))
+			return rc;
+		if (!r->name)
+			r->name = xstrdup(r->id);
+		if (!r->zone)
+			r->zone = xstrdup(r->id);
+		if (!r->jurisdictions)
+			r->jurisdictions = xcalloc(1, sizeof(char *));
+		if (!r->sources)
+			r->sources = xcalloc(1, sizeof(char *));
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(c->regions[j].id, r->id))
+				return fail(err, c->path, path, "duplicate region id '%s'", r->id);
+	}
+	return ERR_OK;
+}
+
+static int read_sources(json_t *arr, struct config *c, struct err_detail *err)
+{
+	size_t i;
+	json_t *o;
+
+	if (!arr)
+		return ERR_OK;
+	if (!json_is_array(arr))
+		return fail(err, c->path, "sources", "must be an array of source objects");
+	c->sources = xcalloc(json_array_size(arr) + 1, sizeof(*c->sources));
+	json_array_foreach(arr, i, o)
+	{
+		struct source_cfg *s = &c->sources[i];
+		char path[32];
+		json_t *copy;
+		int rc;
+
+		c->nsources = i + 1;
+		snprintf(path, sizeof(path), "sources[%zu]", i);
+		if (!json_is_object(o))
+			return fail(err, c->path, path, "must be an object");
+		/* Connector-specific keys are checked by the connector, not here. */
+		copy = json_object();
+		for (size_t k = 0; k < ARRAY_SIZE(source_keys); k++) {
+			json_t *v = json_object_get(o, source_keys[k].name);
+			if (v)
+				json_object_set(copy, source_keys[k].name, v);
+		}
+		rc = read_object(source_keys, ARRAY_SIZE(source_keys), copy, s, c->path, path, err);
+		json_decref(copy);
+		if (rc)
+			return rc;
+		s->raw = json_incref(o);
+		if (!s->zones)
+			s->zones = xcalloc(1, sizeof(char *));
+		if (!strcmp(s->type, "file") && (!s->path || !s->format))
+			return fail(err, c->path, path, "a file source needs 'path' and 'format'");
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(c->sources[j].name, s->name))
+				return fail(err, c->path, path, "duplicate source name '%s'", s->name);
+	}
+	return ERR_OK;
+}
+
+static int apply_env(struct config *c, struct err_detail *err)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(top_keys); i++) {
+		char env[96], *p;
+		const char *v;
+
+		snprintf(env, sizeof(env), "CARBONSCHED_%s", top_keys[i].name);
+		for (p = env; *p; p++)
+			*p = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+		if (!(v = getenv(env)))
+			continue;
+		char where[128];
+		snprintf(where, sizeof(where), "environment %s", env);
+		int rc = set_value(&top_keys[i], c, NULL, v, where, "", err);
+		if (rc)
+			return rc;
+	}
+	return ERR_OK;
+}
+
+static int check_whole(struct config *c, struct err_detail *err)
+{
+	enum log_level lvl;
+
+	if (!log_parse_level(c->log_level, &lvl))
+		return fail(err, c->path, "log_level", "'%s' must be debug, info, warn or error", c->log_level);
+	if (!c->database_url)
+		return fail(err, c->path, "database_url",
+			    "is required: a libpq connection string, in the file or in CARBONSCHED_DATABASE_URL");
+	if (c->clock_mode == CLOCK_REPLAY && !c->clock_start)
+		return fail(err, c->path, "clock.start", "is required when clock.mode is 'replay'");
+	for (size_t i = 0; i < c->nregions; i++) {
+		struct region_cfg *r = &c->regions[i];
+
+		for (size_t j = 0; j < r->nsources; j++) {
+			bool found = false;
+
+			for (size_t k = 0; k < c->nsources && !found; k++)
+				found = !strcmp(c->sources[k].name, r->sources[j]);
+			if (!found && strcmp(r->sources[j], "file"))
+				return fail(err, c->path, "regions[].sources",
+					    "region '%s' names source '%s', which is not in 'sources'", r->id,
+					    r->sources[j]);
+		}
+	}
+	if (!c->db_pool_size)
+		c->db_pool_size = c->threads + 2;
+	return ERR_OK;
+}
+
+int config_parse(const char *name, const char *text, size_t len, struct config **ret, struct err_detail *err)
+{
+	static const char *const top_objects[] = {"regions", "sources"};
+	struct config *c = xcalloc(1, sizeof(*c));
+	json_error_t je;
+	json_t *root, *filtered;
+	int rc;
+
+	c->path = xstrdup(name);
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+	if (!root) {
+		rc = err_set(err, ERR_INVALID, "", "%s:%d:%d: malformed JSON: %s", name, je.line, je.column,
+			     je.text);
+		config_free(c);
+		return rc;
+	}
+	/* The table-driven pass sees every key except the two arrays. */
+	filtered = json_is_object(root) ? json_deep_copy(root) : json_incref(root);
+	for (size_t i = 0; i < ARRAY_SIZE(top_objects) && json_is_object(filtered); i++)
+		json_object_del(filtered, top_objects[i]);
+	rc = read_object(top_keys, ARRAY_SIZE(top_keys), filtered, c, name, "", err);
+	json_decref(filtered);
+	if (!rc)
+		rc = read_regions(json_object_get(root, "regions"), c, err);
+	if (!rc)
+		rc = read_sources(json_object_get(root, "sources"), c, err);
+	if (!rc)
+		rc = apply_env(c, err);
+	if (!rc)
+		rc = check_whole(c, err);
+	json_decref(root);
+	if (rc) {
+		config_free(c);
+		return rc;
+	}
+	*ret = c;
+	return ERR_OK;
+}
+
+int config_load(const char *path, struct config **ret, struct err_detail *err)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[8192];
+	size_t n;
+	int rc;
+
+	if (!f)
+		return err_set(err, ERR_IO, "config", "%s: cannot open: %s", path, strerror(errno));
+	buf_init(&b, 16 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(&b, chunk, n)) {
+			fclose(f);
+			buf_release(&b);
+			return err_set(err, ERR_INVALID, "config", "%s: larger than 16 MiB", path);
+		}
+	fclose(f);
+	rc = config_parse(path, b.data, b.len, ret, err);
+	buf_release(&b);
+	return rc;
+}
+
+void config_free(struct config *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nregions; i++) {
+		struct region_cfg *r = &c->regions[i];
+		free(r->id);
+		free(r->name);
+		free(r->zone);
+		strings_free(r->jurisdictions);
+		strings_free(r->sources);
+	}
+	free(c->regions);
+	for (size_t i = 0; i < c->nsources; i++) {
+		struct source_cfg *s = &c->sources[i];
+		free(s->name);
+		free(s->type);
+		free(s->base_url);
+		free(s->path);
+		free(s->format);
+		strings_free(s->zones);
+		json_decref(s->raw);
+	}
+	free(c->sources);
+	free(c->path);
+	free(c->listen_host);
+	free(c->database_url);
+	free(c->log_level);
+	free(c);
+}
+
+const struct region_cfg *config_region(const struct config *c, const char *id)
+{
+	for (size_t i = 0; i < c->nregions; i++)
+		if (!strcmp(c->regions[i].id, id))
+			return &c->regions[i];
+	return NULL;
+}
+
+static void print_table(FILE *out, const char *prefix, const struct key *keys, size_t n, bool env)
+{
+	for (size_t i = 0; i < n; i++) {
+		char name[96], var[96] = "", *p;
+
+		snprintf(name, sizeof(name), "%s%s", prefix, keys[i].name);
+		if (env) {
+			snprintf(var, sizeof(var), "CARBONSCHED_%s", keys[i].name);
+			for (p = var; *p; p++)
+				*p = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
+		}
+		fprintf(out, "  %-26s %-17s %-16s %-28s %s\n", name, type_names[keys[i].type],
+			keys[i].def ? keys[i].def : (keys[i].optional ? "(none)" : "(required)"), var,
+			keys[i].help);
+	}
+}
+
+void config_print_keys(FILE *out)
+{
+	fprintf(out, "  %-26s %-17s %-16s %-28s %s\n", "key", "type", "default", "environment", "meaning");
+	print_table(out, "", top_keys, ARRAY_SIZE(top_keys), true);
+	print_table(out, "regions[].", region_keys, ARRAY_SIZE(region_keys), false);
+	fprintf(out, "  %-26s %-17s %-16s %-28s %s\n", "regions[].pue", "number|object", "(required)", "",
+		"constant PUE, or {\"base\", \"k\", \"t0\"}: base + k*max(0, T_out - t0)");
+	print_table(out, "sources[].", source_keys, ARRAY_SIZE(source_keys), false);
+}

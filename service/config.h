@@ -1,0 +1,92 @@
+/*
+ * config.h - the service configuration: one JSON file, overridable by
+ * environment variables, validated completely before anything binds.
+ *
+ * Keys are declared once, in tables in config.c (type, default, bounds,
+ * help); `carbonsched serve --help-config` prints them.  After
+ * config_load() succeeds the struct is immutable and shared by all
+ * threads.
+ */
+#ifndef CARBONSCHED_SERVICE_CONFIG_H
+#define CARBONSCHED_SERVICE_CONFIG_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/error.h"
+
+enum pue_kind {
+	PUE_CONSTANT, /* the configured constant */
+	PUE_TEMPERATURE /* base + k·max(0, T_out - t0), T_out from the zone's temperature signal */
+};
+
+struct region_cfg {
+	char *id, *name, *zone;
+	double latitude, longitude;
+	char **jurisdictions; /* NULL-terminated */
+	size_t njurisdictions;
+	enum pue_kind pue_kind;
+	double pue;	       /* constant, or the base of the temperature model */
+	double pue_k, pue_t0;  /* temperature model */
+	double capacity_kw;    /* power available to flexible jobs per step; 0 = unlimited */
+	char **sources;	       /* NULL-terminated preference order of source names; may be empty */
+	size_t nsources;
+};
+
+struct source_cfg {
+	char *name;	/* unique, e.g. "gb" */
+	char *type;	/* connector or "file" */
+	char **zones;	/* NULL-terminated */
+	size_t nzones;
+	int64_t interval; /* seconds between pulls */
+	char *base_url;	  /* NULL = the provider's */
+	char *path;	  /* file sources */
+	char *format;	  /* file sources */
+	json_t *raw;	  /* the whole object, for connector-specific keys (owned) */
+};
+
+enum clock_mode { CLOCK_REAL, CLOCK_REPLAY };
+
+struct config {
+	char *path; /* file it came from, for messages */
+	char *listen_host;
+	int listen_port; /* 0 = any free port (tests) */
+	char *database_url;
+	int threads;
+	int db_pool_size;
+	char *log_level;
+	enum clock_mode clock_mode;
+	int64_t clock_start; /* replay: 'now' when the process starts */
+	double clock_speed;  /* replay: simulated seconds per real second */
+	int64_t max_range;   /* longest from..to a signals request may span, seconds */
+	int64_t max_body;    /* bytes */
+	int64_t forecast_horizon; /* seconds */
+	int64_t cache_points;	  /* signal points held in memory at most */
+	struct region_cfg *regions;
+	size_t nregions;
+	struct source_cfg *sources;
+	size_t nsources;
+};
+
+/* Load and validate the JSON file at 'path', then apply environment
+ * overrides (CARBONSCHED_LISTEN, CARBONSCHED_DATABASE_URL, ...: the key in
+ * upper case with '.' -> '_').  On failure returns ERR_INVALID (or ERR_IO)
+ * with err->msg "PATH: KEY: problem" and *ret untouched.  The result is
+ * new: free with config_free. */
+int config_load(const char *path, struct config **ret, struct err_detail *err);
+
+/* Same from a string (tests, fuzzing); 'name' stands for the path. */
+int config_parse(const char *name, const char *text, size_t len, struct config **ret, struct err_detail *err);
+
+void config_free(struct config *c);
+
+/* Region by id, NULL when unknown. */
+const struct region_cfg *config_region(const struct config *c, const char *id);
+
+/* Print the key table (name, type, default, environment variable, help). */
+void config_print_keys(FILE *out);
+
+#endif

@@ -1,0 +1,259 @@
+/*
+ * http.c - libmicrohttpd, adapted once.
+ *
+ * One connection context per request: an arena, the upload buffer (capped
+ * at max_body: larger uploads are drained and answered 413) and the
+ * request id.  The body the handler built is handed to MHD with
+ * MHD_RESPMEM_MUST_FREE; the response is queued then destroyed at once.
+ * The context is freed in the request-completed callback, on every path.
+ */
+#include "service/http.h"
+
+#include <microhttpd.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/mem.h"
+#include "core/time.h"
+
+struct http_server {
+	struct MHD_Daemon *daemon;
+	struct http_options opt;
+	int port;
+	atomic_uint_fast64_t next_id;
+	unsigned id_salt;
+};
+
+struct conn_ctx {
+	struct arena *arena;
+	struct buf body;
+	bool too_large;
+	int64_t started_ms;
+};
+
+const char *http_query(const struct http_request *r, const char *key)
+{
+	return MHD_lookup_connection_value(r->impl, MHD_GET_ARGUMENT_KIND, key);
+}
+
+const char *http_header(const struct http_request *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->impl, MHD_HEADER_KIND, name);
+}
+
+struct each_ctx {
+	int (*fn)(void *ctx, const char *key, const char *value);
+	void *ctx;
+	int rc;
+};
+
+static enum MHD_Result each_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct each_ctx *e = cls;
+
+	(void)kind;
+	e->rc = e->fn(e->ctx, key, value ? value : "");
+	return e->rc ? MHD_NO : MHD_YES;
+}
+
+int http_query_each(const struct http_request *r, int (*fn)(void *ctx, const char *key, const char *value),
+		    void *ctx)
+{
+	struct each_ctx e = {fn, ctx, 0};
+
+	MHD_get_connection_values(r->impl, MHD_GET_ARGUMENT_KIND, each_cb, &e);
+	return e.rc;
+}
+
+void http_set_header(struct http_request *req, struct http_response *res, const char *name, const char *value)
+{
+	if (res->nheaders >= HTTP_MAX_HEADERS)
+		return;
+	res->headers[res->nheaders].name = arena_strdup(req->arena, name);
+	res->headers[res->nheaders].value = arena_strdup(req->arena, value);
+	res->nheaders++;
+}
+
+static void request_id(struct http_server *s, struct MHD_Connection *conn, char out[24])
+{
+	const char *given = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+	size_t n = given ? strlen(given) : 0;
+	bool ok = n > 0 && n < 24;
+
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (given[i] >= '0' && given[i] <= '9') || (given[i] >= 'a' && given[i] <= 'z') ||
+		     (given[i] >= 'A' && given[i] <= 'Z') || given[i] == '-' || given[i] == '_';
+	if (ok)
+		memcpy(out, given, n + 1);
+	else
+		snprintf(out, 24, "r%04x-%llx", s->id_salt & 0xffff,
+			 (unsigned long long)atomic_fetch_add(&s->next_id, 1));
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res)
+{
+	size_t len;
+	char *body = buf_detach(&res->body, &len);
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	enum MHD_Result ok;
+
+	if (!r) {
+		free(body);
+		return MHD_NO;
+	}
+	if (res->content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
+	for (int i = 0; i < res->nheaders; i++)
+		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+	ok = MHD_queue_response(conn, (unsigned)res->status, r);
+	MHD_destroy_response(r);
+	return ok;
+}
+
+static void too_large(struct http_server *s, struct http_response *res, const char *rid)
+{
+	res->status = 413;
+	res->content_type = "application/problem+json";
+	buf_addf(&res->body,
+		 "{\"type\":\"urn:carbonsched:problem:payload_too_large\",\"title\":\"Payload too large\","
+		 "\"status\":413,\"code\":\"payload_too_large\",\"detail\":\"the request body is larger than "
+		 "%zu bytes\",\"request_id\":\"%s\"}",
+		 s->opt.max_body, rid);
+}
+
+static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+				 const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+	struct http_server *s = cls;
+	struct conn_ctx *ctx = *con_cls;
+
+	(void)version;
+	if (!ctx) {
+		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+		ctx = xcalloc(1, sizeof(*ctx));
+		ctx->arena = arena_new();
+		ctx->started_ms = ts_mono_ms();
+		buf_init(&ctx->body, s->opt.max_body);
+		if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
+			ctx->too_large = true;
+		*con_cls = ctx;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (!ctx->too_large && buf_add(&ctx->body, upload_data, *upload_size))
+			ctx->too_large = true;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	struct http_request req = {
+		.arena = ctx->arena,
+		.app = s->opt.app,
+		.method = method,
+		.path = url,
+		.body = ctx->body.data,
+		.body_len = ctx->body.len,
+		.impl = conn,
+	};
+	struct http_response res = {.status = 200};
+
+	request_id(s, conn, req.request_id);
+	log_set_request_id(req.request_id);
+	buf_init(&res.body, 0);
+	if (ctx->too_large)
+		too_large(s, &res, req.request_id);
+	else
+		s->opt.dispatch(&req, &res);
+	http_set_header(&req, &res, "X-Request-Id", req.request_id);
+	log_debug("%s %s %d %lldms", method, url, res.status, (long long)(ts_mono_ms() - ctx->started_ms));
+	if (res.status >= 500)
+		log_error("%s '%s' answered %d", method, url, res.status);
+	enum MHD_Result ok = send_response(conn, &res);
+	buf_release(&res.body);
+	log_set_request_id(NULL);
+	return ok;
+}
+
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct conn_ctx *ctx = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!ctx)
+		return;
+	arena_free(ctx->arena);
+	buf_release(&ctx->body);
+	free(ctx);
+	*con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	log_warn("http: %s", line);
+}
+
+int http_start(const struct http_options *o, struct http_server **ret, struct err_detail *err)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM, .ai_flags = AI_PASSIVE},
+			*ai = NULL;
+	char port[8];
+	int gai;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	snprintf(port, sizeof(port), "%d", o->port);
+	if ((gai = getaddrinfo(o->host && *o->host ? o->host : NULL, port, &hints, &ai)))
+		return err_set(err, ERR_IO, "listen", "cannot resolve listen address '%s': %s", o->host,
+			       gai_strerror(gai));
+	if (ai->ai_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+
+	struct http_server *s = xcalloc(1, sizeof(*s));
+	s->opt = *o;
+	s->id_salt = (unsigned)ts_now_ms() ^ (unsigned)getpid();
+	atomic_init(&s->next_id, 1);
+	s->daemon = MHD_start_daemon(
+		flags, (uint16_t)o->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
+		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_CONNECTION_TIMEOUT,
+		o->connection_timeout_s ? o->connection_timeout_s : 30u, MHD_OPTION_CONNECTION_LIMIT,
+		o->max_connections ? o->max_connections : 1000u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
+		MHD_OPTION_END);
+	freeaddrinfo(ai);
+	if (!s->daemon) {
+		free(s);
+		return err_set(err, ERR_IO, "listen", "cannot listen on %s:%d (in use, or not an address of this host)",
+			       o->host, o->port);
+	}
+	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	s->port = info ? info->port : o->port;
+	*ret = s;
+	return ERR_OK;
+}
+
+int http_port(const struct http_server *s)
+{
+	return s->port;
+}
+
+void http_stop(struct http_server *s)
+{
+	if (!s)
+		return;
+	MHD_stop_daemon(s->daemon);
+	free(s);
+}
