@@ -52,16 +52,16 @@ enum files_resample {
 };
 
 struct files_options {
-	const char *zone;  /* zone for single-zone formats, zone filter for emaps and wide;
-			      NULL = from the file name / every zone of the file */
-	const char *kind;  /* kind for 'wide', 'lwa' (default carbon_intensity) and
-			      'gb-forecast' (default carbon_intensity_direct) */
-	size_t max_bytes;  /* refuse files larger than this once decompressed (0 = 1 GiB) */
-	int32_t step;	   /* output step in seconds, a multiple of the file's own step;
-			      0 = the file's step (lwa: its coarsest regular spacing, i.e.
-			      the largest spacing between rows that at least 10 % of the
-			      rows have: 30 min for GB, which switches from 30 to 15 min,
-			      15 min for DE, whose two missing rows become gaps) */
+	const char *zone;	      /* zone for single-zone formats, zone filter for emaps and wide;
+					 NULL = from the file name / every zone of the file */
+	const char *kind;	      /* kind for 'wide', 'lwa' (default carbon_intensity) and
+					 'gb-forecast' (default carbon_intensity_direct) */
+	size_t max_bytes;	      /* refuse files larger than this once decompressed (0 = 1 GiB) */
+	int32_t step;		      /* output step in seconds, a multiple of the file's own step;
+					 0 = the file's step (lwa: its coarsest regular spacing, i.e.
+					 the largest spacing between rows that at least 10 % of the
+					 rows have: 30 min for GB, which switches from 30 to 15 min,
+					 15 min for DE, whose two missing rows become gaps) */
 	enum files_resample resample; /* used when the output step is coarser */
 };
 
