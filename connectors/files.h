@@ -25,10 +25,14 @@
  *   emaps         Electricity Maps hourly export CSV (zones from 'Zone Id'):
  *                 carbon_intensity (LCA), carbon_intensity_direct,
  *                 low_carbon_share, renewable_share; 'Data Estimated' marks
- *                 points estimated.  An empty value is a gap.
+ *                 points estimated.
  *   wide          datetime_utc,<zone>,<zone>,... (one kind, one series a zone;
  *                 the step is the spacing of the first two rows).
  *   gb-forecast   time,deltaseconds,unix,intensity (GB half-hourly forecast).
+ *
+ * In every format a missing row and an empty cell are gaps (NAN); a DACF row
+ * with an empty fuel cell derives no intensity or share.  Values are checked
+ * by kind: intensities >= 0, shares 0-100, all finite.
  *
  * Zones: opt->zone, else from the file name prefix (dacf family: CISO_,
  * PJM_, ERCO_, ISNE_, SE_, DE_; lwa: ger_, gb_, fr_, cal_; a zone key such as
