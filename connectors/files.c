@@ -42,11 +42,11 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define MAX_COLUMNS 1024
-#define MAX_ZONES 4096
+#define MAX_COLUMNS	  1024
+#define MAX_ZONES	  4096
 #define DEFAULT_MAX_BYTES ((size_t)1 << 30)
-#define MAX_STEP (31 * TS_DAY)
-#define SHOW_MAX 64 /* bytes of a user value quoted in a message */
+#define MAX_STEP	  (31 * TS_DAY)
+#define SHOW_MAX	  64 /* bytes of a user value quoted in a message */
 
 struct reader;
 typedef int parse_fn(struct reader *r, int variant);
@@ -56,17 +56,18 @@ static parse_fn parse_dacf, parse_lwa, parse_emaps, parse_wide, parse_gb_forecas
 enum dacf_variant { DV_EMISSIONS, DV_DE, DV_WEATHER, DV_FORECAST };
 
 /* X(name, parser, variant, description) - the formats, in files_formats order. */
-#define FILES_FORMAT_TABLE(X)                                                                             \
-	X("dacf", parse_dacf, DV_EMISSIONS,                                                               \
-	  "DACF <R>_direct_emissions.csv: direct intensity, generation by fuel, weather forecast")        \
-	X("dacf-de", parse_dacf, DV_DE,                                                                   \
-	  "DACF DE_2019_clean.csv: generation by fuel (sums of four quarter-hours), intensities from the mix") \
-	X("dacf-weather", parse_dacf, DV_WEATHER, "the forecast_avg_* weather columns of any DACF file") \
-	X("dacf-forecast", parse_dacf, DV_FORECAST,                                                       \
-	  "DACF <R>_carbon_from_src_prod_forecasts_direct.csv: direct intensity and DACF's forecast")     \
-	X("lwa", parse_lwa, 0, "Let's Wait Awhile <zone>_ci.csv: Time,Carbon Intensity")                   \
+#define FILES_FORMAT_TABLE(X)                                                                               \
+	X("dacf", parse_dacf, DV_EMISSIONS,                                                                 \
+	  "DACF <R>_direct_emissions.csv: direct intensity, generation by fuel, weather forecast")          \
+	X("dacf-de", parse_dacf, DV_DE,                                                                     \
+	  "DACF DE_2019_clean.csv: generation by fuel (sums of four quarter-hours), intensities from the "  \
+	  "mix")                                                                                            \
+	X("dacf-weather", parse_dacf, DV_WEATHER, "the forecast_avg_* weather columns of any DACF file")    \
+	X("dacf-forecast", parse_dacf, DV_FORECAST,                                                         \
+	  "DACF <R>_carbon_from_src_prod_forecasts_direct.csv: direct intensity and DACF's forecast")       \
+	X("lwa", parse_lwa, 0, "Let's Wait Awhile <zone>_ci.csv: Time,Carbon Intensity")                    \
 	X("emaps", parse_emaps, 0, "Electricity Maps hourly export CSV (direct and LCA intensity, shares)") \
-	X("wide", parse_wide, 0, "datetime_utc,<zone>,<zone>,... matrix of one kind")                     \
+	X("wide", parse_wide, 0, "datetime_utc,<zone>,<zone>,... matrix of one kind")                       \
 	X("gb-forecast", parse_gb_forecast, 0, "time,deltaseconds,unix,intensity (GB half-hourly forecast)")
 
 static const struct format {
@@ -76,15 +77,15 @@ static const struct format {
 	const char *description;
 } formats[] = {
 #define FORMAT_ROW(name, fn, variant, desc) {name, fn, variant, desc},
-	FILES_FORMAT_TABLE(FORMAT_ROW)
+    FILES_FORMAT_TABLE(FORMAT_ROW)
 #undef FORMAT_ROW
 };
 
 const char *const files_formats[] = {
 #define FORMAT_NAME(name, fn, variant, desc) name,
-	FILES_FORMAT_TABLE(FORMAT_NAME)
+    FILES_FORMAT_TABLE(FORMAT_NAME)
 #undef FORMAT_NAME
-		NULL,
+	NULL,
 };
 
 /* File-name prefixes that tell the zone: "<prefix>_..." (one table for
@@ -92,10 +93,16 @@ const char *const files_formats[] = {
 static const struct {
 	const char *family, *prefix, *zone;
 } zone_prefixes[] = {
-	{"dacf", "CISO", "US-CAL-CISO"}, {"dacf", "PJM", "US-MIDA-PJM"}, {"dacf", "ERCO", "US-TEX-ERCO"},
-	{"dacf", "ISNE", "US-NE-ISNE"},	 {"dacf", "SE", "SE"},		 {"dacf", "DE", "DE"},
-	{"lwa", "ger", "DE"},		 {"lwa", "gb", "GB"},		 {"lwa", "fr", "FR"},
-	{"lwa", "cal", "US-CAL-CISO"},
+    {"dacf", "CISO", "US-CAL-CISO"},
+    {"dacf", "PJM", "US-MIDA-PJM"},
+    {"dacf", "ERCO", "US-TEX-ERCO"},
+    {"dacf", "ISNE", "US-NE-ISNE"},
+    {"dacf", "SE", "SE"},
+    {"dacf", "DE", "DE"},
+    {"lwa", "ger", "DE"},
+    {"lwa", "gb", "GB"},
+    {"lwa", "fr", "FR"},
+    {"lwa", "cal", "US-CAL-CISO"},
 };
 
 /* ---- reading a file into one buffer ------------------------------------ */
@@ -109,8 +116,8 @@ struct reader {
 	struct sig_set set;
 	int32_t out_step; /* default output step (lwa); 0 = as read */
 	int ncols;
-	char *head[MAX_COLUMNS];    /* header names, in the buffer */
-	char *f[MAX_COLUMNS + 1];   /* fields of the current row */
+	char *head[MAX_COLUMNS];  /* header names, in the buffer */
+	char *f[MAX_COLUMNS + 1]; /* fields of the current row */
 };
 
 static size_t max_bytes(const struct files_options *opt)
@@ -153,7 +160,8 @@ static int gunzip(const char *name, const char *in, size_t inlen, size_t max, ch
 		if (len == cap) {
 			if (cap == limit) {
 				rc = err_set(err, ERR_TOO_LARGE, NULL,
-					     "%s: more than %zu bytes once decompressed (the limit)", name, max);
+					     "%s: more than %zu bytes once decompressed (the limit)", name,
+					     max);
 				goto error;
 			}
 			cap = cap > limit / 2 ? limit : cap * 2;
@@ -179,8 +187,8 @@ static int gunzip(const char *name, const char *in, size_t inlen, size_t max, ch
 		if (rc == Z_OK || (rc == Z_BUF_ERROR && (z.avail_out == 0 || fed < inlen)))
 			continue;
 		if (rc == Z_BUF_ERROR) {
-			rc = err_set(err, ERR_MALFORMED, NULL, "%s: truncated gzip data (the file ends early)",
-				     name);
+			rc = err_set(err, ERR_MALFORMED, NULL,
+				     "%s: truncated gzip data (the file ends early)", name);
 			goto error;
 		}
 		if (rc == Z_MEM_ERROR) {
@@ -194,8 +202,8 @@ static int gunzip(const char *name, const char *in, size_t inlen, size_t max, ch
 	inflateEnd(&z);
 	if (len > max) {
 		free(out);
-		return err_set(err, ERR_TOO_LARGE, NULL, "%s: more than %zu bytes once decompressed (the limit)",
-			       name, max);
+		return err_set(err, ERR_TOO_LARGE, NULL,
+			       "%s: more than %zu bytes once decompressed (the limit)", name, max);
 	}
 	out[len] = '\0';
 	*ret = out;
@@ -212,7 +220,11 @@ error:
 /* Length of the valid UTF-8 sequence at p, 0 when invalid. */
 static int utf8_len(const unsigned char *p)
 {
-	int n = *p < 0x80 ? 1 : *p >= 0xc2 && *p <= 0xdf ? 2 : *p >= 0xe0 && *p <= 0xef ? 3 : *p >= 0xf0 && *p <= 0xf4 ? 4 : 0;
+	int n = *p < 0x80		   ? 1
+		: *p >= 0xc2 && *p <= 0xdf ? 2
+		: *p >= 0xe0 && *p <= 0xef ? 3
+		: *p >= 0xf0 && *p <= 0xf4 ? 4
+					   : 0;
 
 	for (int i = 1; i < n; i++)
 		if ((p[i] & 0xc0) != 0x80)
@@ -251,8 +263,8 @@ static const char *show(const char *s, char out[SHOW_MAX])
 
 /* "FILE:LINE: [column 'NAME': ]message" as ERR_MALFORMED; 'col' < 0 for
  * none. */
-static int __attribute__((format(printf, 4, 5))) fail_at(struct reader *r, long line, int col, const char *fmt,
-							  ...)
+static int __attribute__((format(printf, 4, 5)))
+fail_at(struct reader *r, long line, int col, const char *fmt, ...)
 {
 	char msg[sizeof(r->err->msg)], name[SHOW_MAX];
 	va_list ap;
@@ -379,8 +391,8 @@ static bool is_digit(char c)
 
 static bool is_nonfinite_word(const char *s)
 {
-	static const char *const words[] = {"nan", "inf", "infinity", "-nan", "-inf", "-infinity", "+inf",
-					    "+infinity", "+nan"};
+	static const char *const words[] = {"nan",	 "inf",	 "infinity",  "-nan", "-inf",
+					    "-infinity", "+inf", "+infinity", "+nan"};
 	char w[16];
 	size_t n = strlen(s);
 
@@ -465,9 +477,9 @@ static enum vcheck kind_check(const char *kind)
 		const char *kind;
 		enum vcheck check;
 	} checks[] = {
-		{"carbon_intensity", VC_NONNEG}, {"carbon_intensity_direct", VC_NONNEG},
-		{"marginal_intensity", VC_NONNEG}, {"renewable_share", VC_PERCENT},
-		{"low_carbon_share", VC_PERCENT}, {"cloud_cover", VC_PERCENT},
+	    {"carbon_intensity", VC_NONNEG},   {"carbon_intensity_direct", VC_NONNEG},
+	    {"marginal_intensity", VC_NONNEG}, {"renewable_share", VC_PERCENT},
+	    {"low_carbon_share", VC_PERCENT},  {"cloud_cover", VC_PERCENT},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(checks); i++)
@@ -502,7 +514,8 @@ static int cell_time(struct reader *r, int col, int64_t *ret)
 	const char *s = trim(r->f[col]);
 
 	if (!ts_parse_loose(s, strlen(s), ret))
-		return fail(r, col, "expected a UTC time such as 2020-01-01 00:00:00, found '%s'", show(s, a));
+		return fail(r, col, "expected a UTC time such as 2020-01-01 00:00:00, found '%s'",
+			    show(s, a));
 	return ERR_OK;
 }
 
@@ -522,14 +535,17 @@ static int seq_next(struct reader *r, struct seq *q, int col, int64_t t)
 	char a[TS_BUFSZ], b[TS_BUFSZ], st[32];
 
 	if (q->rows && t == q->last)
-		return fail(r, col, "duplicate time %s (line %ld has the same)", ts_format(t, a), q->last_line);
+		return fail(r, col, "duplicate time %s (line %ld has the same)", ts_format(t, a),
+			    q->last_line);
 	if (q->rows && t < q->last)
 		return fail(r, col, "time %s goes backwards (line %ld has %s)", ts_format(t, a), q->last_line,
 			    ts_format(q->last, b));
 	if (q->rows == 1 && q->infer) {
 		if (t - q->first > MAX_STEP)
-			return fail(r, col, "the first two rows are %lld s apart: the step cannot be longer than %lld s",
-				    (long long)(t - q->first), (long long)MAX_STEP);
+			return fail(
+			    r, col,
+			    "the first two rows are %lld s apart: the step cannot be longer than %lld s",
+			    (long long)(t - q->first), (long long)MAX_STEP);
 		q->step = (int32_t)(t - q->first);
 		if (ts_floor(q->first, q->step) != q->first)
 			return fail_at(r, q->first_line, col,
@@ -537,7 +553,8 @@ static int seq_next(struct reader *r, struct seq *q, int col, int64_t t)
 				       ts_format(q->first, a), step_text(q->step, st));
 	}
 	if (q->step && ts_floor(t, q->step) != t)
-		return fail(r, col, "time %s is not on the %s grid%s", ts_format(t, a), step_text(q->step, st),
+		return fail(r, col, "time %s is not on the %s grid%s", ts_format(t, a),
+			    step_text(q->step, st),
 			    q->infer ? " set by the first two rows" : " of this format");
 	if (!q->rows) {
 		q->first = t;
@@ -550,11 +567,13 @@ static int seq_next(struct reader *r, struct seq *q, int col, int64_t t)
 }
 
 /* Create (zone, kind, source) and return its index in r->set. */
-static size_t add_series(struct reader *r, const char *zone, const char *kind, const char *source, int32_t step)
+static size_t add_series(struct reader *r, const char *zone, const char *kind, const char *source,
+			 int32_t step)
 {
 	struct series *s = sig_set_get(&r->set, zone, kind, source, step);
 
-	return (size_t)((struct sig_series *)(void *)((char *)s - offsetof(struct sig_series, s)) - r->set.items);
+	return (size_t)((struct sig_series *)(void *)((char *)s - offsetof(struct sig_series, s)) -
+			r->set.items);
 }
 
 static void put(struct reader *r, size_t j, int64_t t, double v, bool est)
@@ -592,7 +611,8 @@ static int zone_of(struct reader *r, const char *family, const char *fallback, c
 		memcpy(prefix, base, n);
 		prefix[n] = '\0';
 		for (size_t i = 0; i < ARRAY_SIZE(zone_prefixes); i++)
-			if (!strcmp(zone_prefixes[i].family, family) && !strcmp(zone_prefixes[i].prefix, prefix)) {
+			if (!strcmp(zone_prefixes[i].family, family) &&
+			    !strcmp(zone_prefixes[i].prefix, prefix)) {
 				*ret = zone_prefixes[i].zone;
 				return ERR_OK;
 			}
@@ -607,9 +627,10 @@ static int zone_of(struct reader *r, const char *family, const char *fallback, c
 		if (!strcmp(zone_prefixes[i].family, family))
 			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s_", o ? ", " : "",
 					      zone_prefixes[i].prefix);
-	return err_set(r->err, ERR_INVALID, "zone",
-		       "cannot tell the zone of '%s' from its name: expected a name starting with %s, or give the zone",
-		       r->name, list);
+	return err_set(
+	    r->err, ERR_INVALID, "zone",
+	    "cannot tell the zone of '%s' from its name: expected a name starting with %s, or give the zone",
+	    r->name, list);
 }
 
 /* ---- column tables ------------------------------------------------------------ */
@@ -641,7 +662,8 @@ static int map_columns(struct reader *r, const char *format, const struct coldef
 			continue;
 		list[0] = '\0';
 		for (int d = 0; d < ndefs; d++)
-			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s'", d ? ", " : "", defs[d].name);
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s'%s'", d ? ", " : "",
+					      defs[d].name);
 		return fail(r, -1, "unknown column '%s' (column %d) for format %s: expected %s",
 			    show(r->head[c], a), c + 1, format, list);
 	}
@@ -671,11 +693,11 @@ static const struct {
 	const char *column, *kind;
 	double offset;
 } dacf_weather[] = {
-	{"forecast_avg_wind_speed_wMean", "wind_speed", 0},
-	{"forecast_avg_temperature_wMean", "temperature", -273.15}, /* K -> degC */
-	{"forecast_avg_dewpoint_wMean", "dewpoint", -273.15},	    /* K -> degC */
-	{"forecast_avg_dswrf_wMean", "solar_irradiance", 0},	    /* W/m2 */
-	{"forecast_avg_precipitation_wMean", "precipitation", 0},   /* kg/m2 = mm */
+    {"forecast_avg_wind_speed_wMean", "wind_speed", 0},
+    {"forecast_avg_temperature_wMean", "temperature", -273.15}, /* K -> degC */
+    {"forecast_avg_dewpoint_wMean", "dewpoint", -273.15},	/* K -> degC */
+    {"forecast_avg_dswrf_wMean", "solar_irradiance", 0},	/* W/m2 */
+    {"forecast_avg_precipitation_wMean", "precipitation", 0},	/* kg/m2 = mm */
 };
 #define N_WEATHER ((int)ARRAY_SIZE(dacf_weather))
 
@@ -690,28 +712,28 @@ static const struct {
 	const char *what;
 	char act[5];
 } dacf_actions[] = {
-	{DC_INDEX, "the unnamed index", "IIII"},
-	{DC_TIME, "UTC time", "RRRR"},
-	/* dacf-de: DE_2019_clean's carbon_intensity is not DACF's direct
-	 * intensity (2020 mean 306.5 instead of 241.55): dropped, recomputed. */
-	{DC_CI, "carbon_intensity", "RIIR"},
-	{DC_FORECAST, "carbon_from_src_forecasts", "--IR"},
-	{DC_FUEL, "generation columns (coal, nat_gas, nuclear, oil, hydro, solar, wind, other, ...)", "RRI-"},
-	{DC_WEATHER, "the five forecast_avg_*_wMean weather columns", "RUR-"},
-	{DC_PRODUCTION, "avg_*_production_forecast", "IIII"},
-	{DC_OTHER, NULL, "--I-"},
+    {DC_INDEX, "the unnamed index", "IIII"},
+    {DC_TIME, "UTC time", "RRRR"},
+    /* dacf-de: DE_2019_clean's carbon_intensity is not DACF's direct
+     * intensity (2020 mean 306.5 instead of 241.55): dropped, recomputed. */
+    {DC_CI, "carbon_intensity", "RIIR"},
+    {DC_FORECAST, "carbon_from_src_forecasts", "--IR"},
+    {DC_FUEL, "generation columns (coal, nat_gas, nuclear, oil, hydro, solar, wind, other, ...)", "RRI-"},
+    {DC_WEATHER, "the five forecast_avg_*_wMean weather columns", "RUR-"},
+    {DC_PRODUCTION, "avg_*_production_forecast", "IIII"},
+    {DC_OTHER, NULL, "--I-"},
 };
 
 static const struct {
 	double fuel_scale;    /* the file's generation unit in MW */
 	bool direct_from_mix; /* carbon_intensity_direct recomputed from the mix */
 } dacf_variants[] = {
-	[DV_EMISSIONS] = {1, false},
-	/* DE_2019_clean.csv holds the sum of four quarter-hour values per
-	 * hour (≈ 4x MW, see ../shared/data/README.md): divide by 4 for MW. */
-	[DV_DE] = {0.25, true},
-	[DV_WEATHER] = {1, false},
-	[DV_FORECAST] = {1, false},
+    [DV_EMISSIONS] = {1, false},
+    /* DE_2019_clean.csv holds the sum of four quarter-hour values per
+     * hour (≈ 4x MW, see ../shared/data/README.md): divide by 4 for MW. */
+    [DV_DE] = {0.25, true},
+    [DV_WEATHER] = {1, false},
+    [DV_FORECAST] = {1, false},
 };
 
 static bool has_prefix_suffix(const char *s, const char *prefix, const char *suffix)
@@ -794,8 +816,8 @@ static int parse_dacf(struct reader *r, int variant)
 			list[0] = '\0';
 			for (size_t i = 0; i < ARRAY_SIZE(dacf_actions); i++)
 				if (dacf_actions[i].what && dacf_actions[i].act[variant] != '-')
-					o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", o ? ", " : "",
-							      dacf_actions[i].what);
+					o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s",
+							      o ? ", " : "", dacf_actions[i].what);
 			return fail(r, -1, "unknown column '%s' (column %d) for format %s: expected %s",
 				    show(r->head[c], a), c + 1, format, list);
 		}
@@ -829,13 +851,15 @@ static int parse_dacf(struct reader *r, int variant)
 			return fail(r, -1, "missing column '%s' for format %s", dacf_actions[i].what, format);
 	}
 	if (dacf_act(DC_FUEL, variant) == 'R' && nfuels == 0)
-		return fail(r, -1, "missing generation columns for format %s: expected at least one fuel (coal, nat_gas, nuclear, oil, hydro, solar, wind, other, ...)",
+		return fail(r, -1,
+			    "missing generation columns for format %s: expected at least one fuel (coal, "
+			    "nat_gas, nuclear, oil, hydro, solar, wind, other, ...)",
 			    format);
 	if ((dacf_act(DC_WEATHER, variant) == 'R' || nweather > 0) && nweather < N_WEATHER)
 		for (int w = 0; w < N_WEATHER; w++)
 			if (weather_col[w] < 0)
-				return fail(r, -1, "missing column '%s' for format %s", dacf_weather[w].column,
-					    format);
+				return fail(r, -1, "missing column '%s' for format %s",
+					    dacf_weather[w].column, format);
 
 	/* Series, in a stable order: the file's columns, then what is derived. */
 	for (int c = 0; c < r->ncols; c++) {
@@ -844,7 +868,8 @@ static int parse_dacf(struct reader *r, int variant)
 		else if (cols[c].role == DC_FORECAST)
 			cols[c].series = add_series(r, zone, "carbon_intensity_direct", "dacf", TS_HOUR);
 		else if (cols[c].role == DC_FUEL) {
-			snprintf(kind, sizeof(kind), "generation:%s", sig_fuel_name((enum sig_fuel)cols[c].arg));
+			snprintf(kind, sizeof(kind), "generation:%s",
+				 sig_fuel_name((enum sig_fuel)cols[c].arg));
 			cols[c].series = add_series(r, zone, kind, "file", TS_HOUR);
 		}
 	}
@@ -893,10 +918,11 @@ static int parse_dacf(struct reader *r, int variant)
 		}
 		if (nfuels) {
 			/* A mix with a missing fuel would give a wrong intensity: gaps. */
-			put(r, s_lc, t, mix_gap ? NAN : sig_intensity_from_mix(mix, FACTORS_LIFECYCLE), false);
+			put(r, s_lc, t, mix_gap ? NAN : sig_intensity_from_mix(mix, FACTORS_LIFECYCLE),
+			    false);
 			if (dacf_variants[variant].direct_from_mix)
-				put(r, s_direct, t, mix_gap ? NAN : sig_intensity_from_mix(mix, FACTORS_DIRECT),
-				    false);
+				put(r, s_direct, t,
+				    mix_gap ? NAN : sig_intensity_from_mix(mix, FACTORS_DIRECT), false);
 			put(r, s_ren, t, mix_gap ? NAN : sig_share_from_mix(mix, false), false);
 			put(r, s_low, t, mix_gap ? NAN : sig_share_from_mix(mix, true), false);
 		}
@@ -914,9 +940,9 @@ static int parse_dacf(struct reader *r, int variant)
 /* ---- lwa --------------------------------------------------------------------- */
 
 static const struct coldef lwa_columns[] = {
-	{"Time", RL_TIME, NULL, true},
-	{"Carbon Intensity", RL_VALUE, NULL, true},
-	{NULL, 0, NULL, false},
+    {"Time", RL_TIME, NULL, true},
+    {"Carbon Intensity", RL_VALUE, NULL, true},
+    {NULL, 0, NULL, false},
 };
 
 struct point {
@@ -1013,7 +1039,8 @@ static int parse_lwa(struct reader *r, int variant)
 			    (long long)coarse, (long long)MAX_STEP);
 	for (size_t i = 0; i < n; i++)
 		if (ts_floor(pts[i].t, fine) != pts[i].t)
-			return fail_at(r, pts[i].line, tcol, "time %s is not on the %s grid of the file's rows",
+			return fail_at(r, pts[i].line, tcol,
+				       "time %s is not on the %s grid of the file's rows",
 				       ts_format(pts[i].t, a), step_text(fine, st));
 
 	size_t j = add_series(r, zone, kind, "file", (int32_t)fine);
@@ -1026,18 +1053,22 @@ static int parse_lwa(struct reader *r, int variant)
 /* ---- emaps -------------------------------------------------------------------- */
 
 static const struct coldef emaps_columns[] = {
-	{"Datetime (UTC)", RL_TIME, NULL, true},
-	{"Country", RL_IGNORE, NULL, false},
-	{"Zone Name", RL_IGNORE, NULL, false},
-	{"Zone Id", RL_ZONE, NULL, true},
-	{"Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (direct)", RL_VALUE, "carbon_intensity_direct", true},
-	{"Carbon Intensity gCO\xe2\x82\x82" "eq/kWh (LCA)", RL_VALUE, "carbon_intensity", true},
-	{"Low Carbon Percentage", RL_VALUE, "low_carbon_share", true},
-	{"Renewable Percentage", RL_VALUE, "renewable_share", true},
-	{"Data Source", RL_IGNORE, NULL, false},
-	{"Data Estimated", RL_ESTIMATED, NULL, false},
-	{"Data Estimation Method", RL_IGNORE, NULL, false},
-	{NULL, 0, NULL, false},
+    {"Datetime (UTC)", RL_TIME, NULL, true},
+    {"Country", RL_IGNORE, NULL, false},
+    {"Zone Name", RL_IGNORE, NULL, false},
+    {"Zone Id", RL_ZONE, NULL, true},
+    {"Carbon Intensity gCO\xe2\x82\x82"
+     "eq/kWh (direct)",
+     RL_VALUE, "carbon_intensity_direct", true},
+    {"Carbon Intensity gCO\xe2\x82\x82"
+     "eq/kWh (LCA)",
+     RL_VALUE, "carbon_intensity", true},
+    {"Low Carbon Percentage", RL_VALUE, "low_carbon_share", true},
+    {"Renewable Percentage", RL_VALUE, "renewable_share", true},
+    {"Data Source", RL_IGNORE, NULL, false},
+    {"Data Estimated", RL_ESTIMATED, NULL, false},
+    {"Data Estimation Method", RL_IGNORE, NULL, false},
+    {NULL, 0, NULL, false},
 };
 #define EMAPS_VALUES 4
 
@@ -1074,11 +1105,13 @@ static int parse_emaps(struct reader *r, int variant)
 		int64_t t;
 
 		if (!is_zone_id(id))
-			return fail(r, zcol, "expected a zone id such as DE or US-CAL-CISO, found '%s'", show(id, a));
+			return fail(r, zcol, "expected a zone id such as DE or US-CAL-CISO, found '%s'",
+				    show(id, a));
 		if ((rc = cell_time(r, tcol, &t)))
 			return rc;
 		for (int k = 0; k < EMAPS_VALUES; k++)
-			if ((rc = cell_num(r, vcols[k], kind_check(emaps_columns[map[vcols[k]]].kind), &v[k])))
+			if ((rc =
+				 cell_num(r, vcols[k], kind_check(emaps_columns[map[vcols[k]]].kind), &v[k])))
 				return rc;
 		if (ecol >= 0) {
 			e = trim(r->f[ecol]);
@@ -1103,7 +1136,8 @@ static int parse_emaps(struct reader *r, int variant)
 				z->q.step = TS_HOUR;
 				z->keep = !r->opt->zone || !strcmp(r->opt->zone, id);
 				for (int k = 0; z->keep && k < EMAPS_VALUES; k++)
-					z->series[k] = add_series(r, id, emaps_columns[map[vcols[k]]].kind, "file", TS_HOUR);
+					z->series[k] = add_series(r, id, emaps_columns[map[vcols[k]]].kind,
+								  "file", TS_HOUR);
 				kept += z->keep;
 			}
 		}
@@ -1118,7 +1152,8 @@ static int parse_emaps(struct reader *r, int variant)
 	if (!nzones)
 		return fail(r, -1, "no data rows after the header");
 	if (!kept)
-		return err_set(r->err, ERR_INVALID, "zone", "zone '%s' is not in '%s'", r->opt->zone, r->name);
+		return err_set(r->err, ERR_INVALID, "zone", "zone '%s' is not in '%s'", r->opt->zone,
+			       r->name);
 	return ERR_OK;
 }
 
@@ -1144,8 +1179,9 @@ static int parse_wide(struct reader *r, int variant)
 	series = xcalloc((size_t)r->ncols, sizeof(*series));
 	for (int c = 1; c < r->ncols; c++) {
 		if (!is_zone_id(r->head[c]))
-			return fail(r, -1, "column %d: expected a zone id such as DE or US-CAL-CISO, found '%s'", c + 1,
-				    show(r->head[c], a));
+			return fail(r, -1,
+				    "column %d: expected a zone id such as DE or US-CAL-CISO, found '%s'",
+				    c + 1, show(r->head[c], a));
 		series[c] = SIZE_MAX;
 		if (r->opt->zone && strcmp(r->opt->zone, r->head[c]))
 			continue;
@@ -1215,11 +1251,9 @@ static int parse_wide(struct reader *r, int variant)
  * it (a local-time conversion), and 'deltaseconds' is relative to when the
  * file was fetched. */
 static const struct coldef gb_columns[] = {
-	{"time", RL_TIME, NULL, true},
-	{"deltaseconds", RL_IGNORE, NULL, false},
-	{"unix", RL_IGNORE, NULL, false},
-	{"intensity", RL_VALUE, NULL, true},
-	{NULL, 0, NULL, false},
+    {"time", RL_TIME, NULL, true},    {"deltaseconds", RL_IGNORE, NULL, false},
+    {"unix", RL_IGNORE, NULL, false}, {"intensity", RL_VALUE, NULL, true},
+    {NULL, 0, NULL, false},
 };
 
 static int parse_gb_forecast(struct reader *r, int variant)
@@ -1309,7 +1343,8 @@ static int finish(struct reader *r)
 			continue;
 		if (step < s->step || step % s->step)
 			return err_set(r->err, ERR_INVALID, "step", "a %s step is %s the %s step of '%s'",
-				       step_text(step, a), step < s->step ? "finer than" : "not a multiple of",
+				       step_text(step, a),
+				       step < s->step ? "finer than" : "not a multiple of",
 				       step_text(s->step, b), r->name);
 		convert(s, step, r->opt->resample, &out);
 		series_release(s);
@@ -1344,19 +1379,21 @@ static int check_request(const char *format, const struct files_options *opt, co
 	if (!f) {
 		list[0] = '\0';
 		for (size_t i = 0; i < ARRAY_SIZE(formats); i++)
-			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "", formats[i].name);
+			o += (size_t)snprintf(list + o, sizeof(list) - o, "%s%s", i ? ", " : "",
+					      formats[i].name);
 		return err_set(err, ERR_INVALID, "format", "unknown format '%.64s': expected one of %s",
 			       format ? format : "", list);
 	}
 	if (opt->zone && !is_zone_id(opt->zone))
-		return err_set(err, ERR_INVALID, "zone",
-			       "'%.64s' is not a zone id: expected letters, digits, '-' and '_', such as US-CAL-CISO",
-			       opt->zone);
+		return err_set(
+		    err, ERR_INVALID, "zone",
+		    "'%.64s' is not a zone id: expected letters, digits, '-' and '_', such as US-CAL-CISO",
+		    opt->zone);
 	if (opt->kind && sig_kind_parse(opt->kind, "kind", &k, NULL, err))
 		return ERR_INVALID;
 	if (opt->step < 0 || opt->step > MAX_STEP)
-		return err_set(err, ERR_INVALID, "step", "step must be between 1 s and %lld s (0 = the file's)",
-			       (long long)MAX_STEP);
+		return err_set(err, ERR_INVALID, "step",
+			       "step must be between 1 s and %lld s (0 = the file's)", (long long)MAX_STEP);
 	if (opt->resample != FILES_RESAMPLE_MEAN && opt->resample != FILES_RESAMPLE_SAMPLE)
 		return err_set(err, ERR_INVALID, "resample", "resample must be mean or sample");
 	*ret = f;
@@ -1376,8 +1413,8 @@ static int parse_owned(const char *name, char *buf, size_t len, const struct for
 
 		for (const char *p = buf; p < nul; p++)
 			line += *p == '\n';
-		rc = err_set(err, ERR_MALFORMED, NULL, "%s:%ld: binary data (a NUL byte): expected CSV text", name,
-			     line);
+		rc = err_set(err, ERR_MALFORMED, NULL, "%s:%ld: binary data (a NUL byte): expected CSV text",
+			     name, line);
 		free(buf);
 		return rc;
 	}
@@ -1421,7 +1458,8 @@ int files_parse(const char *name, const char *data, size_t len, const char *form
 			return rc;
 	} else {
 		if (len > max)
-			return err_set(err, ERR_TOO_LARGE, NULL, "%s: larger than %zu bytes (the limit)", name, max);
+			return err_set(err, ERR_TOO_LARGE, NULL, "%s: larger than %zu bytes (the limit)",
+				       name, max);
 		buf = xmalloc(len + 1);
 		memcpy(buf, data, len);
 	}
@@ -1473,8 +1511,8 @@ int files_read(const char *path, const char *format, const struct files_options 
 				if (n < 0)
 					return err_set(err, ERR_IO, "file", "cannot read '%s': %s", path,
 						       strerror(errno));
-				return err_set(err, ERR_TOO_LARGE, "file", "%s: larger than %zu bytes (the limit)",
-					       path, max);
+				return err_set(err, ERR_TOO_LARGE, "file",
+					       "%s: larger than %zu bytes (the limit)", path, max);
 			}
 			cap = cap > max / 2 ? max : cap * 2;
 			buf = xrealloc(buf, cap + 1);

@@ -25,10 +25,14 @@
  *   emaps         Electricity Maps hourly export CSV (zones from 'Zone Id'):
  *                 carbon_intensity (LCA), carbon_intensity_direct,
  *                 low_carbon_share, renewable_share; 'Data Estimated' marks
- *                 points estimated.  An empty value is a gap.
+ *                 points estimated.
  *   wide          datetime_utc,<zone>,<zone>,... (one kind, one series a zone;
  *                 the step is the spacing of the first two rows).
  *   gb-forecast   time,deltaseconds,unix,intensity (GB half-hourly forecast).
+ *
+ * In every format a missing row and an empty cell are gaps (NAN); a DACF row
+ * with an empty fuel cell derives no intensity or share.  Values are checked
+ * by kind: intensities >= 0, shares 0-100, all finite.
  *
  * Zones: opt->zone, else from the file name prefix (dacf family: CISO_,
  * PJM_, ERCO_, ISNE_, SE_, DE_; lwa: ger_, gb_, fr_, cal_; a zone key such as
@@ -52,16 +56,16 @@ enum files_resample {
 };
 
 struct files_options {
-	const char *zone;  /* zone for single-zone formats, zone filter for emaps and wide;
-			      NULL = from the file name / every zone of the file */
-	const char *kind;  /* kind for 'wide', 'lwa' (default carbon_intensity) and
-			      'gb-forecast' (default carbon_intensity_direct) */
-	size_t max_bytes;  /* refuse files larger than this once decompressed (0 = 1 GiB) */
-	int32_t step;	   /* output step in seconds, a multiple of the file's own step;
-			      0 = the file's step (lwa: its coarsest regular spacing, i.e.
-			      the largest spacing between rows that at least 10 % of the
-			      rows have: 30 min for GB, which switches from 30 to 15 min,
-			      15 min for DE, whose two missing rows become gaps) */
+	const char *zone;	      /* zone for single-zone formats, zone filter for emaps and wide;
+					 NULL = from the file name / every zone of the file */
+	const char *kind;	      /* kind for 'wide', 'lwa' (default carbon_intensity) and
+					 'gb-forecast' (default carbon_intensity_direct) */
+	size_t max_bytes;	      /* refuse files larger than this once decompressed (0 = 1 GiB) */
+	int32_t step;		      /* output step in seconds, a multiple of the file's own step;
+					 0 = the file's step (lwa: its coarsest regular spacing, i.e.
+					 the largest spacing between rows that at least 10 % of the
+					 rows have: 30 min for GB, which switches from 30 to 15 min,
+					 15 min for DE, whose two missing rows become gaps) */
 	enum files_resample resample; /* used when the output step is coarser */
 };
 

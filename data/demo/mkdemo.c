@@ -33,8 +33,8 @@
 #define MAX_FIELDS 64
 
 static const char *const weather[] = {
-	"forecast_avg_wind_speed_wMean", "forecast_avg_temperature_wMean", "forecast_avg_dewpoint_wMean",
-	"forecast_avg_dswrf_wMean",	 "forecast_avg_precipitation_wMean",
+    "forecast_avg_wind_speed_wMean", "forecast_avg_temperature_wMean",	 "forecast_avg_dewpoint_wMean",
+    "forecast_avg_dswrf_wMean",	     "forecast_avg_precipitation_wMean",
 };
 
 static int64_t from, to; /* [from, to) */
@@ -239,7 +239,8 @@ int main(int argc, char **argv)
 	else if (argc == 4 && !strcmp(argv[1], "de"))
 		de(argv[2], argv[3]);
 	else
-		die("usage: mkdemo trim R_direct_emissions.csv | mkdemo de DE_2019_clean.csv DE_coal_2019_clean.csv%s",
+		die("usage: mkdemo trim R_direct_emissions.csv | mkdemo de DE_2019_clean.csv "
+		    "DE_coal_2019_clean.csv%s",
 		    "");
 	return fflush(stdout) ? 1 : 0;
 }

@@ -60,7 +60,8 @@ static char *gzip_buf(const char *data, size_t len, size_t *ret_len)
 	return out;
 }
 
-static struct sig_series *find(const struct sig_set *set, const char *zone, const char *kind, const char *source)
+static struct sig_series *find(const struct sig_set *set, const char *zone, const char *kind,
+			       const char *source)
 {
 	for (size_t i = 0; i < set->n; i++)
 		if (!strcmp(set->items[i].zone, zone) && !strcmp(set->items[i].kind, kind) &&
@@ -87,16 +88,16 @@ static void assert_sets_equal(const struct sig_set *a, const struct sig_set *b, 
 		size_t bad = 0;
 
 		if (!y || y->s.start != x->s.start || y->s.step != x->s.step || y->s.n != x->s.n) {
-			tl_fail(__LINE__, __FILE__, false, "%s: series %s %s %s differs in shape", what, x->zone,
-				x->kind, x->source);
+			tl_fail(__LINE__, __FILE__, false, "%s: series %s %s %s differs in shape", what,
+				x->zone, x->kind, x->source);
 			continue;
 		}
 		for (size_t j = 0; j < x->s.n; j++)
 			bad += !same_value(x->s.v[j], y->s.v[j]) ||
 			       series_is_estimated(&x->s, j) != series_is_estimated(&y->s, j);
 		if (bad)
-			tl_fail(__LINE__, __FILE__, false, "%s: %s %s: %zu values differ", what, x->zone, x->kind,
-				bad);
+			tl_fail(__LINE__, __FILE__, false, "%s: %s %s: %zu values differ", what, x->zone,
+				x->kind, bad);
 		else
 			CU_PASS(what);
 	}
@@ -125,7 +126,7 @@ static void parse_options(char *spec, struct files_options *opt)
 			opt->max_bytes = (size_t)atol(v);
 		else if (!strcmp(kv, "resample"))
 			opt->resample = !strcmp(v, "sample") ? FILES_RESAMPLE_SAMPLE
-				      : !strcmp(v, "mean")   ? FILES_RESAMPLE_MEAN
+					: !strcmp(v, "mean") ? FILES_RESAMPLE_MEAN
 							     : (enum files_resample)99;
 	}
 }
@@ -133,11 +134,11 @@ static void parse_options(char *spec, struct files_options *opt)
 /* ---- good.txt ------------------------------------------------------------------- */
 
 struct block {
-	int line;	   /* of the 'read' line */
-	char desc[256];	   /* "FORMAT FILE OPTIONS" */
+	int line;	/* of the 'read' line */
+	char desc[256]; /* "FORMAT FILE OPTIONS" */
 	struct sig_set set;
-	size_t expected;   /* series lines seen */
-	bool ok;	   /* the read succeeded */
+	size_t expected; /* series lines seen */
+	bool ok;	 /* the read succeeded */
 };
 
 static void end_block(struct block *b)
@@ -145,8 +146,9 @@ static void end_block(struct block *b)
 	if (!b->line)
 		return;
 	if (b->ok && b->expected != b->set.n)
-		tl_fail(__LINE__, __FILE__, false, "good.txt:%d (%s): the read returned %zu series, %zu listed",
-			b->line, b->desc, b->set.n, b->expected);
+		tl_fail(__LINE__, __FILE__, false,
+			"good.txt:%d (%s): the read returned %zu series, %zu listed", b->line, b->desc,
+			b->set.n, b->expected);
 	else
 		CU_PASS(b->desc);
 	sig_set_release(&b->set);
@@ -182,8 +184,8 @@ static void start_block(struct block *b, int line, char *rest)
 	snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s", file);
 	int rc = files_read(path, format, &opt, &b->set, &err);
 	if (rc) {
-		tl_fail(__LINE__, __FILE__, false, "good.txt:%d (%s): %s: %s", line, b->desc, err_code_name(rc),
-			err.msg);
+		tl_fail(__LINE__, __FILE__, false, "good.txt:%d (%s): %s: %s", line, b->desc,
+			err_code_name(rc), err.msg);
 		return;
 	}
 	b->ok = true;
@@ -219,20 +221,21 @@ static void check_series(struct block *b, int line, char *text)
 	b->expected++;
 	if (!b->ok)
 		return;
-	if (sscanf(text, "%63s %63s %31s %31s %d:%n", zone, kind, source, start, &step, &used) != 5 || !used ||
-	    ts_parse(start, NULL, &t0, NULL)) {
+	if (sscanf(text, "%63s %63s %31s %31s %d:%n", zone, kind, source, start, &step, &used) != 5 ||
+	    !used || ts_parse(start, NULL, &t0, NULL)) {
 		tl_fail(__LINE__, __FILE__, false, "good.txt:%d: bad series line", line);
 		return;
 	}
 	s = find(&b->set, zone, kind, source);
 	if (!s) {
-		tl_fail(__LINE__, __FILE__, false, "good.txt:%d (%s): no series %s %s %s", line, b->desc, zone,
-			kind, source);
+		tl_fail(__LINE__, __FILE__, false, "good.txt:%d (%s): no series %s %s %s", line, b->desc,
+			zone, kind, source);
 		return;
 	}
 	if (s->s.start != t0 || s->s.step != step)
-		tl_fail(__LINE__, __FILE__, false, "good.txt:%d: %s %s starts %lld step %d, expected %lld step %d",
-			line, zone, kind, (long long)s->s.start, s->s.step, (long long)t0, step);
+		tl_fail(__LINE__, __FILE__, false,
+			"good.txt:%d: %s %s starts %lld step %d, expected %lld step %d", line, zone, kind,
+			(long long)s->s.start, s->s.step, (long long)t0, step);
 	size_t i = 0;
 	for (char *tok = strtok(text + used, " "); tok; tok = strtok(NULL, " "), i++) {
 		size_t len = strlen(tok);
@@ -240,9 +243,11 @@ static void check_series(struct block *b, int line, char *text)
 		double want = !strcmp(tok, "-") ? NAN : strtod(tok, NULL);
 		double got = i < s->s.n ? s->s.v[i] : NAN;
 
-		if (i >= s->s.n || !((isnan(want) && isnan(got)) || fabs(want - got) <= 1e-9 * fmax(1, fabs(want))))
-			tl_fail(__LINE__, __FILE__, false, "good.txt:%d: %s %s step %zu: got %.12g, expected %s",
-				line, zone, kind, i, got, tok);
+		if (i >= s->s.n ||
+		    !((isnan(want) && isnan(got)) || fabs(want - got) <= 1e-9 * fmax(1, fabs(want))))
+			tl_fail(__LINE__, __FILE__, false,
+				"good.txt:%d: %s %s step %zu: got %.12g, expected %s", line, zone, kind, i,
+				got, tok);
 		else if (series_is_estimated(&s->s, i) != est)
 			tl_fail(__LINE__, __FILE__, false, "good.txt:%d: %s %s step %zu: estimated flag %d",
 				line, zone, kind, i, series_is_estimated(&s->s, i));
@@ -250,8 +255,8 @@ static void check_series(struct block *b, int line, char *text)
 			CU_PASS(tok);
 	}
 	if (i != s->s.n)
-		tl_fail(__LINE__, __FILE__, false, "good.txt:%d: %s %s has %zu steps, %zu listed", line, zone, kind,
-			s->s.n, i);
+		tl_fail(__LINE__, __FILE__, false, "good.txt:%d: %s %s has %zu steps, %zu listed", line, zone,
+			kind, s->s.n, i);
 }
 
 static void test_good_fixtures(void)
@@ -342,10 +347,26 @@ static void test_format_list(void)
 static void test_numbers_equal_strtod(void)
 {
 	static const char *const fixed[] = {
-		"0",	    "-0",	   "+3.5",	   " 4 ",	     "0.1",	      "0.30000000000000004",
-		"1e-5",	    "2.5E+3",	   "123456789012345678", "9007199254740993", "1.7976931348623157e308",
-		"4.9e-324", "0.000001", "5.77110512375336",  "282.584437409513", "12345.678901234567",
-		"1.",	    ".5",	   "00012.50",	       "99999999999999999999.5",
+	    "0",
+	    "-0",
+	    "+3.5",
+	    " 4 ",
+	    "0.1",
+	    "0.30000000000000004",
+	    "1e-5",
+	    "2.5E+3",
+	    "123456789012345678",
+	    "9007199254740993",
+	    "1.7976931348623157e308",
+	    "4.9e-324",
+	    "0.000001",
+	    "5.77110512375336",
+	    "282.584437409513",
+	    "12345.678901234567",
+	    "1.",
+	    ".5",
+	    "00012.50",
+	    "99999999999999999999.5",
 	};
 	char *csv = xmalloc(1 << 20), *cells[4096];
 	size_t o = 0, n = 0;
@@ -363,7 +384,10 @@ static void test_numbers_equal_strtod(void)
 			snprintf(cell, sizeof(cell), "%.*f", frac, (double)(x >> 20) / pow(10, 19 - digits));
 		}
 		cells[n] = csv + o + 21; /* after "YYYY-MM-DDTHH:MM:SSZ," */
-		o += (size_t)sprintf(csv + o, "%s,%s\n", ts_format(ts_from_civil(2022, 1, 1, 0, 0, 0) + (int64_t)i * 3600, (char[TS_BUFSZ]){0}), cell);
+		o += (size_t)sprintf(
+		    csv + o, "%s,%s\n",
+		    ts_format(ts_from_civil(2022, 1, 1, 0, 0, 0) + (int64_t)i * 3600, (char[TS_BUFSZ]){0}),
+		    cell);
 		n++;
 	}
 	struct sig_set set;
@@ -381,8 +405,8 @@ static void test_numbers_equal_strtod(void)
 			double want = strtod(text, NULL);
 			if (memcmp(&want, &set.items[0].s.v[i], sizeof(double))) {
 				if (bad++ < 5)
-					tl_fail(__LINE__, __FILE__, false, "'%s': %.17g != strtod %.17g", text,
-						set.items[0].s.v[i], want);
+					tl_fail(__LINE__, __FILE__, false, "'%s': %.17g != strtod %.17g",
+						text, set.items[0].s.v[i], want);
 			}
 		}
 		TL_ASSERT_INT_EQ(bad, 0);
@@ -399,11 +423,13 @@ static void test_message_quoting(void)
 	struct sig_set set;
 	struct err_detail err;
 
-	TL_ASSERT_INT_EQ(files_parse("q.csv", data, sizeof(data) - 1, "wide", NULL, &set, &err), ERR_MALFORMED);
+	TL_ASSERT_INT_EQ(files_parse("q.csv", data, sizeof(data) - 1, "wide", NULL, &set, &err),
+			 ERR_MALFORMED);
 	TL_ASSERT_CONTAINS(err.msg, "found 'D??[31mE'");
 	snprintf(longrow, sizeof(longrow), "datetime_utc,DE\n2022-01-01 00:00:00,%0300d\n", 7);
 	longrow[16 + 20] = 'x'; /* first digit of the value */
-	TL_ASSERT_INT_EQ(files_parse("q.csv", longrow, strlen(longrow), "wide", NULL, &set, &err), ERR_MALFORMED);
+	TL_ASSERT_INT_EQ(files_parse("q.csv", longrow, strlen(longrow), "wide", NULL, &set, &err),
+			 ERR_MALFORMED);
 	TL_ASSERT_CONTAINS(err.msg, "expected a number, found 'x0000");
 	TL_ASSERT_CONTAINS(err.msg, "...'");
 	TL_ASSERT(strlen(err.msg) < 200);
@@ -427,7 +453,8 @@ static void test_api_edges(void)
 			 ERR_MALFORMED);
 	TL_ASSERT_INT_EQ(set.n, 0);
 	TL_ASSERT_STR_EQ(err.msg, "w.csv:3: column 'DE': expected a number, found 'x'");
-	TL_ASSERT_INT_EQ(files_parse("w.csv", wide, sizeof(wide) - 1, "wide", &opt, &set, &err), ERR_TOO_LARGE);
+	TL_ASSERT_INT_EQ(files_parse("w.csv", wide, sizeof(wide) - 1, "wide", &opt, &set, &err),
+			 ERR_TOO_LARGE);
 	TL_ASSERT_INT_EQ(files_read("tests/data/files", "wide", NULL, &set, &err), ERR_IO);
 	TL_ASSERT_CONTAINS(err.msg, "it is a directory");
 	TL_ASSERT_INT_EQ(files_parse("w.csv", wide, sizeof(wide) - 1, NULL, NULL, &set, &err), ERR_INVALID);
@@ -507,9 +534,12 @@ static const struct {
 	double direct_mean_2020; /* evaluation.md §3.3 */
 	double mape;		 /* evaluation.md §3.1, Table 4 mean of daily MAPEs */
 } dacf_zones[] = {
-	{"CISO", "US-CAL-CISO", 200.62, 7.41}, {"PJM", "US-MIDA-PJM", 295.99, 3.30},
-	{"ERCO", "US-TEX-ERCO", 301.86, 8.05}, {"ISNE", "US-NE-ISNE", 231.95, 4.44},
-	{"SE", "SE", 39.79, 6.47},	       {"DE", "DE", 241.55, 9.08},
+    {"CISO", "US-CAL-CISO", 200.62, 7.41},
+    {"PJM", "US-MIDA-PJM", 295.99, 3.30},
+    {"ERCO", "US-TEX-ERCO", 301.86, 8.05},
+    {"ISNE", "US-NE-ISNE", 231.95, 4.44},
+    {"SE", "SE", 39.79, 6.47},
+    {"DE", "DE", 241.55, 9.08},
 };
 
 /* Direct intensity from the generation series of 'zone' at step i. */
@@ -584,17 +614,20 @@ static void test_shared_dacf(void)
 			TL_ASSERT_INT_EQ(n, nh);
 			if (n != nh || !ts_parse_loose(fields[1], strlen(fields[1]), &t) ||
 			    !series_index(&ci->s, t, &i)) {
-				tl_fail(__LINE__, __FILE__, false, "%s:%ld: cannot read the row", path, rows[k]);
+				tl_fail(__LINE__, __FILE__, false, "%s:%ld: cannot read the row", path,
+					rows[k]);
 				continue;
 			}
-			TL_ASSERT_DBL_EQ(ci->s.v[i], strtod(fields[column_of(hf, nh, "carbon_intensity")], NULL), 0);
+			TL_ASSERT_DBL_EQ(ci->s.v[i],
+					 strtod(fields[column_of(hf, nh, "carbon_intensity")], NULL), 0);
 			for (int c = 0; c < nh; c++) {
 				int fuel = sig_fuel_parse(hf[c]);
 				char kind[64];
 
 				if (fuel < 0)
 					continue;
-				snprintf(kind, sizeof(kind), "generation:%s", sig_fuel_name((enum sig_fuel)fuel));
+				snprintf(kind, sizeof(kind), "generation:%s",
+					 sig_fuel_name((enum sig_fuel)fuel));
 				struct sig_series *g = find(&set, zone, kind, "file");
 				TL_ASSERT(g && g->s.v[i] == strtod(fields[c], NULL));
 			}
@@ -627,7 +660,8 @@ static void test_shared_dacf_de(void)
 		TL_ASSERT_INT_EQ(direct->s.n, 26304);
 		TL_ASSERT_INT_EQ(direct->s.start, utc(2019, 1, 1, 0));
 		/* data/README.md: 2020 mean 241.55 (paper 241.54) ... */
-		TL_ASSERT_DBL_EQ(mean_between(&direct->s, utc(2020, 1, 1, 0), utc(2021, 1, 1, 0)), 241.55, 0.005);
+		TL_ASSERT_DBL_EQ(mean_between(&direct->s, utc(2020, 1, 1, 0), utc(2021, 1, 1, 0)), 241.55,
+				 0.005);
 		/* ... and hour for hour DACF's own direct CI of Jul-Dec 2021. */
 		double worst = 0;
 		size_t matched = 0;
@@ -662,7 +696,8 @@ static void test_shared_dacf_weather(void)
 	char path[1024], buf[4096], *fields[64];
 	struct sig_set set;
 
-	if (!shared(path, sizeof(path), "dacf/DE_coal_2019_clean.csv") || read_ok(path, "dacf-weather", NULL, &set))
+	if (!shared(path, sizeof(path), "dacf/DE_coal_2019_clean.csv") ||
+	    read_ok(path, "dacf-weather", NULL, &set))
 		return;
 	TL_ASSERT_INT_EQ(set.n, 5);
 	struct sig_series *dew = find(&set, "DE", "dewpoint", "file");
@@ -686,7 +721,8 @@ static void test_shared_dacf_forecast(void)
 	for (size_t z = 0; z < ARRAY_SIZE(dacf_zones); z++) {
 		struct sig_set set;
 
-		snprintf(rel, sizeof(rel), "dacf/%s_carbon_from_src_prod_forecasts_direct.csv", dacf_zones[z].prefix);
+		snprintf(rel, sizeof(rel), "dacf/%s_carbon_from_src_prod_forecasts_direct.csv",
+			 dacf_zones[z].prefix);
 		if (!shared(path, sizeof(path), rel))
 			return;
 		if (read_ok(path, "dacf-forecast", NULL, &set))
@@ -724,9 +760,9 @@ static void test_shared_lwa(void)
 		int32_t native_step;
 		size_t native_gaps;
 	} sets[] = {
-		{"ger_ci.csv", "DE", 313.396, 110.454, 100.658, 593.142, 900, 2},
-		{"gb_ci.csv", "GB", 212.942, 65.292, 63.690, 394.860, 1800, 0},
-		{"fr_ci.csv", "FR", 56.337, 19.102, 19.495, 116.394, 1800, 0},
+	    {"ger_ci.csv", "DE", 313.396, 110.454, 100.658, 593.142, 900, 2},
+	    {"gb_ci.csv", "GB", 212.942, 65.292, 63.690, 394.860, 1800, 0},
+	    {"fr_ci.csv", "FR", 56.337, 19.102, 19.495, 116.394, 1800, 0},
 	};
 	struct files_options sample = {.step = 1800, .resample = FILES_RESAMPLE_SAMPLE};
 	char path[1024], rel[128];
@@ -870,7 +906,8 @@ static void test_demo_files(void)
 			char wpath[1024];
 
 			shared(wpath, sizeof(wpath), "dacf/DE_coal_2019_clean.csv");
-			if (!read_ok(src, "dacf-de", NULL, &mix) && !read_ok(wpath, "dacf-weather", NULL, &weather)) {
+			if (!read_ok(src, "dacf-de", NULL, &mix) &&
+			    !read_ok(wpath, "dacf-weather", NULL, &weather)) {
 				size_t compared = 0;
 
 				for (size_t i = 0; i < d.n; i++) {
@@ -885,13 +922,14 @@ static void test_demo_files(void)
 					if (!y)
 						continue;
 					series_slice(&y->s, x->s.start, series_end(&x->s), &sl);
-					double tol = !strcmp(x->kind, "carbon_intensity_direct") ? 0.005 + 1e-9 : 0;
+					double tol =
+					    !strcmp(x->kind, "carbon_intensity_direct") ? 0.005 + 1e-9 : 0;
 					for (size_t j = 0; j < x->s.n; j++)
 						bad += !((isnan(x->s.v[j]) && isnan(sl.v[j])) ||
 							 fabs(x->s.v[j] - sl.v[j]) <= tol);
 					if (bad)
-						tl_fail(__LINE__, __FILE__, false, "%s: %s: %zu values differ", demo,
-							x->kind, bad);
+						tl_fail(__LINE__, __FILE__, false,
+							"%s: %s: %zu values differ", demo, x->kind, bad);
 					compared++;
 					series_release(&sl);
 				}
@@ -905,25 +943,25 @@ static void test_demo_files(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"format list", test_format_list},
-	{"good fixtures (good.txt), plain = buffer = gzip", test_good_fixtures},
-	{"bad inputs (bad.txt)", test_bad_inputs},
-	{"numbers equal strtod", test_numbers_equal_strtod},
-	{"messages quote user bytes safely", test_message_quoting},
-	{"api edges", test_api_edges},
-	CU_TEST_INFO_NULL,
+    {"format list", test_format_list},
+    {"good fixtures (good.txt), plain = buffer = gzip", test_good_fixtures},
+    {"bad inputs (bad.txt)", test_bad_inputs},
+    {"numbers equal strtod", test_numbers_equal_strtod},
+    {"messages quote user bytes safely", test_message_quoting},
+    {"api edges", test_api_edges},
+    CU_TEST_INFO_NULL,
 };
 
 static CU_TestInfo shared_tests[] = {
-	{"dacf: counts, source text, direct CI from mix (eval §3.3)", test_shared_dacf},
-	{"dacf-de: 2020 mean 241.55, matches DACF's direct CI", test_shared_dacf_de},
-	{"dacf-weather: DE_coal_2019_clean", test_shared_dacf_weather},
-	{"dacf-forecast: Table 4 daily MAPE", test_shared_dacf_forecast},
-	{"lwa: 2020 statistics of data/README.md", test_shared_lwa},
-	{"wide: 123 zones x 8760 h equal the source text", test_shared_wide},
-	{"gb-forecast: the CATS fixture", test_shared_gb_forecast},
-	{"demo data equals its sources", test_demo_files},
-	CU_TEST_INFO_NULL,
+    {"dacf: counts, source text, direct CI from mix (eval §3.3)", test_shared_dacf},
+    {"dacf-de: 2020 mean 241.55, matches DACF's direct CI", test_shared_dacf_de},
+    {"dacf-weather: DE_coal_2019_clean", test_shared_dacf_weather},
+    {"dacf-forecast: Table 4 daily MAPE", test_shared_dacf_forecast},
+    {"lwa: 2020 statistics of data/README.md", test_shared_lwa},
+    {"wide: 123 zones x 8760 h equal the source text", test_shared_wide},
+    {"gb-forecast: the CATS fixture", test_shared_gb_forecast},
+    {"demo data equals its sources", test_demo_files},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("connectors/files", NULL, NULL, tests)
