@@ -102,6 +102,15 @@ $(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay_main.o $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
+# libFuzzer builds (make fuzz): CC=clang, objects instrumented with
+# -fsanitize=fuzzer-no-link, each target linked with -fsanitize=fuzzer.
+FUZZ_BIN := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzzer/%)
+$(B)/fuzzer/%: $(B)/tests/fuzz/%.o $(LIB)
+	$(call msg,LINK,$@)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL)
+fuzz-bins: $(FUZZ_BIN)
+
 $(B)/bench/bare_mhd: $(B)/tests/bench/bare_mhd.o
 	$(call msg,LINK,$@)
 	@mkdir -p $(dir $@)
@@ -146,6 +155,6 @@ format-check:
 clean:
 	rm -rf build
 
-.PHONY: all test test-bins asan run bench fuzz format format-check clean deps
+.PHONY: fuzz-bins all test test-bins asan run bench fuzz format format-check clean deps
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -124,7 +124,7 @@ static void test_kinds(void)
 
 static const char *mem_test_name(int i)
 {
-	static char names[20][8];
+	static char names[20][16];
 
 	snprintf(names[i], sizeof(names[i]), "s%d", i);
 	return names[i];
