@@ -325,7 +325,7 @@ static bool iso_duration(const char *s, int64_t *ret)
 
 int ts_parse_duration(const char *s, const char *field, int64_t *ret_s, struct err_detail *err)
 {
-	int64_t v;
+	int64_t v = 0;
 
 	if (!s || !*s)
 		return err_set(err, ERR_INVALID, field, "'%s' is missing: expected a duration such as PT4H",

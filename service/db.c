@@ -93,21 +93,34 @@ static void quiet_notice(void *arg, const char *message)
 	(void)message;
 }
 
-int db_connect_raw(const char *conninfo, struct db **ret, struct err_detail *err)
+/* Open a connection into caller storage (no statements prepared). */
+static int open_into(struct db *db, const char *conninfo, struct err_detail *err)
 {
-	struct db *db = xcalloc(1, sizeof(*db));
-
+	memset(db, 0, sizeof(*db));
 	db->conn = PQconnectdb(conninfo);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		char msg[300];
 
 		snprintf(msg, sizeof(msg), "%s", PQerrorMessage(db->conn));
 		msg[strcspn(msg, "\n")] = '\0';
-		db_close(db);
+		PQfinish(db->conn);
+		db->conn = NULL;
 		return err_set(err, ERR_DB, NULL, "cannot connect to PostgreSQL: %s", msg);
 	}
 	/* Quiet NOTICEs (e.g. "relation already exists, skipping"). */
 	PQsetNoticeProcessor(db->conn, quiet_notice, NULL);
+	return ERR_OK;
+}
+
+int db_connect_raw(const char *conninfo, struct db **ret, struct err_detail *err)
+{
+	struct db *db = xcalloc(1, sizeof(*db));
+	int rc = open_into(db, conninfo, err);
+
+	if (rc) {
+		free(db);
+		return rc;
+	}
 	*ret = db;
 	return ERR_OK;
 }
@@ -208,27 +221,30 @@ void db_pool_free(struct db_pool *p)
 /* Make a pooled slot usable: open or reopen its connection. */
 static int revive(struct db_pool *p, struct db *db, struct err_detail *err)
 {
-	struct db *fresh;
+	struct db fresh;
 	int rc;
 
 	if (db->conn && !db->broken && PQstatus(db->conn) == CONNECTION_OK && db->prepared)
 		return ERR_OK;
-	if ((rc = db_connect(p->conninfo, &fresh, err)))
+	if ((rc = open_into(&fresh, p->conninfo, err)))
 		return rc;
+	if ((rc = db_prepare_all(&fresh, err))) {
+		PQfinish(fresh.conn);
+		return rc;
+	}
 	if (db->conn)
 		PQfinish(db->conn);
-	db->conn = fresh->conn;
+	db->conn = fresh.conn;
 	db->prepared = true;
 	db->broken = false;
-	free(fresh);
 	return ERR_OK;
 }
 
 int db_acquire(struct db_pool *p, int timeout_ms, struct db **ret, struct err_detail *err)
 {
 	struct timespec deadline;
-	struct db *db = NULL;
-	int rc;
+	struct db *db;
+	int rc, k = -1;
 
 	clock_gettime(CLOCK_REALTIME, &deadline);
 	deadline.tv_sec += timeout_ms / 1000;
@@ -240,19 +256,20 @@ int db_acquire(struct db_pool *p, int timeout_ms, struct db **ret, struct err_de
 	pthread_mutex_lock(&p->lock);
 	for (;;) {
 		/* Prefer an open connection, then an empty slot. */
-		for (int i = 0; i < p->size && !db; i++)
+		for (int i = 0; i < p->size && k < 0; i++)
 			if (!p->conns[i].in_use && p->conns[i].conn)
-				db = &p->conns[i];
-		for (int i = 0; i < p->size && !db; i++)
+				k = i;
+		for (int i = 0; i < p->size && k < 0; i++)
 			if (!p->conns[i].in_use)
-				db = &p->conns[i];
-		if (db)
+				k = i;
+		if (k >= 0)
 			break;
 		if (pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT) {
 			pthread_mutex_unlock(&p->lock);
 			return err_set(err, ERR_UNAVAILABLE, NULL, "all %d database connections are busy", p->size);
 		}
 	}
+	db = &p->conns[k];
 	db->in_use = true;
 	pthread_mutex_unlock(&p->lock);
 	/* Reconnecting happens outside the lock: it may take a while. */
