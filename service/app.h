@@ -5,6 +5,7 @@
 #define CARBONSCHED_SERVICE_APP_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "core/error.h"
@@ -20,6 +21,7 @@ struct app {
 	struct clock clock;
 	struct sigcache *cache;
 	int64_t started_at; /* real time the process started serving */
+	atomic_bool stopping; /* set at shutdown: workers finish their round and return */
 };
 
 /* Borrow a database connection for the rest of the request: it goes back

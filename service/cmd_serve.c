@@ -22,6 +22,7 @@
 #include "service/migrate.h"
 #include "service/store.h"
 #include "service/version.h"
+#include "service/workers.h"
 
 static void usage(FILE *out)
 {
@@ -142,12 +143,18 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	log_info("listening on http://%s:%d", cfg->listen_host, http_port(srv));
+	if (workers_start(&app, &err)) {
+		log_error("cannot start: %s", err.msg);
+		goto out;
+	}
 	if (port_file && write_port(port_file, http_port(srv)))
 		log_warn("cannot write the port to '%s'", port_file);
 
 	sigwait(&sigs, &sig);
 	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	status = 0;
+	atomic_store(&app.stopping, true);
+	workers_stop(&app);
 out:
 	http_stop(srv);
 	sigcache_free(app.cache);

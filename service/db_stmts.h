@@ -3,12 +3,17 @@
  *
  * X(NAME, sql).  Each is prepared on every connection as "s_<index>".
  * Times in: to_timestamp($n) with $n seconds since the epoch; times out:
- * extract(epoch from ...)::int8.
+ * extract(epoch from ...)::int8.  The table is the concatenation of one
+ * list per area; an area keeps its statements in db_stmts_<area>.h.
  */
 #ifndef CARBONSCHED_SERVICE_DB_STMTS_H
 #define CARBONSCHED_SERVICE_DB_STMTS_H
 
-#define DB_STMT_TABLE(X)                                                                                   \
+#include "service/db_stmts_areas.h"
+
+#define DB_STMT_TABLE(X) DB_STMTS_SIGNALS(X) DB_STMTS_AREAS(X)
+
+#define DB_STMTS_SIGNALS(X)                                                                                \
 	X(PING, "SELECT 1")                                                                                \
 	X(MIGRATION_VERSION, "SELECT coalesce(max(version), 0) FROM schema_migrations")                    \
 	/* regions: the config is the source of truth, mirrored here for joins and jobs */                 \

@@ -22,6 +22,10 @@ static const struct route {
 	{"GET", "/v1/regions", h_regions_list},
 	{"GET", "/v1/regions/{id}", h_region_get},
 	{"GET", "/v1/regions/{id}/signals", h_region_signals},
+	/* forecasts */
+	/* sources */
+	/* scheduling and jobs */
+	/* interfaces (compatibility, metrics, dashboard) */
 };
 
 /* Match 'path' against 'pattern'; captures go to req when it is non-NULL. */

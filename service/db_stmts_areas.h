@@ -1,0 +1,12 @@
+/*
+ * db_stmts_areas.h - the statement lists of the other areas, appended to
+ * the table in db_stmts.h.  An area adds its list here as one line:
+ *     #include "service/db_stmts_jobs.h"   (defining DB_STMTS_JOBS(X))
+ * and names it in DB_STMTS_AREAS.
+ */
+#ifndef CARBONSCHED_SERVICE_DB_STMTS_AREAS_H
+#define CARBONSCHED_SERVICE_DB_STMTS_AREAS_H
+
+#define DB_STMTS_AREAS(X)
+
+#endif
