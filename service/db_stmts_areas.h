@@ -7,6 +7,8 @@
 #ifndef CARBONSCHED_SERVICE_DB_STMTS_AREAS_H
 #define CARBONSCHED_SERVICE_DB_STMTS_AREAS_H
 
-#define DB_STMTS_AREAS(X)
+#include "service/db_stmts_forecasts.h"
+
+#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X)
 
 #endif
