@@ -67,7 +67,7 @@ int sig_kind_parse(const char *s, const char *field, enum sig_kind *ret_kind, in
 		return ERR_OK;
 	}
 	return err_set(err, ERR_INVALID, field,
-		       "unknown kind '%.64s': expected carbon_intensity, carbon_intensity_direct, marginal_intensity, renewable_share, low_carbon_share, generation:<fuel>, load, wind_speed, solar_irradiance, temperature, dewpoint, precipitation, cloud_cover, pue or price",
+		       "unknown kind '%.64s': expected carbon_intensity, carbon_intensity_direct, marginal_intensity, renewable_share, low_carbon_share, generation:<fuel>, load, wind_speed, solar_irradiance, temperature, dewpoint, precipitation, cloud_cover, pue, price or marginal_index",
 		       s ? s : "");
 }
 

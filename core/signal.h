@@ -34,7 +34,9 @@
 	X(PRECIPITATION, "precipitation", "mm", "precipitation per step")                         \
 	X(CLOUD_COVER, "cloud_cover", "%", "total cloud cover")                                   \
 	X(PUE, "pue", "ratio", "power usage effectiveness")                                       \
-	X(PRICE, "price", "EUR/MWh", "day-ahead electricity price")
+	X(PRICE, "price", "EUR/MWh", "day-ahead electricity price")                               \
+	X(MARGINAL_INDEX, "marginal_index", "%",                                                  \
+	  "percentile of the marginal intensity over the coming day (WattTime signal index)")
 
 enum sig_kind {
 #define SIG_KIND_ENUM(name, str, unit, desc) SIG_##name,
