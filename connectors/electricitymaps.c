@@ -86,8 +86,10 @@ static int ci_item(const struct conn_parse_ctx *p, json_t *item, const char *arr
 	bool est;
 	int rc;
 
+	if (!json_is_object(item) && !arr)
+		return err_set(err, ERR_MALFORMED, "body", "body: expected an object");
 	if (!json_is_object(item))
-		return err_set(err, ERR_MALFORMED, arr, "%s[%zu]: expected an object", arr ? arr : "body", i);
+		return err_set(err, ERR_MALFORMED, arr, "%s[%zu]: expected an object", arr, i);
 	if ((rc = cj_time(item, "datetime", arr, i, &t, err)) || (rc = cj_num(item, "carbonIntensity", arr, i, false, &v, err)) ||
 	    (rc = cj_bool(item, "isEstimated", arr, i, false, &est, err)))
 		return rc;
@@ -189,8 +191,10 @@ static int power_item(const struct conn_parse_ctx *p, json_t *item, const char *
 	int64_t t;
 	int rc;
 
+	if (!json_is_object(item) && !arr)
+		return err_set(err, ERR_MALFORMED, "body", "body: expected an object");
 	if (!json_is_object(item))
-		return err_set(err, ERR_MALFORMED, arr, "%s[%zu]: expected an object", arr ? arr : "body", i);
+		return err_set(err, ERR_MALFORMED, arr, "%s[%zu]: expected an object", arr, i);
 	if ((rc = cj_time(item, "datetime", arr, i, &t, err)) || (rc = cj_bool(item, "isEstimated", arr, i, false, &est, err)) ||
 	    (rc = cj_object(item, "powerProductionBreakdown", arr, i, &prod, err)))
 		return rc;
