@@ -341,7 +341,7 @@ int conn_get_parse(struct conn_ctx *c, const struct conn_endpoint *ep, const cha
 		.source = c->source,
 		.url = url,
 		.headers = headers,
-		.accept = strcmp(ep->format, "csv") ? ep->format : NULL,
+		.accept = ep->format,
 		.secrets = secrets,
 	};
 	struct fetch_response res = {0};

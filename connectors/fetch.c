@@ -618,6 +618,8 @@ static bool type_matches(const char *accept, const char *ctype)
 {
 	if (!accept || !*ctype)
 		return true; /* nothing to check, or nothing said: the parser will judge */
+	if (!strcasecmp(accept, "csv")) /* text comes as text/csv, text/plain, octet-stream... */
+		return !strcasestr(ctype, "html");
 	return strcasestr(ctype, accept) != NULL;
 }
 
@@ -759,7 +761,9 @@ static int fail(const struct fetch_request *rq, const struct attempt *a, const c
 			snprintf(what + strlen(what), sizeof(what) - strlen(what), " (redirects are not followed)");
 	} else if (a->out == OUT_TYPE) {
 		snprintf(what, sizeof(what), "expected %s but got '%s'%s%s",
-			 !strcasecmp(rq->accept, "json") ? "JSON" : !strcasecmp(rq->accept, "xml") ? "XML" : rq->accept,
+			 !strcasecmp(rq->accept, "json")  ? "JSON"
+			 : !strcasecmp(rq->accept, "xml") ? "XML"
+							  : "CSV or JSON",
 			 a->content_type, *summary ? ": " : "", summary);
 	} else {
 		snprintf(what, sizeof(what), "%s", a->cause);

@@ -63,8 +63,9 @@ struct fetch_request {
 	const char *url;	     /* http or https only */
 	const char *const *headers;  /* NULL or NULL-terminated "Name: value" lines */
 	const char *user, *password; /* HTTP basic credentials, or NULL */
-	const char *accept;	     /* "json", "xml" or NULL: a 2xx answer of another content type
-					is refused (a captive portal, a proxy's error page) */
+	const char *accept;	     /* "json", "xml", "csv" (anything but HTML) or NULL: a 2xx
+					answer of another content type is refused (a captive
+					portal, a proxy's error page) */
 	const char *const *secrets;  /* NULL or NULL-terminated values never to show */
 };
 
