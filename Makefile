@@ -55,6 +55,7 @@ UNIT_BIN := $(B)/tests/unit-tests
 INTEG_BIN := $(B)/tests/integration-tests
 FUZZ_REPLAY := $(FUZZ_SRC:tests/fuzz/%.c=$(B)/fuzz-replay/%)
 BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(B)/bench/%)
+FAKE_BIN := $(B)/tests/fake-provider
 
 all: $(BIN)
 
@@ -95,6 +96,11 @@ $(INTEG_BIN): $(INTEG_SRC:%.c=$(B)/%.o) $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
 
+# The fake providers as a program, for tests that run the real binary.
+$(FAKE_BIN): $(B)/tests/fakes/fake_main.o $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
+
 # Fuzz targets are built twice: with a replay main (any compiler, run by
 # make test over tests/fuzz/corpus/<target>/) and with libFuzzer (make fuzz).
 $(B)/fuzz-replay/%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay_main.o $(LIB)
@@ -121,7 +127,7 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
 
-test-bins: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY)
+test-bins: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY) $(FAKE_BIN)
 
 deps:
 	@deploy/install-deps.sh --check 2>/dev/null || deploy/install-deps.sh
