@@ -11,12 +11,15 @@
 #include "connectors/files.h"
 #include "service/cli.h"
 #include "service/commands.h"
+#include "service/ingest_source.h"
 #include "service/store.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: carbonsched ingest --file PATH --format FORMAT [--zone ZONE] [--kind KIND]\n"
-		     "                          [--config FILE] [--dry-run] [--quiet]\n\n"
+		     "                          [--config FILE] [--dry-run] [--quiet]\n"
+		     "       carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL] [--dry-run]\n"
+		     "                          (pull a provider once; 'carbonsched ingest --source x --help')\n\n"
 		     "Load a historical data file (plain or gzip) into the database, in one transaction.\n"
 		     "Re-ingesting a file changes nothing. A bad row stops the ingest with FILE:LINE: reason,\n"
 		     "exit status 1, and nothing of the file is stored.\n\n"
@@ -47,6 +50,9 @@ int cmd_ingest(int argc, char **argv)
 	struct db *db;
 	int c, rc;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--source") || !strncmp(argv[i], "--source=", 9))
+			return ingest_source_main(argc, argv);
 	while ((c = getopt_long(argc, argv, "f:F:z:k:c:nqh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f': file = optarg; break;

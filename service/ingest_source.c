@@ -108,6 +108,8 @@ static void add_points(struct buf *out, const struct series *s, const char *name
 	}
 }
 
+/* The head of a series, in the key order of cli_print_set_json (the
+ * --file dry run), so both print the same shape. */
 static void add_head(struct buf *out, const char *zone, const char *kind, const char *source, int32_t step)
 {
 	const char *unit = sig_kind_string_unit(kind);
@@ -116,10 +118,10 @@ static void add_head(struct buf *out, const char *zone, const char *kind, const 
 	buf_add_json_string(out, zone);
 	buf_adds(out, ",\"kind\":");
 	buf_add_json_string(out, kind);
-	buf_adds(out, ",\"unit\":");
-	buf_add_json_string(out, unit ? unit : "");
 	buf_adds(out, ",\"source\":");
 	buf_add_json_string(out, source);
+	buf_adds(out, ",\"unit\":");
+	buf_add_json_string(out, unit ? unit : "");
 	buf_addf(out, ",\"step_s\":%d", (int)step);
 }
 
@@ -130,19 +132,17 @@ void ingest_dry_run_json(const struct conn_result *r, struct buf *out)
 	buf_adds(out, "{\"series\":[");
 	for (size_t i = 0; i < r->sigs.n; i++) {
 		const struct sig_series *s = &r->sigs.items[i];
-		if (i)
-			buf_addc(out, ',');
+		buf_adds(out, i ? ",\n" : "\n");
 		add_head(out, s->zone, s->kind, s->source, s->s.step);
 		buf_adds(out, ",\"points\":[");
 		add_points(out, &s->s, "value");
 		buf_adds(out, "]}");
 	}
-	buf_adds(out, "],\"forecasts\":[");
+	buf_adds(out, "\n],\"forecasts\":[");
 	for (size_t i = 0; i < r->nfc; i++) {
 		const struct conn_forecast *f = &r->fc[i];
 		bool first = true;
-		if (i)
-			buf_addc(out, ',');
+		buf_adds(out, i ? ",\n" : "\n");
 		add_head(out, f->zone, f->kind, f->source, f->p50.step);
 		buf_adds(out, ",\"model\":");
 		buf_add_json_string(out, f->model);
@@ -167,7 +167,7 @@ void ingest_dry_run_json(const struct conn_result *r, struct buf *out)
 		}
 		buf_adds(out, "]}");
 	}
-	buf_adds(out, "]}\n");
+	buf_adds(out, "\n]}\n");
 }
 
 static void usage(FILE *fp)

@@ -39,10 +39,11 @@ struct ingest_source_opts {
 int ingest_source(const struct ingest_source_opts *o, struct fetch *f, struct conn_result *ret,
 		  struct err_detail *err);
 
-/* Append {"series":[{"zone","kind","unit","source","step_s","points":[{"ts","value"[,"estimated"]}]}],
- *         "forecasts":[{"zone","kind","unit","source","model","issued_at","step_s",
+/* Append {"series":[{"zone","kind","source","unit","step_s","points":[{"ts","value"[,"estimated"]}]}],
+ *         "forecasts":[{"zone","kind","source","unit","step_s","model","issued_at",
  *                       "points":[{"ts","p50"[,"p10","p90"]}]}]}
- * to out; gaps are left out of "points". */
+ * to out (series as cli_print_set_json prints them); gaps are left out of
+ * "points". */
 void ingest_dry_run_json(const struct conn_result *r, struct buf *out);
 
 /* Split a zone argument: "NAME@LAT,LON", "LAT,LON" or a plain zone.  Sets

@@ -1,0 +1,15 @@
+/*
+ * fuzz_electricitymaps.c - libFuzzer target for the electricitymaps connector's response
+ * parsers (every endpoint gets every input); corpus: tests/fuzz/corpus/electricitymaps/.
+ */
+#include "tests/fuzz/fuzz_conn.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct conn_parse_ctx p = {.zone = "DE", .source = "electricitymaps", .now = 1717243200};
+
+	fuzz_connector(&conn_electricitymaps, &p, data, size);
+	return 0;
+}
