@@ -432,8 +432,10 @@ void fetch_error_summary(const char *body, size_t len, char *out, size_t size)
 		markup_text(p, len, out, size, &n);
 		goto trim;
 	}
-	/* Plain text (or JSON we could not read): the first line. */
-	put_text(out, size, &n, p, strcspn(p, "\n") < len ? strcspn(p, "\n") : len);
+	/* Plain text (or JSON we could not read): the first line.  The body
+	 * need not be NUL-terminated. */
+	const char *nl = memchr(p, '\n', len);
+	put_text(out, size, &n, p, nl ? (size_t)(nl - p) : len);
 trim:
 	n = strlen(out);
 	while (n && out[n - 1] == ' ')
