@@ -23,8 +23,8 @@
 #include "core/time.h"
 
 const struct connector *const conn_table[] = {
-	&conn_electricitymaps, &conn_watttime, &conn_ukgrid, &conn_entsoe, &conn_eia, &conn_openmeteo, &conn_pue,
-	NULL,
+    &conn_electricitymaps, &conn_watttime, &conn_ukgrid, &conn_entsoe, &conn_eia,
+    &conn_openmeteo,	   &conn_pue,	   NULL,
 };
 
 const struct connector *conn_find(const char *name)
@@ -69,7 +69,8 @@ void conn_result_release(struct conn_result *r)
 }
 
 struct conn_forecast *conn_result_forecast(struct conn_result *r, const char *zone, const char *kind,
-					   const char *source, const char *model, int64_t issued_at, int32_t step)
+					   const char *source, const char *model, int64_t issued_at,
+					   int32_t step)
 {
 	for (size_t i = 0; i < r->nfc; i++) {
 		struct conn_forecast *f = &r->fc[i];
@@ -139,14 +140,16 @@ int conn_series_set(struct series *s, int64_t t, double v, bool estimated, const
 {
 	if (s->n) {
 		if ((t - s->start) % s->step)
-			return err_set(err, ERR_MALFORMED, what, "%s: time %lld is not on the %d-second grid of the series",
-				       what, (long long)t, (int)s->step);
+			return err_set(err, ERR_MALFORMED, what,
+				       "%s: time %lld is not on the %d-second grid of the series", what,
+				       (long long)t, (int)s->step);
 		int64_t first = t < s->start ? t : s->start;
 		int64_t last = t > series_ts(s, s->n - 1) ? t : series_ts(s, s->n - 1);
 		if ((uint64_t)(last - first) / (uint64_t)s->step >= CONN_MAX_STEPS) {
 			char a[TS_BUFSZ], b[TS_BUFSZ];
-			return err_set(err, ERR_MALFORMED, what, "%s: times from %s to %s span more than %zu steps",
-				       what, ts_format(first, a), ts_format(last, b), CONN_MAX_STEPS);
+			return err_set(err, ERR_MALFORMED, what,
+				       "%s: times from %s to %s span more than %zu steps", what,
+				       ts_format(first, a), ts_format(last, b), CONN_MAX_STEPS);
 		}
 	}
 	series_set(s, t, v, estimated);
@@ -172,7 +175,8 @@ static int read_secret_file(const char *path, const char *what, char **ret, stru
 	size_t n;
 
 	if (!fp)
-		return err_set(err, ERR_INVALID, what, "cannot read the %s file '%s': %s", what, path, strerror(errno));
+		return err_set(err, ERR_INVALID, what, "cannot read the %s file '%s': %s", what, path,
+			       strerror(errno));
 	n = fread(buf, 1, sizeof(buf), fp);
 	fclose(fp);
 	if (n == sizeof(buf)) {
@@ -208,8 +212,8 @@ static int load_secret(const char *src, const char *what, const char *var, const
 	v = getenv(fvar);
 	if (v && *v)
 		return read_secret_file(v, what, ret, err);
-	return err_set(err, ERR_INVALID, var, "%s needs its %s: set %s, or %s to a file holding it", src, what, var,
-		       fvar);
+	return err_set(err, ERR_INVALID, var, "%s needs its %s: set %s, or %s to a file holding it", src,
+		       what, var, fvar);
 }
 
 static int load_creds(const struct connector *conn, const char *src, const struct conn_cred_names *nm,
@@ -223,14 +227,15 @@ static int load_creds(const struct connector *conn, const char *src, const struc
 	switch (conn->auth) {
 	case CONN_AUTH_NONE: break;
 	case CONN_AUTH_TOKEN:
-		rc = load_secret(src, "API token", nm->token_env ? nm->token_env : conn->token_env, nm->token_file,
-				 &ret->token, err);
+		rc = load_secret(src, "API token", nm->token_env ? nm->token_env : conn->token_env,
+				 nm->token_file, &ret->token, err);
 		break;
 	case CONN_AUTH_LOGIN:
 		rc = load_secret(src, "user name", nm->username_env ? nm->username_env : conn->username_env,
 				 nm->username_file, &ret->username, err);
 		if (!rc)
-			rc = load_secret(src, "password", nm->password_env ? nm->password_env : conn->password_env,
+			rc = load_secret(src, "password",
+					 nm->password_env ? nm->password_env : conn->password_env,
 					 nm->password_file, &ret->password, err);
 		break;
 	}
@@ -251,7 +256,8 @@ int conn_ctx_init(struct conn_ctx *c, const struct connector *conn, const char *
 	int rc;
 
 	if (!base_url && !conn->default_base_url)
-		return err_set(err, ERR_INVALID, "base_url", "%s needs a location: a file or an http(s) URL", src);
+		return err_set(err, ERR_INVALID, "base_url", "%s needs a location: a file or an http(s) URL",
+			       src);
 	rc = load_creds(conn, src, names, &creds, err);
 	if (rc)
 		return rc;
@@ -303,14 +309,14 @@ bool conn_wants(const struct conn_query *q, const char *name, bool dflt)
 void conn_parse_ctx_init(struct conn_parse_ctx *p, const struct conn_ctx *c, const struct conn_query *q)
 {
 	*p = (struct conn_parse_ctx){
-		.zone = q->zone ? q->zone : "",
-		.source = c->conn->name,
-		.now = conn_now(c),
-		.from = q->from,
-		.to = q->to,
-		.step = q->step,
-		.factors = q->factors,
-		.key = q->key,
+	    .zone = q->zone ? q->zone : "",
+	    .source = c->conn->name,
+	    .now = conn_now(c),
+	    .from = q->from,
+	    .to = q->to,
+	    .step = q->step,
+	    .factors = q->factors,
+	    .key = q->key,
 	};
 }
 
@@ -321,8 +327,8 @@ void conn_urlencode(const char *s, char *out, size_t size)
 
 	for (; s && *s && k + 4 < size; s++) {
 		unsigned char ch = (unsigned char)*s;
-		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		    ch == '_' || ch == '.' || ch == '~') {
+		if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '_' || ch == '.' || ch == '~') {
 			out[k++] = (char)ch;
 		} else {
 			out[k++] = '%';
@@ -333,16 +339,16 @@ void conn_urlencode(const char *s, char *out, size_t size)
 	out[k] = '\0';
 }
 
-int conn_get_parse(struct conn_ctx *c, const struct conn_endpoint *ep, const char *url, const char *const *headers,
-		   const char *const *secrets, const struct conn_parse_ctx *p, struct conn_result *ret,
-		   struct err_detail *err)
+int conn_get_parse(struct conn_ctx *c, const struct conn_endpoint *ep, const char *url,
+		   const char *const *headers, const char *const *secrets, const struct conn_parse_ctx *p,
+		   struct conn_result *ret, struct err_detail *err)
 {
 	struct fetch_request rq = {
-		.source = c->source,
-		.url = url,
-		.headers = headers,
-		.accept = ep->format,
-		.secrets = secrets,
+	    .source = c->source,
+	    .url = url,
+	    .headers = headers,
+	    .accept = ep->format,
+	    .secrets = secrets,
 	};
 	struct fetch_response res = {0};
 	int rc = fetch_get(c->fetch, &rq, &res, err);
@@ -387,14 +393,16 @@ static int check_query(const struct conn_ctx *c, const struct conn_query *q, str
 		buf_init(&b, 0);
 		for (const struct conn_endpoint *x = conn->endpoints; x->name; x++)
 			buf_addf(&b, "%s%s", x == conn->endpoints ? "" : ", ", x->name);
-		err_set(err, ERR_INVALID, "endpoints", "%s has no endpoint '%s' (it has %s)", c->source, *e, b.data);
+		err_set(err, ERR_INVALID, "endpoints", "%s has no endpoint '%s' (it has %s)", c->source, *e,
+			b.data);
 		buf_release(&b);
 		return ERR_INVALID;
 	}
 	return ERR_OK;
 }
 
-int conn_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret, struct err_detail *err)
+int conn_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
+	       struct err_detail *err)
 {
 	int rc;
 
@@ -407,8 +415,9 @@ int conn_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_resul
 	if (!rc && conn_result_points(ret) == 0) {
 		char a[TS_BUFSZ], b[TS_BUFSZ];
 		if (q->from || q->to)
-			rc = err_set(err, ERR_NOT_FOUND, "zone", "%s: no data for '%s' from %s to %s", c->source,
-				     q->zone ? q->zone : "*", ts_format(q->from, a), ts_format(q->to, b));
+			rc = err_set(err, ERR_NOT_FOUND, "zone", "%s: no data for '%s' from %s to %s",
+				     c->source, q->zone ? q->zone : "*", ts_format(q->from, a),
+				     ts_format(q->to, b));
 		else
 			rc = err_set(err, ERR_NOT_FOUND, "zone", "%s: no recent data for '%s'", c->source,
 				     q->zone ? q->zone : "*");
@@ -457,10 +466,10 @@ int conn_add_mix_signals(struct conn_result *ret, const struct conn_parse_ctx *p
 		const char *kind;
 		double v;
 	} out[] = {
-		{"carbon_intensity", sig_intensity_from_mix(mix, FACTORS_LIFECYCLE)},
-		{"carbon_intensity_direct", direct ? sig_intensity_from_mix(mix, FACTORS_DIRECT) : NAN},
-		{"renewable_share", sig_share_from_mix(mix, false)},
-		{"low_carbon_share", sig_share_from_mix(mix, true)},
+	    {"carbon_intensity", sig_intensity_from_mix(mix, FACTORS_LIFECYCLE)},
+	    {"carbon_intensity_direct", direct ? sig_intensity_from_mix(mix, FACTORS_DIRECT) : NAN},
+	    {"renewable_share", sig_share_from_mix(mix, false)},
+	    {"low_carbon_share", sig_share_from_mix(mix, true)},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(out); i++) {

@@ -86,7 +86,8 @@ int cj_time(json_t *obj, const char *key, const char *arr, size_t i, int64_t *re
 	return ERR_OK;
 }
 
-int cj_bool(json_t *obj, const char *key, const char *arr, size_t i, bool dflt, bool *ret, struct err_detail *err)
+int cj_bool(json_t *obj, const char *key, const char *arr, size_t i, bool dflt, bool *ret,
+	    struct err_detail *err)
 {
 	json_t *v = json_object_get(obj, key);
 

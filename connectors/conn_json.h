@@ -31,7 +31,8 @@ int cj_num(json_t *obj, const char *key, const char *arr, size_t i, bool require
 /* obj[key] as a time (conn_parse_time forms); required. */
 int cj_time(json_t *obj, const char *key, const char *arr, size_t i, int64_t *ret, struct err_detail *err);
 /* obj[key] as a bool; absent or null gives 'dflt'. */
-int cj_bool(json_t *obj, const char *key, const char *arr, size_t i, bool dflt, bool *ret, struct err_detail *err);
+int cj_bool(json_t *obj, const char *key, const char *arr, size_t i, bool dflt, bool *ret,
+	    struct err_detail *err);
 /* obj[key] as a string (borrowed); absent or null gives NULL unless required. */
 int cj_str(json_t *obj, const char *key, const char *arr, size_t i, bool required, const char **ret,
 	   struct err_detail *err);

@@ -62,7 +62,8 @@ void conn_result_release(struct conn_result *r);
  * with the given step when absent.  Valid until the next call that
  * creates one. */
 struct conn_forecast *conn_result_forecast(struct conn_result *r, const char *zone, const char *kind,
-					   const char *source, const char *model, int64_t issued_at, int32_t step);
+					   const char *source, const char *model, int64_t issued_at,
+					   int32_t step);
 /* Valid points in series and forecasts (p50). */
 size_t conn_result_points(const struct conn_result *r);
 /* Drop series points outside [from, to) (forecasts are kept whole). */
@@ -100,32 +101,32 @@ struct conn_creds {
 /* Queries and parsing                                                 */
 
 struct conn_query {
-	const char *zone;	       /* output zone / region id ("DE", "eu-west-1"); NULL or "*"
-					  = every region of a feed (pue only) */
-	const char *key;	       /* the provider's name for it (EIC code, EIA respondent,
-					  WattTime region, GB region id); NULL = derived from zone */
-	bool has_coords;	       /* lat/lon are set (Open-Meteo; WattTime region-from-loc
-					  when no key) */
+	const char *zone; /* output zone / region id ("DE", "eu-west-1"); NULL or "*"
+			     = every region of a feed (pue only) */
+	const char *key;  /* the provider's name for it (EIC code, EIA respondent,
+			     WattTime region, GB region id); NULL = derived from zone */
+	bool has_coords;  /* lat/lon are set (Open-Meteo; WattTime region-from-loc
+			     when no key) */
 	double lat, lon;
-	int64_t from, to;	       /* [from, to) UTC; both 0 = the recent past and the
-					  provider's forecast horizon around now */
-	const char *const *endpoints;  /* NULL-terminated names; NULL = the connector's default */
-	enum sig_factors factors;      /* Electricity Maps: lifecycle (default) or direct */
-	const char *signal_type;       /* WattTime: co2_moer (default) or co2_aoer */
-	int horizon_h;		       /* forecasts: hours ahead, 0 = provider default */
-	int32_t step;		       /* PUE feeds: step of the series, 0 = 3600 */
+	int64_t from, to;	      /* [from, to) UTC; both 0 = the recent past and the
+					 provider's forecast horizon around now */
+	const char *const *endpoints; /* NULL-terminated names; NULL = the connector's default */
+	enum sig_factors factors;     /* Electricity Maps: lifecycle (default) or direct */
+	const char *signal_type;      /* WattTime: co2_moer (default) or co2_aoer */
+	int horizon_h;		      /* forecasts: hours ahead, 0 = provider default */
+	int32_t step;		      /* PUE feeds: step of the series, 0 = 3600 */
 };
 
 /* What a parser needs besides the bytes. */
 struct conn_parse_ctx {
-	const char *zone;	/* zone written on every series */
-	const char *source;	/* source written on every series (connector name) */
-	int64_t now;		/* fetch time: splits observations from forecasts where the
-				   provider does not (Open-Meteo); 0 = everything observed */
-	int64_t from, to;	/* requested range (PUE constants are expanded over it) */
-	int32_t step;		/* PUE step (0 = 3600) */
+	const char *zone;	  /* zone written on every series */
+	const char *source;	  /* source written on every series (connector name) */
+	int64_t now;		  /* fetch time: splits observations from forecasts where the
+				     provider does not (Open-Meteo); 0 = everything observed */
+	int64_t from, to;	  /* requested range (PUE constants are expanded over it) */
+	int32_t step;		  /* PUE step (0 = 3600) */
 	enum sig_factors factors; /* factors asked for (Electricity Maps) */
-	const char *key;	/* provider key asked for (GB region id, EIA respondent), or NULL */
+	const char *key;	  /* provider key asked for (GB region id, EIA respondent), or NULL */
 };
 
 /* Parse one response body into *ret (appending).  ERR_MALFORMED (or
@@ -149,7 +150,7 @@ struct connector {
 	const char *default_base_url; /* NULL: must be configured (PUE feeds) */
 	enum conn_auth auth;
 	const char *token_env, *username_env, *password_env; /* default variables */
-	const struct conn_endpoint *endpoints;		      /* ends with a NULL name */
+	const struct conn_endpoint *endpoints;		     /* ends with a NULL name */
 	int (*fetch)(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
 		     struct err_detail *err);
 };
@@ -167,10 +168,10 @@ const struct conn_endpoint *conn_endpoint(const struct connector *conn, const ch
  * share it. */
 struct conn_ctx {
 	const struct connector *conn;
-	char source[64];	 /* config name: breaker key and first word of messages */
-	char *base_url;		 /* owned; connector default when not configured */
-	struct conn_creds creds; /* owned */
-	struct fetch *fetch;	 /* borrowed */
+	char source[64];	   /* config name: breaker key and first word of messages */
+	char *base_url;		   /* owned; connector default when not configured */
+	struct conn_creds creds;   /* owned */
+	struct fetch *fetch;	   /* borrowed */
 	int64_t (*now)(void *arg); /* clock (demo clock, tests); NULL = ts_now */
 	void *now_arg;
 	pthread_mutex_t lock; /* token */
@@ -194,7 +195,8 @@ int64_t conn_now(const struct conn_ctx *c);
  * data" the error is ERR_NOT_FOUND with the provider's words.  Other
  * errors are those of fetch_get and the parsers, each message starting
  * with the source name. */
-int conn_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret, struct err_detail *err);
+int conn_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
+	       struct err_detail *err);
 
 /* Parse a body as 'endpoint' of 'conn' (tests, fuzzing, benchmarks).
  * *ret must be initialised; the caller releases it. */
@@ -210,9 +212,9 @@ bool conn_wants(const struct conn_query *q, const char *name, bool dflt);
 /* GET 'url' for 'endpoint' and parse it into ret.  'headers' and
  * 'secrets' as in fetch_request.  A parse failure's message is prefixed
  * with "<source>: <endpoint> response: ". */
-int conn_get_parse(struct conn_ctx *c, const struct conn_endpoint *ep, const char *url, const char *const *headers,
-		   const char *const *secrets, const struct conn_parse_ctx *p, struct conn_result *ret,
-		   struct err_detail *err);
+int conn_get_parse(struct conn_ctx *c, const struct conn_endpoint *ep, const char *url,
+		   const char *const *headers, const char *const *secrets, const struct conn_parse_ctx *p,
+		   struct conn_result *ret, struct err_detail *err);
 
 /* A parse context for query q on ctx c. */
 void conn_parse_ctx_init(struct conn_parse_ctx *p, const struct conn_ctx *c, const struct conn_query *q);
@@ -245,6 +247,6 @@ int conn_add_mix_signals(struct conn_result *ret, const struct conn_parse_ctx *p
 			 const double mix[FUEL__COUNT], bool direct, bool estimated, struct err_detail *err);
 
 extern const struct connector conn_electricitymaps, conn_watttime, conn_ukgrid, conn_entsoe, conn_eia,
-	conn_openmeteo, conn_pue;
+    conn_openmeteo, conn_pue;
 
 #endif

@@ -33,10 +33,10 @@ static const struct {
 	const char *code;
 	enum sig_fuel fuel;
 } codes[] = {
-	{"COL", FUEL_COAL},    {"NG", FUEL_GAS},      {"NUC", FUEL_NUCLEAR}, {"OIL", FUEL_OIL},
-	{"WAT", FUEL_HYDRO},   {"SUN", FUEL_SOLAR},   {"WND", FUEL_WIND},    {"GEO", FUEL_GEOTHERMAL},
-	{"OTH", FUEL_UNKNOWN}, {"UNK", FUEL_UNKNOWN}, {"PS", FUEL_STORAGE},  {"BAT", FUEL_STORAGE},
-	{"SNB", FUEL_STORAGE}, {"UES", FUEL_STORAGE},
+    {"COL", FUEL_COAL},	   {"NG", FUEL_GAS},	  {"NUC", FUEL_NUCLEAR}, {"OIL", FUEL_OIL},
+    {"WAT", FUEL_HYDRO},   {"SUN", FUEL_SOLAR},	  {"WND", FUEL_WIND},	 {"GEO", FUEL_GEOTHERMAL},
+    {"OTH", FUEL_UNKNOWN}, {"UNK", FUEL_UNKNOWN}, {"PS", FUEL_STORAGE},	 {"BAT", FUEL_STORAGE},
+    {"SNB", FUEL_STORAGE}, {"UES", FUEL_STORAGE},
 };
 #define NCODES (ARRAY_SIZE(codes) + 1) /* last slot: codes EIA adds later, counted as unknown */
 
@@ -90,8 +90,8 @@ static bool period_time(const char *s, int64_t *ret)
 
 /* One page into the accumulator; *ret_rows rows read, *ret_total the
  * answer's total (rows when absent). */
-static int parse_page(const struct conn_parse_ctx *p, const char *data, size_t len, struct acc *a, size_t *ret_rows,
-		      size_t *ret_total, struct err_detail *err)
+static int parse_page(const struct conn_parse_ctx *p, const char *data, size_t len, struct acc *a,
+		      size_t *ret_rows, size_t *ret_total, struct err_detail *err)
 {
 	json_t *root, *resp, *rows, *row;
 	double total;
@@ -100,14 +100,16 @@ static int parse_page(const struct conn_parse_ctx *p, const char *data, size_t l
 
 	if (rc)
 		return rc;
-	if ((rc = cj_object(root, "response", NULL, 0, &resp, err)) || (rc = cj_array(resp, "data", "response", SIZE_MAX, &rows, err)) ||
+	if ((rc = cj_object(root, "response", NULL, 0, &resp, err)) ||
+	    (rc = cj_array(resp, "data", "response", SIZE_MAX, &rows, err)) ||
 	    (rc = cj_num(resp, "total", "response", SIZE_MAX, false, &total, err)))
 		goto out;
 	if (!isnan(total) && (total < 0 || total > 1e12 || total != floor(total))) {
-		rc = err_set(err, ERR_MALFORMED, "response.total", "response.total: %g is not a row count", total);
+		rc = err_set(err, ERR_MALFORMED, "response.total", "response.total: %g is not a row count",
+			     total);
 		goto out;
 	}
-	json_array_foreach(rows, i, row) {
+	json_array_foreach (rows, i, row) {
 		const char *period, *fuel, *resp_id, *units;
 		int64_t t;
 		double v;
@@ -118,13 +120,16 @@ static int parse_page(const struct conn_parse_ctx *p, const char *data, size_t l
 		    (rc = cj_num(row, "value", "response.data", i, false, &v, err)))
 			goto out;
 		if (!period_time(period, &t)) {
-			rc = err_set(err, ERR_MALFORMED, "period", "response.data[%zu].period: '%.20s' is not an hour such as 2024-06-01T00",
-				     i, period);
+			rc =
+			    err_set(err, ERR_MALFORMED, "period",
+				    "response.data[%zu].period: '%.20s' is not an hour such as 2024-06-01T00",
+				    i, period);
 			goto out;
 		}
 		if (units && strcmp(units, "megawatthours")) {
-			rc = err_set(err, ERR_MALFORMED, "value-units", "response.data[%zu].value-units: '%.20s' is not megawatthours",
-				     i, units);
+			rc =
+			    err_set(err, ERR_MALFORMED, "value-units",
+				    "response.data[%zu].value-units: '%.20s' is not megawatthours", i, units);
 			goto out;
 		}
 		if (p->key && resp_id && strcmp(resp_id, p->key))
@@ -144,7 +149,8 @@ out:
 }
 
 /* Fuels, intensity and shares per hour from the gathered codes. */
-static int finish(const struct conn_parse_ctx *p, const struct acc *a, struct conn_result *ret, struct err_detail *err)
+static int finish(const struct conn_parse_ctx *p, const struct acc *a, struct conn_result *ret,
+		  struct err_detail *err)
 {
 	int64_t lo = INT64_MAX, hi = INT64_MIN;
 	char kind[48];
@@ -158,7 +164,8 @@ static int finish(const struct conn_parse_ctx *p, const struct acc *a, struct co
 	if (lo == INT64_MAX)
 		return ERR_OK;
 	if ((uint64_t)(hi - lo) / 3600 >= CONN_MAX_STEPS)
-		return err_set(err, ERR_MALFORMED, "period", "periods span more than %zu hours", CONN_MAX_STEPS);
+		return err_set(err, ERR_MALFORMED, "period", "periods span more than %zu hours",
+			       CONN_MAX_STEPS);
 	for (int64_t t = lo; t < hi; t += 3600) {
 		double mix[FUEL__COUNT];
 		bool complete = true;
@@ -179,8 +186,9 @@ static int finish(const struct conn_parse_ctx *p, const struct acc *a, struct co
 		for (int f = 0; f < FUEL__COUNT; f++) {
 			if (isnan(mix[f]))
 				continue;
-			struct series *s = sig_set_get(&ret->sigs, p->zone, conn_generation_kind((enum sig_fuel)f, kind),
-						       p->source, 3600);
+			struct series *s =
+			    sig_set_get(&ret->sigs, p->zone, conn_generation_kind((enum sig_fuel)f, kind),
+					p->source, 3600);
 			if ((rc = conn_series_set(s, t, mix[f], false, "period", err)))
 				return rc;
 		}
@@ -206,8 +214,9 @@ static int parse_fuel_type_data(const struct conn_parse_ctx *p, const char *data
 }
 
 static const struct conn_endpoint endpoints[] = {
-	{"fuel-type-data", "json", parse_fuel_type_data, "hourly generation by fuel per balancing authority (default)"},
-	{NULL, NULL, NULL, NULL},
+    {"fuel-type-data", "json", parse_fuel_type_data,
+     "hourly generation by fuel per balancing authority (default)"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void fmt_hour(int64_t t, char out[TS_BUFSZ])
@@ -229,7 +238,8 @@ static const char *respondent_of(const struct conn_query *q)
 	return q->zone;
 }
 
-static int eia_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret, struct err_detail *err)
+static int eia_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
+		     struct err_detail *err)
 {
 	char url[1400], key[600], resp[64], sa[TS_BUFSZ], sb[TS_BUFSZ];
 	const char *secrets[] = {c->creds.token, key, NULL};
@@ -250,12 +260,15 @@ static int eia_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn
 	for (int page = 0; page < MAX_PAGES; page++) {
 		struct fetch_response res = {0};
 		size_t rows = 0;
-		snprintf(url, sizeof(url),
-			 "%s/v2/electricity/rto/fuel-type-data/data/?api_key=%s&frequency=hourly&data%%5B0%%5D=value"
-			 "&facets%%5Brespondent%%5D%%5B%%5D=%s&start=%s&end=%s&sort%%5B0%%5D%%5Bcolumn%%5D=period"
-			 "&sort%%5B0%%5D%%5Bdirection%%5D=asc&offset=%zu&length=%d",
-			 c->base_url, key, resp, sa, sb, offset, PAGE_ROWS);
-		struct fetch_request rq = {.source = c->source, .url = url, .accept = "json", .secrets = secrets};
+		snprintf(
+		    url, sizeof(url),
+		    "%s/v2/electricity/rto/fuel-type-data/data/"
+		    "?api_key=%s&frequency=hourly&data%%5B0%%5D=value"
+		    "&facets%%5Brespondent%%5D%%5B%%5D=%s&start=%s&end=%s&sort%%5B0%%5D%%5Bcolumn%%5D=period"
+		    "&sort%%5B0%%5D%%5Bdirection%%5D=asc&offset=%zu&length=%d",
+		    c->base_url, key, resp, sa, sb, offset, PAGE_ROWS);
+		struct fetch_request rq = {
+		    .source = c->source, .url = url, .accept = "json", .secrets = secrets};
 		if ((rc = fetch_get(c->fetch, &rq, &res, err)))
 			break;
 		rc = parse_page(&p, res.body, res.len, &a, &rows, &total, err);
@@ -268,13 +281,15 @@ static int eia_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn
 		if (offset >= total)
 			break;
 		if (!rows) {
-			rc = err_set(err, ERR_UPSTREAM, "offset", "%s: the page at offset %zu is empty although %zu rows match",
-				     c->source, offset, total);
+			rc = err_set(err, ERR_UPSTREAM, "offset",
+				     "%s: the page at offset %zu is empty although %zu rows match", c->source,
+				     offset, total);
 			break;
 		}
 		if (page + 1 == MAX_PAGES)
-			rc = err_set(err, ERR_RANGE_TOO_LARGE, "from", "%s: more than %d pages of %d rows: ask for a shorter range",
-				     c->source, MAX_PAGES, PAGE_ROWS);
+			rc = err_set(err, ERR_RANGE_TOO_LARGE, "from",
+				     "%s: more than %d pages of %d rows: ask for a shorter range", c->source,
+				     MAX_PAGES, PAGE_ROWS);
 	}
 	if (!rc)
 		rc = finish(&p, &a, ret, err);
@@ -285,11 +300,12 @@ static int eia_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn
 }
 
 const struct connector conn_eia = {
-	.name = "eia",
-	.summary = "US EIA API v2 (EIA-930): hourly generation by fuel per balancing authority; intensity from the mix",
-	.default_base_url = "https://api.eia.gov",
-	.auth = CONN_AUTH_TOKEN,
-	.token_env = "CARBONSCHED_EIA_KEY",
-	.endpoints = endpoints,
-	.fetch = eia_fetch,
+    .name = "eia",
+    .summary =
+	"US EIA API v2 (EIA-930): hourly generation by fuel per balancing authority; intensity from the mix",
+    .default_base_url = "https://api.eia.gov",
+    .auth = CONN_AUTH_TOKEN,
+    .token_env = "CARBONSCHED_EIA_KEY",
+    .endpoints = endpoints,
+    .fetch = eia_fetch,
 };

@@ -31,12 +31,18 @@ static const struct {
 	const char *key;
 	enum sig_fuel fuel;
 } fuel_keys[] = {
-	{"nuclear", FUEL_NUCLEAR}, {"geothermal", FUEL_GEOTHERMAL},
-	{"biomass", FUEL_BIOMASS}, {"coal", FUEL_COAL},
-	{"wind", FUEL_WIND},	   {"solar", FUEL_SOLAR},
-	{"hydro", FUEL_HYDRO},	   {"gas", FUEL_GAS},
-	{"oil", FUEL_OIL},	   {"unknown", FUEL_UNKNOWN},
-	{"hydro discharge", FUEL_STORAGE}, {"battery discharge", FUEL_STORAGE},
+    {"nuclear", FUEL_NUCLEAR},
+    {"geothermal", FUEL_GEOTHERMAL},
+    {"biomass", FUEL_BIOMASS},
+    {"coal", FUEL_COAL},
+    {"wind", FUEL_WIND},
+    {"solar", FUEL_SOLAR},
+    {"hydro", FUEL_HYDRO},
+    {"gas", FUEL_GAS},
+    {"oil", FUEL_OIL},
+    {"unknown", FUEL_UNKNOWN},
+    {"hydro discharge", FUEL_STORAGE},
+    {"battery discharge", FUEL_STORAGE},
 };
 
 static enum sig_fuel fuel_of_key(const char *key)
@@ -73,7 +79,8 @@ static const char *kind_of(json_t *item, const struct conn_parse_ctx *p)
 	json_t *t = json_object_get(item, "emissionFactorType");
 
 	if (json_is_string(t))
-		return strcmp(json_string_value(t), "direct") ? "carbon_intensity" : "carbon_intensity_direct";
+		return strcmp(json_string_value(t), "direct") ? "carbon_intensity"
+							      : "carbon_intensity_direct";
 	return p->factors == FACTORS_DIRECT ? "carbon_intensity_direct" : "carbon_intensity";
 }
 
@@ -90,12 +97,13 @@ static int ci_item(const struct conn_parse_ctx *p, json_t *item, const char *arr
 		return err_set(err, ERR_MALFORMED, "body", "body: expected an object");
 	if (!json_is_object(item))
 		return err_set(err, ERR_MALFORMED, arr, "%s[%zu]: expected an object", arr, i);
-	if ((rc = cj_time(item, "datetime", arr, i, &t, err)) || (rc = cj_num(item, "carbonIntensity", arr, i, false, &v, err)) ||
+	if ((rc = cj_time(item, "datetime", arr, i, &t, err)) ||
+	    (rc = cj_num(item, "carbonIntensity", arr, i, false, &v, err)) ||
 	    (rc = cj_bool(item, "isEstimated", arr, i, false, &est, err)))
 		return rc;
 	if (!isnan(v) && v < 0)
-		return err_set(err, ERR_MALFORMED, "carbonIntensity", "%s[%zu].carbonIntensity: %g is negative",
-			       arr ? arr : "body", i, v);
+		return err_set(err, ERR_MALFORMED, "carbonIntensity",
+			       "%s[%zu].carbonIntensity: %g is negative", arr ? arr : "body", i, v);
 	struct series *s = sig_set_get(&ret->sigs, p->zone, kind_of(item, p), p->source, step);
 	return isnan(v) ? ERR_OK : conn_series_set(s, t, v, est, "datetime", err);
 }
@@ -111,7 +119,7 @@ static int parse_ci_list(const struct conn_parse_ctx *p, const char *data, size_
 	if (rc)
 		return rc;
 	if (!(rc = step_of(root, &step, err)) && !(rc = cj_array(root, key, NULL, 0, &arr, err)))
-		json_array_foreach(arr, i, item) {
+		json_array_foreach (arr, i, item) {
 			if ((rc = ci_item(p, item, key, i, step, ret, err)))
 				break;
 		}
@@ -119,14 +127,14 @@ static int parse_ci_list(const struct conn_parse_ctx *p, const char *data, size_
 	return rc;
 }
 
-static int parse_history(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			 struct err_detail *err)
+static int parse_history(const struct conn_parse_ctx *p, const char *data, size_t len,
+			 struct conn_result *ret, struct err_detail *err)
 {
 	return parse_ci_list(p, data, len, "history", ret, err);
 }
 
-static int parse_past_range(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			    struct err_detail *err)
+static int parse_past_range(const struct conn_parse_ctx *p, const char *data, size_t len,
+			    struct conn_result *ret, struct err_detail *err)
 {
 	return parse_ci_list(p, data, len, "data", ret, err);
 }
@@ -146,8 +154,8 @@ static int parse_latest(const struct conn_parse_ctx *p, const char *data, size_t
 	return rc;
 }
 
-static int parse_forecast(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			  struct err_detail *err)
+static int parse_forecast(const struct conn_parse_ctx *p, const char *data, size_t len,
+			  struct conn_result *ret, struct err_detail *err)
 {
 	json_t *root, *arr, *item;
 	int64_t issued = p->now, t;
@@ -163,7 +171,7 @@ static int parse_forecast(const struct conn_parse_ctx *p, const char *data, size
 	if (json_object_get(root, "updatedAt") && (rc = cj_time(root, "updatedAt", NULL, 0, &issued, err)))
 		goto out;
 	struct conn_forecast *f = NULL;
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		if ((rc = cj_time(item, "datetime", "forecast", i, &t, err)) ||
 		    (rc = cj_num(item, "carbonIntensity", "forecast", i, false, &v, err)))
 			goto out;
@@ -195,12 +203,13 @@ static int power_item(const struct conn_parse_ctx *p, json_t *item, const char *
 		return err_set(err, ERR_MALFORMED, "body", "body: expected an object");
 	if (!json_is_object(item))
 		return err_set(err, ERR_MALFORMED, arr, "%s[%zu]: expected an object", arr, i);
-	if ((rc = cj_time(item, "datetime", arr, i, &t, err)) || (rc = cj_bool(item, "isEstimated", arr, i, false, &est, err)) ||
+	if ((rc = cj_time(item, "datetime", arr, i, &t, err)) ||
+	    (rc = cj_bool(item, "isEstimated", arr, i, false, &est, err)) ||
 	    (rc = cj_object(item, "powerProductionBreakdown", arr, i, &prod, err)))
 		return rc;
 	for (int f = 0; f < FUEL__COUNT; f++)
 		mix[f] = NAN;
-	json_object_foreach(prod, key, val) {
+	json_object_foreach (prod, key, val) {
 		enum sig_fuel f = fuel_of_key(key);
 		if ((rc = cj_num(prod, key, "powerProductionBreakdown", SIZE_MAX, false, &v, err)))
 			return rc;
@@ -212,21 +221,23 @@ static int power_item(const struct conn_parse_ctx *p, json_t *item, const char *
 		char kind[48];
 		if (!seen[f] || isnan(mix[f]))
 			continue;
-		struct series *s = sig_set_get(&ret->sigs, p->zone, conn_generation_kind((enum sig_fuel)f, kind),
-					       p->source, 3600);
+		struct series *s = sig_set_get(&ret->sigs, p->zone,
+					       conn_generation_kind((enum sig_fuel)f, kind), p->source, 3600);
 		if ((rc = conn_series_set(s, t, mix[f], est, "datetime", err)))
 			return rc;
 	}
 	static const struct {
 		const char *key, *kind;
-	} shares[] = {{"renewablePercentage", "renewable_share"}, {"fossilFreePercentage", "low_carbon_share"}};
+	} shares[] = {{"renewablePercentage", "renewable_share"},
+		      {"fossilFreePercentage", "low_carbon_share"}};
 	for (size_t k = 0; k < ARRAY_SIZE(shares); k++) {
 		if ((rc = cj_num(item, shares[k].key, arr, i, false, &v, err)))
 			return rc;
 		if (isnan(v))
 			continue;
 		if (v < 0 || v > 100)
-			return err_set(err, ERR_MALFORMED, shares[k].key, "%s: %g is not a percentage", shares[k].key, v);
+			return err_set(err, ERR_MALFORMED, shares[k].key, "%s: %g is not a percentage",
+				       shares[k].key, v);
 		struct series *s = sig_set_get(&ret->sigs, p->zone, shares[k].kind, p->source, 3600);
 		if ((rc = conn_series_set(s, t, v, est, "datetime", err)))
 			return rc;
@@ -234,8 +245,8 @@ static int power_item(const struct conn_parse_ctx *p, json_t *item, const char *
 	return ERR_OK;
 }
 
-static int parse_power_latest(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			      struct err_detail *err)
+static int parse_power_latest(const struct conn_parse_ctx *p, const char *data, size_t len,
+			      struct conn_result *ret, struct err_detail *err)
 {
 	json_t *root;
 	int rc = cj_parse(data, len, &root, err);
@@ -257,7 +268,7 @@ static int parse_power_history(const struct conn_parse_ctx *p, const char *data,
 	if (rc)
 		return rc;
 	if (!(rc = cj_array(root, "history", NULL, 0, &arr, err)))
-		json_array_foreach(arr, i, item) {
+		json_array_foreach (arr, i, item) {
 			if ((rc = power_item(p, item, "history", i, ret, err)))
 				break;
 		}
@@ -266,16 +277,17 @@ static int parse_power_history(const struct conn_parse_ctx *p, const char *data,
 }
 
 static const struct conn_endpoint endpoints[] = {
-	{"latest", "json", parse_latest, "carbon intensity of the current hour"},
-	{"history", "json", parse_history, "carbon intensity of the last 24 hours (default without a range)"},
-	{"past-range", "json", parse_past_range, "carbon intensity over a range (default with one; commercial)"},
-	{"forecast", "json", parse_forecast, "the provider's carbon-intensity forecast (commercial)"},
-	{"power-latest", "json", parse_power_latest, "generation by fuel and shares, current hour"},
-	{"power-history", "json", parse_power_history, "generation by fuel and shares, last 24 hours (default)"},
-	{NULL, NULL, NULL, NULL},
+    {"latest", "json", parse_latest, "carbon intensity of the current hour"},
+    {"history", "json", parse_history, "carbon intensity of the last 24 hours (default without a range)"},
+    {"past-range", "json", parse_past_range, "carbon intensity over a range (default with one; commercial)"},
+    {"forecast", "json", parse_forecast, "the provider's carbon-intensity forecast (commercial)"},
+    {"power-latest", "json", parse_power_latest, "generation by fuel and shares, current hour"},
+    {"power-history", "json", parse_power_history, "generation by fuel and shares, last 24 hours (default)"},
+    {NULL, NULL, NULL, NULL},
 };
 
-static int em_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret, struct err_detail *err)
+static int em_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
+		    struct err_detail *err)
 {
 	char zone[160], url[1024], hdr[600];
 	const char *headers[] = {hdr, NULL};
@@ -293,20 +305,24 @@ static int em_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_
 		const char *endpoint, *path;
 		bool live_default, ci; /* 'ci': takes emissionFactorType */
 	} simple[] = {
-		{"latest", "/v3/carbon-intensity/latest", false, true},
-		{"history", "/v3/carbon-intensity/history", true, true},
-		{"forecast", "/v3/carbon-intensity/forecast", false, true},
-		{"power-latest", "/v3/power-breakdown/latest", false, false},
-		{"power-history", "/v3/power-breakdown/history", true, false},
+	    {"latest", "/v3/carbon-intensity/latest", false, true},
+	    {"history", "/v3/carbon-intensity/history", true, true},
+	    {"forecast", "/v3/carbon-intensity/forecast", false, true},
+	    {"power-latest", "/v3/power-breakdown/latest", false, false},
+	    {"power-history", "/v3/power-breakdown/history", true, false},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(simple) && !rc; i++) {
 		if (!conn_wants(q, simple[i].endpoint, live && simple[i].live_default))
 			continue;
-		snprintf(url, sizeof(url), "%s%s?zone=%s%s", c->base_url, simple[i].path, zone, simple[i].ci ? factors : "");
+		snprintf(url, sizeof(url), "%s%s?zone=%s%s", c->base_url, simple[i].path, zone,
+			 simple[i].ci ? factors : "");
 		if (!strcmp(simple[i].endpoint, "forecast") && q->horizon_h)
-			snprintf(url + strlen(url), sizeof(url) - strlen(url), "&horizonHours=%d", q->horizon_h);
-		rc = conn_soft(&nd, conn_get_parse(c, conn_endpoint(c->conn, simple[i].endpoint), url, headers, secrets,
-						   &p, ret, err), err);
+			snprintf(url + strlen(url), sizeof(url) - strlen(url), "&horizonHours=%d",
+				 q->horizon_h);
+		rc = conn_soft(&nd,
+			       conn_get_parse(c, conn_endpoint(c->conn, simple[i].endpoint), url, headers,
+					      secrets, &p, ret, err),
+			       err);
 	}
 	if (!rc && conn_wants(q, "past-range", !live)) {
 		int64_t from = live ? ts_floor(p.now, TS_HOUR) - TS_DAY : q->from;
@@ -314,10 +330,13 @@ static int em_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_
 		for (int64_t a = from; a < to && !rc; a += PAST_RANGE_MAX) {
 			char sa[TS_BUFSZ], sb[TS_BUFSZ];
 			int64_t b = a + PAST_RANGE_MAX < to ? a + PAST_RANGE_MAX : to;
-			snprintf(url, sizeof(url), "%s/v3/carbon-intensity/past-range?zone=%s&start=%s&end=%s%s", c->base_url,
+			snprintf(url, sizeof(url),
+				 "%s/v3/carbon-intensity/past-range?zone=%s&start=%s&end=%s%s", c->base_url,
 				 zone, ts_format(a, sa), ts_format(b, sb), factors);
-			rc = conn_soft(&nd, conn_get_parse(c, conn_endpoint(c->conn, "past-range"), url, headers, secrets, &p,
-							   ret, err), err);
+			rc = conn_soft(&nd,
+				       conn_get_parse(c, conn_endpoint(c->conn, "past-range"), url, headers,
+						      secrets, &p, ret, err),
+				       err);
 		}
 	}
 	explicit_bzero(hdr, sizeof(hdr));
@@ -325,11 +344,11 @@ static int em_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_
 }
 
 const struct connector conn_electricitymaps = {
-	.name = "electricitymaps",
-	.summary = "Electricity Maps API v3: carbon intensity, forecast and power breakdown per zone",
-	.default_base_url = "https://api.electricitymap.org",
-	.auth = CONN_AUTH_TOKEN,
-	.token_env = "CARBONSCHED_ELECTRICITYMAPS_TOKEN",
-	.endpoints = endpoints,
-	.fetch = em_fetch,
+    .name = "electricitymaps",
+    .summary = "Electricity Maps API v3: carbon intensity, forecast and power breakdown per zone",
+    .default_base_url = "https://api.electricitymap.org",
+    .auth = CONN_AUTH_TOKEN,
+    .token_env = "CARBONSCHED_ELECTRICITYMAPS_TOKEN",
+    .endpoints = endpoints,
+    .fetch = em_fetch,
 };

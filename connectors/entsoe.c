@@ -35,54 +35,57 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define NPSR 26		  /* slot 0: no psrType (load); 1..25: B01..B25 */
-#define CHUNK (7 * TS_DAY) /* per request over a range */
+#define NPSR	      26	   /* slot 0: no psrType (load); 1..25: B01..B25 */
+#define CHUNK	      (7 * TS_DAY) /* per request over a range */
 #define MAX_POSITIONS 200000
 
 /* B01..B25 -> fuel; -1: not generation (grid assets B21-B24). */
 static const int psr_fuel[NPSR] = {
-	[1] = FUEL_BIOMASS,	/* biomass */
-	[2] = FUEL_COAL,	/* brown coal / lignite */
-	[3] = FUEL_COAL,	/* coal-derived gas */
-	[4] = FUEL_GAS,		/* fossil gas */
-	[5] = FUEL_COAL,	/* hard coal */
-	[6] = FUEL_OIL,		/* oil */
-	[7] = FUEL_OIL,		/* oil shale */
-	[8] = FUEL_COAL,	/* peat */
-	[9] = FUEL_GEOTHERMAL,	/* geothermal */
-	[10] = FUEL_STORAGE,	/* hydro pumped storage */
-	[11] = FUEL_HYDRO,	/* run-of-river and poundage */
-	[12] = FUEL_HYDRO,	/* water reservoir */
-	[13] = FUEL_HYDRO,	/* marine */
-	[14] = FUEL_NUCLEAR,	/* nuclear */
-	[15] = FUEL_UNKNOWN,	/* other renewable (the reference counts it as unknown) */
-	[16] = FUEL_SOLAR,	/* solar */
-	[17] = FUEL_BIOMASS,	/* waste */
-	[18] = FUEL_WIND,	/* wind offshore */
-	[19] = FUEL_WIND,	/* wind onshore */
-	[20] = FUEL_UNKNOWN,	/* other */
-	[21] = -1, [22] = -1, [23] = -1, [24] = -1,
-	[25] = FUEL_STORAGE,	/* energy storage */
+    [1] = FUEL_BIOMASS,	   /* biomass */
+    [2] = FUEL_COAL,	   /* brown coal / lignite */
+    [3] = FUEL_COAL,	   /* coal-derived gas */
+    [4] = FUEL_GAS,	   /* fossil gas */
+    [5] = FUEL_COAL,	   /* hard coal */
+    [6] = FUEL_OIL,	   /* oil */
+    [7] = FUEL_OIL,	   /* oil shale */
+    [8] = FUEL_COAL,	   /* peat */
+    [9] = FUEL_GEOTHERMAL, /* geothermal */
+    [10] = FUEL_STORAGE,   /* hydro pumped storage */
+    [11] = FUEL_HYDRO,	   /* run-of-river and poundage */
+    [12] = FUEL_HYDRO,	   /* water reservoir */
+    [13] = FUEL_HYDRO,	   /* marine */
+    [14] = FUEL_NUCLEAR,   /* nuclear */
+    [15] = FUEL_UNKNOWN,   /* other renewable (the reference counts it as unknown) */
+    [16] = FUEL_SOLAR,	   /* solar */
+    [17] = FUEL_BIOMASS,   /* waste */
+    [18] = FUEL_WIND,	   /* wind offshore */
+    [19] = FUEL_WIND,	   /* wind onshore */
+    [20] = FUEL_UNKNOWN,   /* other */
+    [21] = -1,
+    [22] = -1,
+    [23] = -1,
+    [24] = -1,
+    [25] = FUEL_STORAGE, /* energy storage */
 };
 
 /* Bidding zones by the project's (Electricity Maps) zone names. */
 static const struct {
 	const char *zone, *eic;
 } zones[] = {
-	{"DE", "10Y1001A1001A82H"},	 {"DE-LU", "10Y1001A1001A82H"}, {"FR", "10YFR-RTE------C"},
-	{"GB", "10YGB----------A"},	 {"NL", "10YNL----------L"},	{"BE", "10YBE----------2"},
-	{"AT", "10YAT-APG------L"},	 {"CH", "10YCH-SWISSGRIDZ"},	{"ES", "10YES-REE------0"},
-	{"PT", "10YPT-REN------W"},	 {"PL", "10YPL-AREA-----S"},	{"CZ", "10YCZ-CEPS-----N"},
-	{"DK-DK1", "10YDK-1--------W"},	 {"DK-DK2", "10YDK-2--------M"}, {"SE-SE3", "10Y1001A1001A46L"},
-	{"SE-SE4", "10Y1001A1001A47J"},	 {"NO-NO1", "10YNO-1--------2"}, {"NO-NO2", "10YNO-2--------T"},
-	{"FI", "10YFI-1--------U"},	 {"IE", "10Y1001A1001A59C"},	{"IT-NO", "10Y1001A1001A73I"},
+    {"DE", "10Y1001A1001A82H"},	    {"DE-LU", "10Y1001A1001A82H"},  {"FR", "10YFR-RTE------C"},
+    {"GB", "10YGB----------A"},	    {"NL", "10YNL----------L"},	    {"BE", "10YBE----------2"},
+    {"AT", "10YAT-APG------L"},	    {"CH", "10YCH-SWISSGRIDZ"},	    {"ES", "10YES-REE------0"},
+    {"PT", "10YPT-REN------W"},	    {"PL", "10YPL-AREA-----S"},	    {"CZ", "10YCZ-CEPS-----N"},
+    {"DK-DK1", "10YDK-1--------W"}, {"DK-DK2", "10YDK-2--------M"}, {"SE-SE3", "10Y1001A1001A46L"},
+    {"SE-SE4", "10Y1001A1001A47J"}, {"NO-NO1", "10YNO-1--------2"}, {"NO-NO2", "10YNO-2--------T"},
+    {"FI", "10YFI-1--------U"},	    {"IE", "10Y1001A1001A59C"},	    {"IT-NO", "10Y1001A1001A73I"},
 };
 
 static const struct {
 	const char *code, *name;
 } processes[] = {
-	{"A01", "day-ahead"}, {"A18", "intraday-total"}, {"A40", "intraday"}, {"A31", "week-ahead"},
-	{"A32", "month-ahead"}, {"A33", "year-ahead"},
+    {"A01", "day-ahead"},  {"A18", "intraday-total"}, {"A40", "intraday"},
+    {"A31", "week-ahead"}, {"A32", "month-ahead"},    {"A33", "year-ahead"},
 };
 
 static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
@@ -185,7 +188,8 @@ static int resolution(const xmlNode *n, int32_t *ret, struct err_detail *err)
 	return ERR_OK;
 }
 
-static int read_period(struct doc *d, const xmlNode *per, int psr, bool a03, size_t ts_no, struct err_detail *err)
+static int read_period(struct doc *d, const xmlNode *per, int psr, bool a03, size_t ts_no,
+		       struct err_detail *err)
 {
 	xmlNode *iv = child(per, "timeInterval");
 	char s[64], e[64];
@@ -197,14 +201,16 @@ static int read_period(struct doc *d, const xmlNode *per, int psr, bool a03, siz
 	trimmed(child(iv, "end"), e, sizeof(e));
 	if (!conn_parse_time(s, strlen(s), &start) || !conn_parse_time(e, strlen(e), &end) || end <= start)
 		return err_set(err, ERR_MALFORMED, "timeInterval",
-			       "TimeSeries %zu: Period timeInterval '%s' to '%s' is not a valid interval", ts_no, s, e);
+			       "TimeSeries %zu: Period timeInterval '%s' to '%s' is not a valid interval",
+			       ts_no, s, e);
 	if ((rc = resolution(child(per, "resolution"), &res, err))) {
 		err_prefix(err, "TimeSeries %zu: ", ts_no);
 		return rc;
 	}
 	if ((end - start) % res || (end - start) / res > MAX_POSITIONS)
 		return err_set(err, ERR_MALFORMED, "timeInterval",
-			       "TimeSeries %zu: the period %s to %s is not a whole number of %d-second steps (or too long)",
+			       "TimeSeries %zu: the period %s to %s is not a whole number of %d-second steps "
+			       "(or too long)",
 			       ts_no, s, e, (int)res);
 	size_t n = (size_t)((end - start) / res);
 	d->c = xgrow(d->c, &d->cap, d->n + 1, sizeof(*d->c));
@@ -218,12 +224,12 @@ static int read_period(struct doc *d, const xmlNode *per, int psr, bool a03, siz
 			continue;
 		if (!number(child(pt, "position"), &pos) || pos < 1 || pos > (double)n || pos != floor(pos))
 			return err_set(err, ERR_MALFORMED, "position",
-				       "TimeSeries %zu: Point position '%.20s' is not between 1 and %zu", ts_no,
-				       text(child(pt, "position")), n);
+				       "TimeSeries %zu: Point position '%.20s' is not between 1 and %zu",
+				       ts_no, text(child(pt, "position")), n);
 		if (!number(child(pt, "quantity"), &q))
 			return err_set(err, ERR_MALFORMED, "quantity",
-				       "TimeSeries %zu: Point %g quantity '%.20s' is not a number", ts_no, pos,
-				       text(child(pt, "quantity")));
+				       "TimeSeries %zu: Point %g quantity '%.20s' is not a number", ts_no,
+				       pos, text(child(pt, "quantity")));
 		c->v[(size_t)pos - 1] = q;
 	}
 	if (a03)
@@ -244,13 +250,15 @@ static int read_series(struct doc *d, const xmlNode *ts, size_t ts_no, struct er
 		char *end;
 		long k = psr_s[0] == 'B' ? strtol(psr_s + 1, &end, 10) : -1;
 		if (k < 1 || k >= NPSR || *end)
-			return err_set(err, ERR_MALFORMED, "psrType", "TimeSeries %zu: unknown psrType '%s'", ts_no, psr_s);
+			return err_set(err, ERR_MALFORMED, "psrType", "TimeSeries %zu: unknown psrType '%s'",
+				       ts_no, psr_s);
 		psr = (int)k;
 		if (psr_fuel[psr] < 0)
 			return ERR_OK; /* a grid asset, not generation */
 	}
 	/* In A75, consumption by generation units (pumping) is not generation. */
-	if (!strcmp(d->type, "A75") && child(ts, "outBiddingZone_Domain.mRID") && !child(ts, "inBiddingZone_Domain.mRID"))
+	if (!strcmp(d->type, "A75") && child(ts, "outBiddingZone_Domain.mRID") &&
+	    !child(ts, "inBiddingZone_Domain.mRID"))
 		return ERR_OK;
 	trimmed(child(ts, "quantity_Measure_Unit.name"), unit, sizeof(unit));
 	if (*unit && strcmp(unit, "MAW"))
@@ -258,8 +266,8 @@ static int read_series(struct doc *d, const xmlNode *ts, size_t ts_no, struct er
 			       "TimeSeries %zu: unit '%s' is not supported (MAW)", ts_no, unit);
 	trimmed(child(ts, "curveType"), curve, sizeof(curve));
 	if (*curve && strcmp(curve, "A01") && strcmp(curve, "A03"))
-		return err_set(err, ERR_MALFORMED, "curveType", "TimeSeries %zu: curveType '%s' is not supported (A01, A03)",
-			       ts_no, curve);
+		return err_set(err, ERR_MALFORMED, "curveType",
+			       "TimeSeries %zu: curveType '%s' is not supported (A01, A03)", ts_no, curve);
 	for (xmlNode *per = ts->children; per; per = per->next)
 		if (is(per, "Period") && (rc = read_period(d, per, psr, !strcmp(curve, "A03"), ts_no, err)))
 			return rc;
@@ -277,18 +285,21 @@ static int read_doc(const xmlNode *root, struct doc *d, struct err_detail *err)
 		char code[16], why[400];
 		trimmed(child(reason, "code"), code, sizeof(code));
 		trimmed(child(reason, "text"), why, sizeof(why));
-		return err_set(err, ERR_NOT_FOUND, "", "%s (reason %s)", *why ? why : "acknowledgement without a reason",
-			       *code ? code : "?");
+		return err_set(err, ERR_NOT_FOUND, "", "%s (reason %s)",
+			       *why ? why : "acknowledgement without a reason", *code ? code : "?");
 	}
 	if (!is(root, "GL_MarketDocument"))
-		return err_set(err, ERR_MALFORMED, "", "expected a GL_MarketDocument, got '%.40s'", (const char *)root->name);
+		return err_set(err, ERR_MALFORMED, "", "expected a GL_MarketDocument, got '%.40s'",
+			       (const char *)root->name);
 	trimmed(child(root, "type"), d->type, sizeof(d->type));
 	trimmed(child(root, "process.processType"), d->process, sizeof(d->process));
 	trimmed(child(root, "createdDateTime"), s, sizeof(s));
 	if (*s && !conn_parse_time(s, strlen(s), &d->created))
-		return err_set(err, ERR_MALFORMED, "createdDateTime", "createdDateTime '%s' is not a time", s);
+		return err_set(err, ERR_MALFORMED, "createdDateTime", "createdDateTime '%s' is not a time",
+			       s);
 	if (strcmp(d->type, "A75") && strcmp(d->type, "A69") && strcmp(d->type, "A65"))
-		return err_set(err, ERR_MALFORMED, "type", "document type '%s' is not supported (A75, A69, A65)", d->type);
+		return err_set(err, ERR_MALFORMED, "type",
+			       "document type '%s' is not supported (A75, A69, A65)", d->type);
 	for (xmlNode *ts = root->children; ts; ts = ts->next)
 		if (is(ts, "TimeSeries") && (rc = read_series(d, ts, ++ts_no, err)))
 			return rc;
@@ -332,11 +343,12 @@ static int build_grid(const struct doc *d, struct grid *g, struct err_detail *er
 	for (size_t i = 0; i < d->n; i++)
 		if (g->step % d->c[i].res)
 			return err_set(err, ERR_MALFORMED, "resolution",
-				       "resolutions of %d s and %d s in one document do not nest", (int)d->c[i].res,
-				       (int)g->step);
+				       "resolutions of %d s and %d s in one document do not nest",
+				       (int)d->c[i].res, (int)g->step);
 	g->anchor = lo;
 	if ((uint64_t)(hi - lo) / (uint64_t)g->step >= CONN_MAX_STEPS)
-		return err_set(err, ERR_MALFORMED, "timeInterval", "the document spans more than %zu steps", CONN_MAX_STEPS);
+		return err_set(err, ERR_MALFORMED, "timeInterval", "the document spans more than %zu steps",
+			       CONN_MAX_STEPS);
 	g->nb = (size_t)((hi - lo + g->step - 1) / g->step);
 	for (size_t i = 0; i < d->n; i++) {
 		const struct curve *c = &d->c[i];
@@ -388,8 +400,8 @@ static const char *model_of(const struct doc *d, char out[64])
 	return out;
 }
 
-static int emit(const struct conn_parse_ctx *p, const struct doc *d, const struct grid *g, struct conn_result *ret,
-		struct err_detail *err)
+static int emit(const struct conn_parse_ctx *p, const struct doc *d, const struct grid *g,
+		struct conn_result *ret, struct err_detail *err)
 {
 	bool forecast = strcmp(d->process, "A16") != 0; /* A16 = realised */
 	int64_t issued = d->created ? d->created : p->now;
@@ -406,9 +418,11 @@ static int emit(const struct conn_parse_ctx *p, const struct doc *d, const struc
 			if (!g->sum[0] || !g->cnt[0][b])
 				continue;
 			double v = g->sum[0][b] / g->cnt[0][b];
-			struct series *s = forecast ? &conn_result_forecast(ret, p->zone, "load", p->source, model, issued,
-									    g->step)->p50
-						    : sig_set_get(&ret->sigs, p->zone, "load", p->source, g->step);
+			struct series *s = forecast
+					       ? &conn_result_forecast(ret, p->zone, "load", p->source, model,
+								       issued, g->step)
+						      ->p50
+					       : sig_set_get(&ret->sigs, p->zone, "load", p->source, g->step);
 			if ((rc = conn_series_set(s, t, v, false, "Period", err)))
 				return rc;
 			continue;
@@ -418,10 +432,11 @@ static int emit(const struct conn_parse_ctx *p, const struct doc *d, const struc
 			if (isnan(mix[f]))
 				continue;
 			conn_generation_kind((enum sig_fuel)f, kind);
-			struct series *s = forecast || !strcmp(d->type, "A69")
-						   ? &conn_result_forecast(ret, p->zone, kind, p->source, model, issued,
-									   g->step)->p50
-						   : sig_set_get(&ret->sigs, p->zone, kind, p->source, g->step);
+			struct series *s =
+			    forecast || !strcmp(d->type, "A69")
+				? &conn_result_forecast(ret, p->zone, kind, p->source, model, issued, g->step)
+				       ->p50
+				: sig_set_get(&ret->sigs, p->zone, kind, p->source, g->step);
 			if ((rc = conn_series_set(s, t, mix[f], false, "Period", err)))
 				return rc;
 		}
@@ -448,8 +463,9 @@ static int parse_doc(const struct conn_parse_ctx *p, const char *data, size_t le
 	ctx = xmlNewParserCtxt();
 	if (!ctx)
 		abort(); /* out of memory, by policy */
-	xdoc = xmlCtxtReadMemory(ctx, data, (int)len, "entsoe.xml", NULL,
-				 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+	xdoc =
+	    xmlCtxtReadMemory(ctx, data, (int)len, "entsoe.xml", NULL,
+			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
 	if (!xdoc || !xmlDocGetRootElement(xdoc)) {
 		const xmlError *e = xmlCtxtGetLastError(ctx);
 		char msg[200] = "empty document";
@@ -457,7 +473,8 @@ static int parse_doc(const struct conn_parse_ctx *p, const char *data, size_t le
 			snprintf(msg, sizeof(msg), "%s", e->message);
 			msg[strcspn(msg, "\n")] = '\0';
 		}
-		rc = err_set(err, ERR_MALFORMED, "body", "malformed XML at line %d: %s", e ? e->line : 0, msg);
+		rc =
+		    err_set(err, ERR_MALFORMED, "body", "malformed XML at line %d: %s", e ? e->line : 0, msg);
 		goto out;
 	}
 	if (!(rc = read_doc(xmlDocGetRootElement(xdoc), &d, err)) && !(rc = build_grid(&d, &g, err)))
@@ -471,11 +488,11 @@ out:
 }
 
 static const struct conn_endpoint endpoints[] = {
-	{"A75", "xml", parse_doc, "actual generation per production type (default)"},
-	{"A65", "xml", parse_doc, "actual total load (default)"},
-	{"A69", "xml", parse_doc, "day-ahead wind and solar forecast (default without a range)"},
-	{"A65-forecast", "xml", parse_doc, "day-ahead total load forecast (default without a range)"},
-	{NULL, NULL, NULL, NULL},
+    {"A75", "xml", parse_doc, "actual generation per production type (default)"},
+    {"A65", "xml", parse_doc, "actual total load (default)"},
+    {"A69", "xml", parse_doc, "day-ahead wind and solar forecast (default without a range)"},
+    {"A65-forecast", "xml", parse_doc, "day-ahead total load forecast (default without a range)"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static const char *eic_of(const char *zone)
@@ -511,8 +528,8 @@ static int entsoe_fetch(struct conn_ctx *c, const struct conn_query *q, struct c
 
 	if (!eic)
 		return err_set(err, ERR_INVALID, "key",
-			       "%s: no bidding-zone code known for '%s': give the EIC code as the zone's key", c->source,
-			       q->key ? q->key : q->zone);
+			       "%s: no bidding-zone code known for '%s': give the EIC code as the zone's key",
+			       c->source, q->key ? q->key : q->zone);
 	conn_parse_ctx_init(&p, c, q);
 	conn_urlencode(c->creds.token, tok, sizeof(tok));
 	conn_urlencode(eic, code, sizeof(code));
@@ -521,10 +538,10 @@ static int entsoe_fetch(struct conn_ctx *c, const struct conn_query *q, struct c
 		const char *endpoint, *doc, *process, *domain;
 		bool ahead; /* forecasts: by default only without a range, over today and tomorrow */
 	} items[] = {
-		{"A75", "A75", "A16", "in_Domain", false},
-		{"A65", "A65", "A16", "outBiddingZone_Domain", false},
-		{"A69", "A69", "A01", "in_Domain", true},
-		{"A65-forecast", "A65", "A01", "outBiddingZone_Domain", true},
+	    {"A75", "A75", "A16", "in_Domain", false},
+	    {"A65", "A65", "A16", "outBiddingZone_Domain", false},
+	    {"A69", "A69", "A01", "in_Domain", true},
+	    {"A65-forecast", "A65", "A01", "outBiddingZone_Domain", true},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(items) && !rc; i++) {
 		if (!conn_wants(q, items[i].endpoint, live || !items[i].ahead))
@@ -535,10 +552,16 @@ static int entsoe_fetch(struct conn_ctx *c, const struct conn_query *q, struct c
 			int64_t b = a + CHUNK < to ? a + CHUNK : to;
 			fmt_period(a, sa);
 			fmt_period(b, sb);
-			snprintf(url, sizeof(url), "%s/api?securityToken=%s&documentType=%s&processType=%s&%s=%s&periodStart=%s&periodEnd=%s",
-				 c->base_url, tok, items[i].doc, items[i].process, items[i].domain, code, sa, sb);
-			rc = conn_soft(&nd, conn_get_parse(c, conn_endpoint(c->conn, items[i].endpoint), url, NULL, secrets, &p,
-							   ret, err), err);
+			snprintf(url, sizeof(url),
+				 "%s/"
+				 "api?securityToken=%s&documentType=%s&processType=%s&%s=%s&periodStart=%s&"
+				 "periodEnd=%s",
+				 c->base_url, tok, items[i].doc, items[i].process, items[i].domain, code, sa,
+				 sb);
+			rc = conn_soft(&nd,
+				       conn_get_parse(c, conn_endpoint(c->conn, items[i].endpoint), url, NULL,
+						      secrets, &p, ret, err),
+				       err);
 		}
 	}
 	explicit_bzero(tok, sizeof(tok));
@@ -547,11 +570,11 @@ static int entsoe_fetch(struct conn_ctx *c, const struct conn_query *q, struct c
 }
 
 const struct connector conn_entsoe = {
-	.name = "entsoe",
-	.summary = "ENTSO-E Transparency Platform: generation per type, wind/solar and load forecasts (XML)",
-	.default_base_url = "https://web-api.tp.entsoe.eu",
-	.auth = CONN_AUTH_TOKEN,
-	.token_env = "CARBONSCHED_ENTSOE_TOKEN",
-	.endpoints = endpoints,
-	.fetch = entsoe_fetch,
+    .name = "entsoe",
+    .summary = "ENTSO-E Transparency Platform: generation per type, wind/solar and load forecasts (XML)",
+    .default_base_url = "https://web-api.tp.entsoe.eu",
+    .auth = CONN_AUTH_TOKEN,
+    .token_env = "CARBONSCHED_ENTSOE_TOKEN",
+    .endpoints = endpoints,
+    .fetch = entsoe_fetch,
 };

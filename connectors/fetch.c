@@ -60,16 +60,16 @@ struct fetch {
 void fetch_options_default(struct fetch_options *ret)
 {
 	*ret = (struct fetch_options){
-		.connect_timeout_ms = 5000,
-		.timeout_ms = 30000,
-		.max_bytes = (size_t)64 << 20,
-		.max_attempts = 4,
-		.backoff_base_ms = 500,
-		.backoff_max_ms = 30000,
-		.retry_after_max_ms = 120000,
-		.breaker_threshold = 5,
-		.breaker_cooldown_ms = 60000,
-		.user_agent = "carbonsched",
+	    .connect_timeout_ms = 5000,
+	    .timeout_ms = 30000,
+	    .max_bytes = (size_t)64 << 20,
+	    .max_attempts = 4,
+	    .backoff_base_ms = 500,
+	    .backoff_max_ms = 30000,
+	    .retry_after_max_ms = 120000,
+	    .breaker_threshold = 5,
+	    .breaker_cooldown_ms = 60000,
+	    .user_agent = "carbonsched",
 	};
 }
 
@@ -95,8 +95,8 @@ struct fetch *fetch_new(const struct fetch_options *opt)
 
 	fetch_options_default(&d);
 	f->opt = opt ? *opt : d;
-#define DEFAULT(field)                      \
-	if (f->opt.field <= 0)              \
+#define DEFAULT(field)         \
+	if (f->opt.field <= 0) \
 		f->opt.field = d.field;
 	DEFAULT(connect_timeout_ms)
 	DEFAULT(timeout_ms)
@@ -148,8 +148,8 @@ void fetch_response_release(struct fetch_response *r)
 /* Redaction                                                           */
 
 static const char *const secret_params[] = {
-	"token", "securitytoken", "api_key", "apikey", "key", "password", "passwd", "secret",
-	"auth", "auth-token", "access_token", "auth_token", "signature", "sig", NULL,
+    "token", "securitytoken", "api_key",      "apikey",	    "key",	 "password", "passwd", "secret",
+    "auth",  "auth-token",    "access_token", "auth_token", "signature", "sig",	     NULL,
 };
 
 static bool is_secret_param(const char *name, size_t len)
@@ -384,8 +384,8 @@ static void markup_text(const char *body, size_t len, char *out, size_t size, si
 		if (c == '&') {
 			static const struct {
 				const char *ent, *ch;
-			} ents[] = {{"&amp;", "&"}, {"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"},
-				    {"&nbsp;", " "}};
+			} ents[] = {{"&amp;", "&"},   {"&lt;", "<"},  {"&gt;", ">"},
+				    {"&quot;", "\""}, {"&#39;", "'"}, {"&nbsp;", " "}};
 			bool done = false;
 
 			for (size_t k = 0; k < ARRAY_SIZE(ents); k++) {
@@ -598,13 +598,13 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
 }
 
 enum outcome {
-	OUT_OK,		/* 2xx of the right type */
-	OUT_HTTP,	/* a status we do not accept */
-	OUT_NET,	/* transport failure (retryable) */
-	OUT_TIMEOUT,	/* attempt timed out (retryable) */
-	OUT_TOO_LARGE,	/* body over the cap (final) */
-	OUT_TYPE,	/* 2xx with the wrong content type (final) */
-	OUT_BAD_URL,	/* curl refused the URL (final) */
+	OUT_OK,	       /* 2xx of the right type */
+	OUT_HTTP,      /* a status we do not accept */
+	OUT_NET,       /* transport failure (retryable) */
+	OUT_TIMEOUT,   /* attempt timed out (retryable) */
+	OUT_TOO_LARGE, /* body over the cap (final) */
+	OUT_TYPE,      /* 2xx with the wrong content type (final) */
+	OUT_BAD_URL,   /* curl refused the URL (final) */
 };
 
 struct attempt {
@@ -619,7 +619,7 @@ struct attempt {
 static bool type_matches(const char *accept, const char *ctype)
 {
 	if (!accept || !*ctype)
-		return true; /* nothing to check, or nothing said: the parser will judge */
+		return true;		/* nothing to check, or nothing said: the parser will judge */
 	if (!strcasecmp(accept, "csv")) /* text comes as text/csv, text/plain, octet-stream... */
 		return !strcasestr(ctype, "html");
 	return strcasestr(ctype, accept) != NULL;
@@ -675,7 +675,8 @@ static void run_attempt(struct fetch *f, const struct fetch_request *rq, struct 
 	}
 	if (a->sink.too_large || cc == CURLE_FILESIZE_EXCEEDED) {
 		a->out = OUT_TOO_LARGE;
-		snprintf(a->cause, sizeof(a->cause), "response larger than the %zu-byte cap", f->opt.max_bytes);
+		snprintf(a->cause, sizeof(a->cause), "response larger than the %zu-byte cap",
+			 f->opt.max_bytes);
 	} else if (cc == CURLE_OPERATION_TIMEDOUT) {
 		a->out = OUT_TIMEOUT;
 		snprintf(a->cause, sizeof(a->cause), "timed out (%s)", *ebuf ? ebuf : curl_easy_strerror(cc));
@@ -701,13 +702,28 @@ static const char *reason_phrase(long status)
 		long status;
 		const char *text;
 	} phrases[] = {
-		{300, "Multiple Choices"}, {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"},
-		{307, "Temporary Redirect"}, {308, "Permanent Redirect"}, {400, "Bad Request"},
-		{401, "Unauthorized"}, {403, "Forbidden"}, {404, "Not Found"}, {405, "Method Not Allowed"},
-		{408, "Request Timeout"}, {410, "Gone"}, {413, "Content Too Large"}, {414, "URI Too Long"},
-		{422, "Unprocessable Content"}, {429, "Too Many Requests"}, {500, "Internal Server Error"},
-		{501, "Not Implemented"}, {502, "Bad Gateway"}, {503, "Service Unavailable"},
-		{504, "Gateway Timeout"},
+	    {300, "Multiple Choices"},
+	    {301, "Moved Permanently"},
+	    {302, "Found"},
+	    {303, "See Other"},
+	    {307, "Temporary Redirect"},
+	    {308, "Permanent Redirect"},
+	    {400, "Bad Request"},
+	    {401, "Unauthorized"},
+	    {403, "Forbidden"},
+	    {404, "Not Found"},
+	    {405, "Method Not Allowed"},
+	    {408, "Request Timeout"},
+	    {410, "Gone"},
+	    {413, "Content Too Large"},
+	    {414, "URI Too Long"},
+	    {422, "Unprocessable Content"},
+	    {429, "Too Many Requests"},
+	    {500, "Internal Server Error"},
+	    {501, "Not Implemented"},
+	    {502, "Bad Gateway"},
+	    {503, "Service Unavailable"},
+	    {504, "Gateway Timeout"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(phrases); i++)
@@ -760,7 +776,8 @@ static int fail(const struct fetch_request *rq, const struct attempt *a, const c
 		snprintf(what, sizeof(what), "HTTP %ld%s%s%s%s", a->status, *phrase ? " " : "", phrase,
 			 *summary ? ": " : "", summary);
 		if (a->status >= 300 && a->status < 400)
-			snprintf(what + strlen(what), sizeof(what) - strlen(what), " (redirects are not followed)");
+			snprintf(what + strlen(what), sizeof(what) - strlen(what),
+				 " (redirects are not followed)");
 	} else if (a->out == OUT_TYPE) {
 		snprintf(what, sizeof(what), "expected %s but got '%s'%s%s",
 			 !strcasecmp(rq->accept, "json")  ? "JSON"
@@ -772,8 +789,8 @@ static int fail(const struct fetch_request *rq, const struct attempt *a, const c
 	}
 	err_set(err, code, "", "%s: %s%s (GET %s)", rq->source, what, extra ? extra : "", shown_url);
 	if (err && attempts > 1)
-		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg), " after %d attempts",
-			 attempts);
+		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
+			 " after %d attempts", attempts);
 	if (err) {
 		fetch_redact_text(err->msg, sizeof(err->msg), rq->secrets);
 		if (rq->password) {
@@ -801,11 +818,12 @@ int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_resp
 	if (!breaker_admit(f, rq->source, &wait, &failures)) {
 		if (wait > 0)
 			return err_set(err, ERR_UNAVAILABLE, "",
-				       "%s: circuit breaker open after %d consecutive failures; next try in %lld s (GET %s)",
+				       "%s: circuit breaker open after %d consecutive failures; next try in "
+				       "%lld s (GET %s)",
 				       rq->source, failures, (long long)((wait + 999) / 1000), shown);
 		return err_set(err, ERR_UNAVAILABLE, "",
-			       "%s: circuit breaker half-open, a probe request is in flight (GET %s)", rq->source,
-			       shown);
+			       "%s: circuit breaker half-open, a probe request is in flight (GET %s)",
+			       rq->source, shown);
 	}
 	for (const char *const *h = rq->headers; h && *h; h++)
 		hdrs = curl_slist_append(hdrs, *h);
@@ -831,14 +849,17 @@ int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_resp
 		if ((a.status == 429 || a.status == 503) && a.retry_after_ms >= 0) {
 			if (a.retry_after_ms > f->opt.retry_after_max_ms) {
 				char more[96];
-				snprintf(more, sizeof(more), "; asked to retry after %g s, more than the %g s allowed",
-					 (double)a.retry_after_ms / 1000, (double)f->opt.retry_after_max_ms / 1000);
+				snprintf(more, sizeof(more),
+					 "; asked to retry after %g s, more than the %g s allowed",
+					 (double)a.retry_after_ms / 1000,
+					 (double)f->opt.retry_after_max_ms / 1000);
 				extra = more;
 				rc = fail(rq, &a, shown, n, extra, err);
 				goto out;
 			}
 			/* Honour it, with a little jitter so that replicas do not return in step. */
-			delay = a.retry_after_ms + (int64_t)(next_random(f) % (uint64_t)(a.retry_after_ms / 10 + 1));
+			delay = a.retry_after_ms +
+				(int64_t)(next_random(f) % (uint64_t)(a.retry_after_ms / 10 + 1));
 		}
 		f->opt.sleep_ms(f->opt.hook_arg, delay);
 	}

@@ -27,15 +27,15 @@
 #include "core/error.h"
 
 struct fetch_options {
-	int64_t connect_timeout_ms; /* TCP+TLS connect, per attempt (default 5000) */
-	int64_t timeout_ms;	    /* whole attempt, headers to last byte (default 30000) */
-	size_t max_bytes;	    /* decoded body cap (default 64 MiB) */
-	int max_attempts;	    /* tries per fetch_get, >= 1 (default 4) */
-	int64_t backoff_base_ms;    /* first retry delay before jitter (default 500) */
-	int64_t backoff_max_ms;	    /* cap of one delay (default 30000) */
-	int64_t retry_after_max_ms; /* longest Retry-After waited for; a longer one fails at once
-				       with ERR_RATE_LIMITED (default 120000) */
-	int breaker_threshold;	    /* consecutive failed fetches that open a breaker (default 5) */
+	int64_t connect_timeout_ms;  /* TCP+TLS connect, per attempt (default 5000) */
+	int64_t timeout_ms;	     /* whole attempt, headers to last byte (default 30000) */
+	size_t max_bytes;	     /* decoded body cap (default 64 MiB) */
+	int max_attempts;	     /* tries per fetch_get, >= 1 (default 4) */
+	int64_t backoff_base_ms;     /* first retry delay before jitter (default 500) */
+	int64_t backoff_max_ms;	     /* cap of one delay (default 30000) */
+	int64_t retry_after_max_ms;  /* longest Retry-After waited for; a longer one fails at once
+					with ERR_RATE_LIMITED (default 120000) */
+	int breaker_threshold;	     /* consecutive failed fetches that open a breaker (default 5) */
 	int64_t breaker_cooldown_ms; /* open -> half-open after this (default 60000) */
 	const char *user_agent;	     /* default "carbonsched" (copied) */
 	/* Hooks, for tests and the demo clock: sleep between attempts and the
@@ -98,9 +98,9 @@ enum fetch_breaker_state { FETCH_BREAKER_CLOSED, FETCH_BREAKER_OPEN, FETCH_BREAK
 
 struct fetch_breaker_info {
 	enum fetch_breaker_state state;
-	int failures;		/* consecutive failed fetches */
-	int64_t open_until_ms;	/* clock_ms when an open breaker lets a probe through */
-	int64_t opened;		/* times it has opened */
+	int failures;	       /* consecutive failed fetches */
+	int64_t open_until_ms; /* clock_ms when an open breaker lets a probe through */
+	int64_t opened;	       /* times it has opened */
 };
 
 /* State of the breaker of 'source' (closed, zero failures when the source

@@ -37,10 +37,10 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define MAX_REGIONS 10000
+#define MAX_REGIONS    10000
 #define MAX_FEED_BYTES ((size_t)64 << 20)
-#define PUE_MIN 1.0
-#define PUE_MAX 5.0
+#define PUE_MIN	       1.0
+#define PUE_MAX	       5.0
 
 struct annual {
 	int year;
@@ -99,13 +99,14 @@ static int add_value(struct feed *f, const char *id, double pue, bool has_time, 
 	int rc;
 
 	if (!(pue >= PUE_MIN && pue <= PUE_MAX))
-		return err_set(err, ERR_MALFORMED, "pue", "PUE %g of '%.40s' is not between %.1f and %.1f", pue, id,
-			       PUE_MIN, PUE_MAX);
+		return err_set(err, ERR_MALFORMED, "pue", "PUE %g of '%.40s' is not between %.1f and %.1f",
+			       pue, id, PUE_MIN, PUE_MAX);
 	if ((rc = region_get(f, id, &r, err)))
 		return rc;
 	if (has_time) {
 		if (t % f->step)
-			return err_set(err, ERR_MALFORMED, "time", "time of '%.40s' is not on the feed's %d-second step", id,
+			return err_set(err, ERR_MALFORMED, "time",
+				       "time of '%.40s' is not on the feed's %d-second step", id,
 				       (int)f->step);
 		return conn_series_set(&r->points, t, pue, false, "time", err);
 	}
@@ -180,13 +181,15 @@ static int parse_csv(struct feed *f, const char *data, size_t len, struct err_de
 			nfields = k;
 			if (ci < 0 || cp < 0)
 				rc = err_set(err, ERR_MALFORMED, "header",
-					     "line %zu: the header needs a region column (region or cloud-region) and a pue "
+					     "line %zu: the header needs a region column (region or "
+					     "cloud-region) and a pue "
 					     "column (pue or power-usage-effectiveness)",
 					     line);
 			continue;
 		}
 		if (k != nfields) {
-			rc = err_set(err, ERR_MALFORMED, "line", "line %zu: %d fields, the header has %d", line, k, nfields);
+			rc = err_set(err, ERR_MALFORMED, "line", "line %zu: %d fields, the header has %d",
+				     line, k, nfields);
 			break;
 		}
 		double pue, year = 0;
@@ -195,16 +198,19 @@ static int parse_csv(struct feed *f, const char *data, size_t len, struct err_de
 		if (!*fields[cp])
 			continue; /* blank: not available */
 		if (!csv_double(fields[cp], &pue)) {
-			rc = err_set(err, ERR_MALFORMED, "pue", "line %zu: PUE '%.20s' is not a number", line, fields[cp]);
+			rc = err_set(err, ERR_MALFORMED, "pue", "line %zu: PUE '%.20s' is not a number", line,
+				     fields[cp]);
 			break;
 		}
 		if (has_time && !ts_parse_loose(fields[ct], strlen(fields[ct]), &t)) {
-			rc = err_set(err, ERR_MALFORMED, "time", "line %zu: '%.40s' is not a time", line, fields[ct]);
+			rc = err_set(err, ERR_MALFORMED, "time", "line %zu: '%.40s' is not a time", line,
+				     fields[ct]);
 			break;
 		}
 		if (!has_time && cy >= 0 && *fields[cy] &&
 		    (!csv_double(fields[cy], &year) || year < 1990 || year > 2199 || year != floor(year))) {
-			rc = err_set(err, ERR_MALFORMED, "year", "line %zu: year '%.20s' is not a year", line, fields[cy]);
+			rc = err_set(err, ERR_MALFORMED, "year", "line %zu: year '%.20s' is not a year", line,
+				     fields[cy]);
 			break;
 		}
 		if ((rc = add_value(f, fields[ci], pue, has_time, t, (int)year, err)))
@@ -232,7 +238,7 @@ static int parse_json(struct feed *f, const char *data, size_t len, struct err_d
 		rc = err_set(err, ERR_MALFORMED, "regions", "regions: expected an array");
 		goto out;
 	}
-	json_array_foreach(list, i, item) {
+	json_array_foreach (list, i, item) {
 		const char *id;
 		double pue;
 		if ((rc = cj_str(item, "region", "regions", i, true, &id, err)))
@@ -245,12 +251,14 @@ static int parse_json(struct feed *f, const char *data, size_t len, struct err_d
 			continue;
 		}
 		if (!json_is_array(series)) {
-			rc = err_set(err, ERR_MALFORMED, "series", "regions[%zu].series: expected an array", i);
+			rc = err_set(err, ERR_MALFORMED, "series", "regions[%zu].series: expected an array",
+				     i);
 			goto out;
 		}
-		json_array_foreach(series, k, pt) {
+		json_array_foreach (series, k, pt) {
 			int64_t t;
-			if ((rc = cj_time(pt, "time", "series", k, &t, err)) || (rc = cj_num(pt, "pue", "series", k, true, &pue, err)) ||
+			if ((rc = cj_time(pt, "time", "series", k, &t, err)) ||
+			    (rc = cj_num(pt, "pue", "series", k, true, &pue, err)) ||
 			    (rc = add_value(f, id, pue, true, t, 0, err))) {
 				err_prefix(err, "regions[%zu]: ", i);
 				goto out;
@@ -277,7 +285,8 @@ static double annual_at(const struct region *r, int year)
 	return v;
 }
 
-static int emit(const struct conn_parse_ctx *p, const struct feed *f, struct conn_result *ret, struct err_detail *err)
+static int emit(const struct conn_parse_ctx *p, const struct feed *f, struct conn_result *ret,
+		struct err_detail *err)
 {
 	bool all = !p->zone || !*p->zone || !strcmp(p->zone, "*");
 	int64_t day = ts_floor(p->now, TS_DAY);
@@ -286,8 +295,8 @@ static int emit(const struct conn_parse_ctx *p, const struct feed *f, struct con
 	int rc;
 
 	if (to > from && (uint64_t)(to - from) / (uint64_t)f->step > CONN_MAX_STEPS)
-		return err_set(err, ERR_RANGE_TOO_LARGE, "to", "the range is more than %zu steps of %d s", CONN_MAX_STEPS,
-			       (int)f->step);
+		return err_set(err, ERR_RANGE_TOO_LARGE, "to", "the range is more than %zu steps of %d s",
+			       CONN_MAX_STEPS, (int)f->step);
 	for (size_t i = 0; i < f->n; i++) {
 		const struct region *r = &f->r[i];
 		if (!all && strcmp(r->id, p->zone))
@@ -295,7 +304,8 @@ static int emit(const struct conn_parse_ctx *p, const struct feed *f, struct con
 		struct series *s = sig_set_get(&ret->sigs, r->id, "pue", p->source, f->step);
 		for (size_t k = 0; k < r->points.n; k++)
 			if (!isnan(r->points.v[k]) &&
-			    (rc = conn_series_set(s, series_ts(&r->points, k), r->points.v[k], false, "time", err)))
+			    (rc = conn_series_set(s, series_ts(&r->points, k), r->points.v[k], false, "time",
+						  err)))
 				return rc;
 		if (isnan(r->constant) && !r->nyears)
 			continue;
@@ -306,7 +316,8 @@ static int emit(const struct conn_parse_ctx *p, const struct feed *f, struct con
 				ts_to_civil(t, &c);
 				v = annual_at(r, c.year);
 			}
-			if (!isnan(v) && isnan(series_at(s, t)) && (rc = conn_series_set(s, t, v, false, "time", err)))
+			if (!isnan(v) && isnan(series_at(s, t)) &&
+			    (rc = conn_series_set(s, t, v, false, "time", err)))
 				return rc;
 		}
 	}
@@ -333,8 +344,9 @@ static int parse_feed(const struct conn_parse_ctx *p, const char *data, size_t l
 }
 
 static const struct conn_endpoint endpoints[] = {
-	{"feed", "csv", parse_feed, "the whole feed: CSV (GSF Cloud Region Metadata or region,pue[,time]) or JSON"},
-	{NULL, NULL, NULL, NULL},
+    {"feed", "csv", parse_feed,
+     "the whole feed: CSV (GSF Cloud Region Metadata or region,pue[,time]) or JSON"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static int read_file(const char *path, struct buf *out, struct err_detail *err)
@@ -348,7 +360,8 @@ static int read_file(const char *path, struct buf *out, struct err_detail *err)
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
 		if (buf_add(out, chunk, n)) {
 			fclose(fp);
-			return err_set(err, ERR_TOO_LARGE, "location", "'%s' is larger than %zu bytes", path, out->max);
+			return err_set(err, ERR_TOO_LARGE, "location", "'%s' is larger than %zu bytes", path,
+				       out->max);
 		}
 	if (ferror(fp)) {
 		fclose(fp);
@@ -358,7 +371,8 @@ static int read_file(const char *path, struct buf *out, struct err_detail *err)
 	return ERR_OK;
 }
 
-static int pue_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret, struct err_detail *err)
+static int pue_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
+		     struct err_detail *err)
 {
 	struct conn_parse_ctx p;
 	struct buf b;
@@ -368,7 +382,8 @@ static int pue_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn
 	if (q->step && (q->step < 60 || q->step > TS_DAY))
 		return err_set(err, ERR_INVALID, "step", "%s: the step must be 1 minute to 1 day", c->source);
 	if (!strncasecmp(c->base_url, "http://", 7) || !strncasecmp(c->base_url, "https://", 8))
-		return conn_get_parse(c, conn_endpoint(c->conn, "feed"), c->base_url, NULL, NULL, &p, ret, err);
+		return conn_get_parse(c, conn_endpoint(c->conn, "feed"), c->base_url, NULL, NULL, &p, ret,
+				      err);
 	buf_init(&b, MAX_FEED_BYTES);
 	rc = read_file(!strncmp(c->base_url, "file://", 7) ? c->base_url + 7 : c->base_url, &b, err);
 	if (!rc && (rc = parse_feed(&p, b.data, b.len, ret, err)))
@@ -380,10 +395,10 @@ static int pue_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn
 }
 
 const struct connector conn_pue = {
-	.name = "pue",
-	.summary = "PUE feed: per-region constants, time series or annual figures (GSF CSV), from a file or URL",
-	.default_base_url = NULL,
-	.auth = CONN_AUTH_NONE,
-	.endpoints = endpoints,
-	.fetch = pue_fetch,
+    .name = "pue",
+    .summary = "PUE feed: per-region constants, time series or annual figures (GSF CSV), from a file or URL",
+    .default_base_url = NULL,
+    .auth = CONN_AUTH_NONE,
+    .endpoints = endpoints,
+    .fetch = pue_fetch,
 };

@@ -30,24 +30,47 @@
 
 #define HALF_HOUR (30 * TS_MINUTE)
 #define RANGE_MAX (14 * TS_DAY)
-#define EXCLUDED (-1)
+#define EXCLUDED  (-1)
 
 /* Region ids of the API (docs table; 18 = GB appears in live answers). */
 static const char *const regions[] = {
-	"national",	      "North Scotland", "South Scotland", "North West England", "North East England",
-	"Yorkshire",	      "North Wales & Merseyside", "South Wales", "West Midlands", "East Midlands",
-	"East England",	      "South West England", "South England", "London", "South East England",
-	"England",	      "Scotland", "Wales", "GB",
+    "national",
+    "North Scotland",
+    "South Scotland",
+    "North West England",
+    "North East England",
+    "Yorkshire",
+    "North Wales & Merseyside",
+    "South Wales",
+    "West Midlands",
+    "East Midlands",
+    "East England",
+    "South West England",
+    "South England",
+    "London",
+    "South East England",
+    "England",
+    "Scotland",
+    "Wales",
+    "GB",
 };
 
 static const struct {
 	const char *name;
 	int fuel; /* enum sig_fuel, or EXCLUDED */
 } gb_fuels[] = {
-	{"biomass", FUEL_BIOMASS}, {"coal", FUEL_COAL},	  {"gas", FUEL_GAS},	     {"nuclear", FUEL_NUCLEAR},
-	{"hydro", FUEL_HYDRO},	   {"solar", FUEL_SOLAR}, {"wind", FUEL_WIND},	     {"oil", FUEL_OIL},
-	{"other", FUEL_UNKNOWN},   {"storage", FUEL_STORAGE}, {"pumped storage", FUEL_STORAGE},
-	{"imports", EXCLUDED}, /* production-based intensity */
+    {"biomass", FUEL_BIOMASS},
+    {"coal", FUEL_COAL},
+    {"gas", FUEL_GAS},
+    {"nuclear", FUEL_NUCLEAR},
+    {"hydro", FUEL_HYDRO},
+    {"solar", FUEL_SOLAR},
+    {"wind", FUEL_WIND},
+    {"oil", FUEL_OIL},
+    {"other", FUEL_UNKNOWN},
+    {"storage", FUEL_STORAGE},
+    {"pumped storage", FUEL_STORAGE},
+    {"imports", EXCLUDED}, /* production-based intensity */
 };
 
 /* Region id of a key ("national", "GB", "3", "London"); -1 when unknown. */
@@ -81,7 +104,7 @@ static int read_mix(json_t *obj, const char *arr, size_t i, double mix[FUEL__COU
 		mix[f] = NAN;
 	if ((rc = cj_array(obj, "generationmix", arr, i, &list, err)))
 		return rc;
-	json_array_foreach(list, k, item) {
+	json_array_foreach (list, k, item) {
 		const char *fuel;
 		double perc;
 		int f = FUEL_UNKNOWN;
@@ -89,7 +112,8 @@ static int read_mix(json_t *obj, const char *arr, size_t i, double mix[FUEL__COU
 		    (rc = cj_num(item, "perc", "generationmix", k, false, &perc, err)))
 			return rc;
 		if (!isnan(perc) && (perc < 0 || perc > 100.5))
-			return err_set(err, ERR_MALFORMED, "perc", "generationmix[%zu].perc: %g is not a percentage", k, perc);
+			return err_set(err, ERR_MALFORMED, "perc",
+				       "generationmix[%zu].perc: %g is not a percentage", k, perc);
 		for (size_t g = 0; g < ARRAY_SIZE(gb_fuels); g++)
 			if (!strcasecmp(fuel, gb_fuels[g].name))
 				f = gb_fuels[g].fuel;
@@ -117,22 +141,28 @@ static int period(const struct conn_parse_ctx *p, json_t *item, const char *arr,
 		return rc;
 	if (in) {
 		if (!json_is_object(in))
-			return err_set(err, ERR_MALFORMED, "intensity", "%s[%zu].intensity: expected an object", arr, i);
-		if ((rc = cj_num(in, "forecast", arr, i, false, &fc, err)) || (rc = cj_num(in, "actual", arr, i, false, &actual, err)))
+			return err_set(err, ERR_MALFORMED, "intensity",
+				       "%s[%zu].intensity: expected an object", arr, i);
+		if ((rc = cj_num(in, "forecast", arr, i, false, &fc, err)) ||
+		    (rc = cj_num(in, "actual", arr, i, false, &actual, err)))
 			return rc;
 		if ((!isnan(fc) && fc < 0) || (!isnan(actual) && actual < 0))
-			return err_set(err, ERR_MALFORMED, "intensity", "%s[%zu].intensity: negative intensity", arr, i);
+			return err_set(err, ERR_MALFORMED, "intensity",
+				       "%s[%zu].intensity: negative intensity", arr, i);
 	}
 	if (!isnan(actual)) {
-		struct series *s = sig_set_get(&ret->sigs, p->zone, "carbon_intensity_direct", p->source, HALF_HOUR);
+		struct series *s =
+		    sig_set_get(&ret->sigs, p->zone, "carbon_intensity_direct", p->source, HALF_HOUR);
 		if ((rc = conn_series_set(s, t, actual, false, "from", err)))
 			return rc;
 	}
 	if (!isnan(fc) && to != TO_SERIES) {
-		struct series *s = to == TO_FORECAST ? &conn_result_forecast(ret, p->zone, "carbon_intensity_direct",
-									     p->source, "ukgrid", issued, HALF_HOUR)->p50
-						     : sig_set_get(&ret->sigs, p->zone, "carbon_intensity_direct", p->source,
-								   HALF_HOUR);
+		struct series *s =
+		    to == TO_FORECAST
+			? &conn_result_forecast(ret, p->zone, "carbon_intensity_direct", p->source, "ukgrid",
+						issued, HALF_HOUR)
+			       ->p50
+			: sig_set_get(&ret->sigs, p->zone, "carbon_intensity_direct", p->source, HALF_HOUR);
 		/* A regional estimate never overwrites a national actual. */
 		if ((to == TO_FORECAST || isnan(series_at(s, t))) &&
 		    (rc = conn_series_set(s, t, fc, true, "from", err)))
@@ -147,8 +177,8 @@ static int period(const struct conn_parse_ctx *p, json_t *item, const char *arr,
 	double ci = sig_intensity_from_mix(mix, FACTORS_LIFECYCLE);
 	if (isnan(ci))
 		return ERR_OK;
-	struct conn_forecast *f = conn_result_forecast(ret, p->zone, "carbon_intensity", p->source, "ukgrid", issued,
-						       HALF_HOUR);
+	struct conn_forecast *f =
+	    conn_result_forecast(ret, p->zone, "carbon_intensity", p->source, "ukgrid", issued, HALF_HOUR);
 	return conn_series_set(&f->p50, t, ci, false, "from", err);
 }
 
@@ -159,7 +189,7 @@ static int periods(const struct conn_parse_ctx *p, json_t *arr, const char *name
 	size_t i;
 	int rc;
 
-	json_array_foreach(arr, i, item) {
+	json_array_foreach (arr, i, item) {
 		if (!json_is_object(item))
 			return err_set(err, ERR_MALFORMED, name, "%s[%zu]: expected an object", name, i);
 		if ((rc = period(p, item, name, i, to, ret, err)))
@@ -183,8 +213,8 @@ static int parse_data_array(const struct conn_parse_ctx *p, const char *data, si
 	return rc;
 }
 
-static int parse_intensity(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			   struct err_detail *err)
+static int parse_intensity(const struct conn_parse_ctx *p, const char *data, size_t len,
+			   struct conn_result *ret, struct err_detail *err)
 {
 	return parse_data_array(p, data, len, TO_SERIES, ret, err);
 }
@@ -196,8 +226,8 @@ static int parse_fw48h(const struct conn_parse_ctx *p, const char *data, size_t 
 }
 
 /* /generation: 'data' is one period object; the range form an array. */
-static int parse_generation(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			    struct err_detail *err)
+static int parse_generation(const struct conn_parse_ctx *p, const char *data, size_t len,
+			    struct conn_result *ret, struct err_detail *err)
 {
 	json_t *root, *d;
 	int rc = cj_parse(data, len, &root, err);
@@ -228,7 +258,7 @@ static int parse_regional_id(const struct conn_parse_ctx *p, const char *data, s
 		return rc;
 	if ((rc = cj_array(root, "data", NULL, 0, &arr, err)))
 		goto out;
-	json_array_foreach(arr, i, reg) {
+	json_array_foreach (arr, i, reg) {
 		double id;
 		if ((rc = cj_num(reg, "regionid", "data", i, true, &id, err)) ||
 		    (rc = cj_array(reg, "data", "data", i, &inner, err)))
@@ -256,8 +286,8 @@ static int parse_regional_fw48h(const struct conn_parse_ctx *p, const char *data
 }
 
 /* /regional: {"data": [{"from", "to", "regions": [{regionid, intensity, generationmix}]}]} */
-static int parse_regional(const struct conn_parse_ctx *p, const char *data, size_t len, struct conn_result *ret,
-			  struct err_detail *err)
+static int parse_regional(const struct conn_parse_ctx *p, const char *data, size_t len,
+			  struct conn_result *ret, struct err_detail *err)
 {
 	json_t *root, *arr, *per, *regs, *reg;
 	int want = region_id(p->key ? p->key : p->zone);
@@ -268,11 +298,11 @@ static int parse_regional(const struct conn_parse_ctx *p, const char *data, size
 		return rc;
 	if ((rc = cj_array(root, "data", NULL, 0, &arr, err)))
 		goto out;
-	json_array_foreach(arr, i, per) {
+	json_array_foreach (arr, i, per) {
 		json_t *from = json_object_get(per, "from");
 		if ((rc = cj_array(per, "regions", "data", i, &regs, err)))
 			goto out;
-		json_array_foreach(regs, k, reg) {
+		json_array_foreach (regs, k, reg) {
 			double id;
 			if ((rc = cj_num(reg, "regionid", "regions", k, true, &id, err)))
 				goto out;
@@ -293,13 +323,16 @@ out:
 }
 
 static const struct conn_endpoint endpoints[] = {
-	{"intensity", "json", parse_intensity, "national actual intensity over the last 24 h or a range (default)"},
-	{"fw48h", "json", parse_fw48h, "national forecast for the next 48 h (default without a range)"},
-	{"generation", "json", parse_generation, "national generation mix over the last 24 h or a range (default)"},
-	{"regional-range", "json", parse_regional_range, "a region's estimates over the last 24 h or a range (default)"},
-	{"regional-fw48h", "json", parse_regional_fw48h, "a region's forecast for the next 48 h (default)"},
-	{"regional", "json", parse_regional, "a region's current half hour"},
-	{NULL, NULL, NULL, NULL},
+    {"intensity", "json", parse_intensity,
+     "national actual intensity over the last 24 h or a range (default)"},
+    {"fw48h", "json", parse_fw48h, "national forecast for the next 48 h (default without a range)"},
+    {"generation", "json", parse_generation,
+     "national generation mix over the last 24 h or a range (default)"},
+    {"regional-range", "json", parse_regional_range,
+     "a region's estimates over the last 24 h or a range (default)"},
+    {"regional-fw48h", "json", parse_regional_fw48h, "a region's forecast for the next 48 h (default)"},
+    {"regional", "json", parse_regional, "a region's current half hour"},
+    {NULL, NULL, NULL, NULL},
 };
 
 static void fmt_gb(int64_t t, char out[TS_BUFSZ])
@@ -311,10 +344,12 @@ static void fmt_gb(int64_t t, char out[TS_BUFSZ])
 static int gb_get(struct conn_ctx *c, const char *endpoint, const char *url, const struct conn_parse_ctx *p,
 		  struct conn_result *ret, struct conn_nodata *nd, struct err_detail *err)
 {
-	return conn_soft(nd, conn_get_parse(c, conn_endpoint(c->conn, endpoint), url, NULL, NULL, p, ret, err), err);
+	return conn_soft(
+	    nd, conn_get_parse(c, conn_endpoint(c->conn, endpoint), url, NULL, NULL, p, ret, err), err);
 }
 
-static int gb_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret, struct err_detail *err)
+static int gb_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_result *ret,
+		    struct err_detail *err)
 {
 	char url[1024], sa[TS_BUFSZ], sb[TS_BUFSZ];
 	int id = region_id(q->key ? q->key : q->zone);
@@ -324,9 +359,10 @@ static int gb_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_
 	int rc = ERR_OK;
 
 	if (id < 0)
-		return err_set(err, ERR_INVALID, "key",
-			       "%s: '%s' is not a GB region: use 'national' (or GB) or a region id 1-17 (or its name)",
-			       c->source, q->key ? q->key : q->zone);
+		return err_set(
+		    err, ERR_INVALID, "key",
+		    "%s: '%s' is not a GB region: use 'national' (or GB) or a region id 1-17 (or its name)",
+		    c->source, q->key ? q->key : q->zone);
 	conn_parse_ctx_init(&p, c, q);
 	int64_t now = ts_floor(p.now, HALF_HOUR);
 	int64_t from = live ? now - TS_DAY : q->from, to = live ? now : q->to;
@@ -334,9 +370,9 @@ static int gb_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_
 		const char *endpoint, *fmt; /* fmt: base, from, to[, id] */
 		bool regional;
 	} ranges[] = {
-		{"intensity", "%s/intensity/%s/%s", false},
-		{"generation", "%s/generation/%s/%s", false},
-		{"regional-range", "%s/regional/intensity/%s/%s/regionid/%d", true},
+	    {"intensity", "%s/intensity/%s/%s", false},
+	    {"generation", "%s/generation/%s/%s", false},
+	    {"regional-range", "%s/regional/intensity/%s/%s/regionid/%d", true},
 	};
 	for (size_t i = 0; i < ARRAY_SIZE(ranges) && !rc; i++) {
 		if ((id > 0) != ranges[i].regional || !conn_wants(q, ranges[i].endpoint, true))
@@ -366,10 +402,10 @@ static int gb_fetch(struct conn_ctx *c, const struct conn_query *q, struct conn_
 }
 
 const struct connector conn_ukgrid = {
-	.name = "ukgrid",
-	.summary = "GB Carbon Intensity API: national actuals and forecasts, 17 regions, generation mix (no key)",
-	.default_base_url = "https://api.carbonintensity.org.uk",
-	.auth = CONN_AUTH_NONE,
-	.endpoints = endpoints,
-	.fetch = gb_fetch,
+    .name = "ukgrid",
+    .summary = "GB Carbon Intensity API: national actuals and forecasts, 17 regions, generation mix (no key)",
+    .default_base_url = "https://api.carbonintensity.org.uk",
+    .auth = CONN_AUTH_NONE,
+    .endpoints = endpoints,
+    .fetch = gb_fetch,
 };

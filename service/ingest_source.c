@@ -44,7 +44,8 @@ int ingest_parse_zone(const char *arg, char *buf, size_t size, struct conn_query
 	const char *lon_s = end + 1;
 	lon = strtod(lon_s, &end);
 	if (end == lon_s || *end || !isfinite(lat) || !isfinite(lon) || fabs(lat) > 90 || fabs(lon) > 180)
-		return err_set(err, ERR_INVALID, "zone", "'%s': coordinates must be LAT,LON within -90..90, -180..180", arg);
+		return err_set(err, ERR_INVALID, "zone",
+			       "'%s': coordinates must be LAT,LON within -90..90, -180..180", arg);
 	q->has_coords = true;
 	q->lat = lat;
 	q->lon = lon;
@@ -60,12 +61,12 @@ int ingest_source(const struct ingest_source_opts *o, struct fetch *f, struct co
 {
 	const struct connector *conn = conn_find(o->source);
 	struct conn_query q = {
-		.key = o->key,
-		.from = o->from,
-		.to = o->to,
-		.endpoints = o->endpoints,
-		.signal_type = o->signal_type,
-		.factors = o->direct ? FACTORS_DIRECT : FACTORS_LIFECYCLE,
+	    .key = o->key,
+	    .from = o->from,
+	    .to = o->to,
+	    .endpoints = o->endpoints,
+	    .signal_type = o->signal_type,
+	    .factors = o->direct ? FACTORS_DIRECT : FACTORS_LIFECYCLE,
 	};
 	struct conn_ctx ctx;
 	char zone[128];
@@ -77,12 +78,13 @@ int ingest_source(const struct ingest_source_opts *o, struct fetch *f, struct co
 		buf_init(&b, 0);
 		for (const struct connector *const *c = conn_table; *c; c++)
 			buf_addf(&b, "%s%s", c == conn_table ? "" : ", ", (*c)->name);
-		rc = err_set(err, ERR_INVALID, "source", "unknown source '%s' (known: %s)", o->source ? o->source : "",
-			     b.data);
+		rc = err_set(err, ERR_INVALID, "source", "unknown source '%s' (known: %s)",
+			     o->source ? o->source : "", b.data);
 		buf_release(&b);
 		return rc;
 	}
-	if ((rc = ingest_parse_zone(o->zone ? o->zone : (conn == &conn_pue ? "*" : ""), zone, sizeof(zone), &q, err)))
+	if ((rc = ingest_parse_zone(o->zone ? o->zone : (conn == &conn_pue ? "*" : ""), zone, sizeof(zone),
+				    &q, err)))
 		return rc;
 	if ((rc = conn_ctx_init(&ctx, conn, NULL, o->base_url, f, NULL, err)))
 		return rc;
@@ -99,7 +101,8 @@ static void add_points(struct buf *out, const struct series *s, const char *name
 	for (size_t i = 0; i < s->n; i++) {
 		if (isnan(s->v[i]))
 			continue;
-		buf_addf(out, "%s{\"ts\":\"%s\",\"%s\":", first ? "" : ",", ts_format(series_ts(s, i), ts), name);
+		buf_addf(out, "%s{\"ts\":\"%s\",\"%s\":", first ? "" : ",", ts_format(series_ts(s, i), ts),
+			 name);
 		buf_add_double(out, s->v[i]);
 		if (series_is_estimated(s, i))
 			buf_adds(out, ",\"estimated\":true");
@@ -153,7 +156,8 @@ void ingest_dry_run_json(const struct conn_result *r, struct buf *out)
 				continue;
 			buf_addf(out, "%s{\"ts\":\"%s\",\"p50\":", first ? "" : ",", ts_format(t, ts));
 			buf_add_double(out, f->p50.v[k]);
-			double lo = f->p10.n ? series_at(&f->p10, t) : NAN, hi = f->p90.n ? series_at(&f->p90, t) : NAN;
+			double lo = f->p10.n ? series_at(&f->p10, t) : NAN,
+			       hi = f->p90.n ? series_at(&f->p90, t) : NAN;
 			if (!isnan(lo)) {
 				buf_adds(out, ",\"p10\":");
 				buf_add_double(out, lo);
@@ -172,37 +176,39 @@ void ingest_dry_run_json(const struct conn_result *r, struct buf *out)
 
 static void usage(FILE *fp)
 {
-	fprintf(fp,
-		"usage: carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL] [--dry-run]\n"
-		"\n"
-		"Pull a provider once.\n"
-		"\n"
-		"  --source NAME     electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo or pue\n"
-		"  --zone Z          zone (DE, US-CAL-CISO, GB), NAME@LAT,LON or LAT,LON for coordinates,\n"
-		"                    a region id (or *) for pue\n"
-		"  --key K           the provider's name for the zone (EIC code, EIA respondent, WattTime\n"
-		"                    region, GB region id) when it is not derived from the zone\n"
-		"  --from T --to T   RFC 3339 range [from, to); default: the last day and the forecast\n"
-		"  --base-url URL    another host (a proxy, a mirror, a fake); for pue the feed's file or URL\n"
-		"  --endpoint E      an endpoint of the source (repeatable); default: the source's plan\n"
-		"  --signal-type S   watttime: co2_moer (default) or co2_aoer\n"
-		"  --direct          electricitymaps: direct instead of lifecycle emission factors\n"
-		"  --dry-run         print what was parsed as JSON and write nothing\n"
-		"\n"
-		"Keys come from the environment, never the command line: CARBONSCHED_ELECTRICITYMAPS_TOKEN,\n"
-		"CARBONSCHED_WATTTIME_USERNAME and _PASSWORD, CARBONSCHED_ENTSOE_TOKEN, CARBONSCHED_EIA_KEY\n"
-		"(or the same names with _FILE naming a file that holds the value).\n");
+	fprintf(
+	    fp,
+	    "usage: carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL] "
+	    "[--dry-run]\n"
+	    "\n"
+	    "Pull a provider once.\n"
+	    "\n"
+	    "  --source NAME     electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo or pue\n"
+	    "  --zone Z          zone (DE, US-CAL-CISO, GB), NAME@LAT,LON or LAT,LON for coordinates,\n"
+	    "                    a region id (or *) for pue\n"
+	    "  --key K           the provider's name for the zone (EIC code, EIA respondent, WattTime\n"
+	    "                    region, GB region id) when it is not derived from the zone\n"
+	    "  --from T --to T   RFC 3339 range [from, to); default: the last day and the forecast\n"
+	    "  --base-url URL    another host (a proxy, a mirror, a fake); for pue the feed's file or URL\n"
+	    "  --endpoint E      an endpoint of the source (repeatable); default: the source's plan\n"
+	    "  --signal-type S   watttime: co2_moer (default) or co2_aoer\n"
+	    "  --direct          electricitymaps: direct instead of lifecycle emission factors\n"
+	    "  --dry-run         print what was parsed as JSON and write nothing\n"
+	    "\n"
+	    "Keys come from the environment, never the command line: CARBONSCHED_ELECTRICITYMAPS_TOKEN,\n"
+	    "CARBONSCHED_WATTTIME_USERNAME and _PASSWORD, CARBONSCHED_ENTSOE_TOKEN, CARBONSCHED_EIA_KEY\n"
+	    "(or the same names with _FILE naming a file that holds the value).\n");
 }
 
 int ingest_source_main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"source", required_argument, NULL, 's'},   {"zone", required_argument, NULL, 'z'},
-		{"key", required_argument, NULL, 'k'},	    {"from", required_argument, NULL, 'f'},
-		{"to", required_argument, NULL, 't'},	    {"base-url", required_argument, NULL, 'b'},
-		{"endpoint", required_argument, NULL, 'e'}, {"signal-type", required_argument, NULL, 'S'},
-		{"direct", no_argument, NULL, 'd'},	    {"dry-run", no_argument, NULL, 'n'},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"source", required_argument, NULL, 's'},	{"zone", required_argument, NULL, 'z'},
+	    {"key", required_argument, NULL, 'k'},	{"from", required_argument, NULL, 'f'},
+	    {"to", required_argument, NULL, 't'},	{"base-url", required_argument, NULL, 'b'},
+	    {"endpoint", required_argument, NULL, 'e'}, {"signal-type", required_argument, NULL, 'S'},
+	    {"direct", no_argument, NULL, 'd'},		{"dry-run", no_argument, NULL, 'n'},
+	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	struct ingest_source_opts o = {0};
 	const char *endpoints[17] = {NULL};
@@ -231,7 +237,8 @@ int ingest_source_main(int argc, char **argv)
 		case 'f':
 		case 't':
 			if (ts_parse(optarg, c == 'f' ? "from" : "to", c == 'f' ? &o.from : &o.to, &err)) {
-				fprintf(stderr, "carbonsched ingest: --%s: %s\n", c == 'f' ? "from" : "to", err.msg);
+				fprintf(stderr, "carbonsched ingest: --%s: %s\n", c == 'f' ? "from" : "to",
+					err.msg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -240,7 +247,8 @@ int ingest_source_main(int argc, char **argv)
 		}
 	}
 	if (optind < argc || !o.source) {
-		fprintf(stderr, "carbonsched ingest: %s\n", optind < argc ? "unexpected argument" : "--source is required");
+		fprintf(stderr, "carbonsched ingest: %s\n",
+			optind < argc ? "unexpected argument" : "--source is required");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -249,7 +257,8 @@ int ingest_source_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (!o.dry_run) {
-		fprintf(stderr, "carbonsched ingest: writing '%s' to the database is not built yet; use --dry-run\n",
+		fprintf(stderr,
+			"carbonsched ingest: writing '%s' to the database is not built yet; use --dry-run\n",
 			o.source);
 		return 1;
 	}

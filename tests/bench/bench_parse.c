@@ -27,7 +27,7 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define ROUNDS 7
+#define ROUNDS	    7
 #define MIN_SECONDS 0.1 /* per round */
 
 static double now_s(void)
@@ -59,7 +59,8 @@ static void gen_em_past_range(struct buf *b)
 		ts[19] = '\0';
 		up[19] = '\0';
 		buf_addf(b,
-			 "%s    {\n      \"zone\": \"DE\",\n      \"carbonIntensity\": %d,\n      \"datetime\": \"%s.000Z\",\n"
+			 "%s    {\n      \"zone\": \"DE\",\n      \"carbonIntensity\": %d,\n      "
+			 "\"datetime\": \"%s.000Z\",\n"
 			 "      \"updatedAt\": \"%s.622Z\",\n      \"createdAt\": \"%s.492Z\",\n"
 			 "      \"emissionFactorType\": \"lifecycle\",\n      \"isEstimated\": %s,\n"
 			 "      \"estimationMethod\": %s\n    }",
@@ -71,33 +72,41 @@ static void gen_em_past_range(struct buf *b)
 
 static void gen_em_power_history(struct buf *b)
 {
-	static const char *const keys[] = {"nuclear", "geothermal", "biomass", "coal", "wind", "solar",
-					   "hydro", "gas", "oil", "unknown", "hydro discharge", "battery discharge"};
-	static const char *const zones[] = {"AT", "BE", "CH", "CZ", "DK-DK1", "DK-DK2", "FR", "LU", "NL", "NO-NO2", "PL", "SE-SE4"};
+	static const char *const keys[] = {"nuclear", "geothermal", "biomass",	       "coal",
+					   "wind",    "solar",	    "hydro",	       "gas",
+					   "oil",     "unknown",    "hydro discharge", "battery discharge"};
+	static const char *const zones[] = {"AT", "BE", "CH", "CZ",	"DK-DK1", "DK-DK2",
+					    "FR", "LU", "NL", "NO-NO2", "PL",	  "SE-SE4"};
 	char ts[TS_BUFSZ];
 
 	buf_adds(b, "{\n  \"zone\": \"DE\",\n  \"history\": [\n");
 	for (int i = 0; i < 24; i++) {
 		iso(T0 + i * 3600, ts);
 		ts[19] = '\0';
-		buf_addf(b, "%s    {\n      \"zone\": \"DE\",\n      \"datetime\": \"%s.000Z\",\n", i ? ",\n" : "", ts);
+		buf_addf(b, "%s    {\n      \"zone\": \"DE\",\n      \"datetime\": \"%s.000Z\",\n",
+			 i ? ",\n" : "", ts);
 		buf_addf(b, "      \"updatedAt\": \"%s.012Z\",\n      \"createdAt\": \"%s.346Z\",\n", ts, ts);
 		for (int part = 0; part < 2; part++) {
-			buf_addf(b, "      \"%s\": {", part ? "powerProductionBreakdown" : "powerConsumptionBreakdown");
+			buf_addf(b, "      \"%s\": {",
+				 part ? "powerProductionBreakdown" : "powerConsumptionBreakdown");
 			for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
-				buf_addf(b, "%s \"%s\": %d", k ? "," : "", keys[k], 100 + (int)((i * 131 + k * 977) % 20000));
+				buf_addf(b, "%s \"%s\": %d", k ? "," : "", keys[k],
+					 100 + (int)((i * 131 + k * 977) % 20000));
 			buf_adds(b, " },\n");
 		}
 		for (int part = 0; part < 2; part++) {
-			buf_addf(b, "      \"%s\": {", part ? "powerExportBreakdown" : "powerImportBreakdown");
+			buf_addf(b, "      \"%s\": {",
+				 part ? "powerExportBreakdown" : "powerImportBreakdown");
 			for (size_t k = 0; k < ARRAY_SIZE(zones); k++)
-				buf_addf(b, "%s \"%s\": %d", k ? "," : "", zones[k], (int)((i * 71 + k * 313) % 2000));
+				buf_addf(b, "%s \"%s\": %d", k ? "," : "", zones[k],
+					 (int)((i * 71 + k * 313) % 2000));
 			buf_adds(b, " },\n");
 		}
-		buf_addf(b, "      \"fossilFreePercentage\": %d,\n      \"renewablePercentage\": %d,\n"
-			    "      \"powerConsumptionTotal\": 53879,\n      \"powerProductionTotal\": 53837,\n"
-			    "      \"powerImportTotal\": 5242,\n      \"powerExportTotal\": 5200,\n"
-			    "      \"isEstimated\": false,\n      \"estimationMethod\": null\n    }",
+		buf_addf(b,
+			 "      \"fossilFreePercentage\": %d,\n      \"renewablePercentage\": %d,\n"
+			 "      \"powerConsumptionTotal\": 53879,\n      \"powerProductionTotal\": 53837,\n"
+			 "      \"powerImportTotal\": 5242,\n      \"powerExportTotal\": 5200,\n"
+			 "      \"isEstimated\": false,\n      \"estimationMethod\": null\n    }",
 			 40 + i % 20, 38 + i % 20);
 	}
 	buf_adds(b, "\n  ]\n}\n");
@@ -117,7 +126,8 @@ static void gen_wt_historical(struct buf *b)
 			 "      \"last_updated\": \"%s+00:00\",\n      \"imputed_data_used\": %s\n    }",
 			 i ? ",\n" : "", ts, 700 + (i * 53) % 400, up, i % 97 ? "false" : "true");
 	}
-	buf_adds(b, "\n  ],\n  \"meta\": {\n    \"data_point_period_seconds\": 300,\n    \"region\": \"CAISO_NORTH\",\n"
+	buf_adds(b, "\n  ],\n  \"meta\": {\n    \"data_point_period_seconds\": 300,\n    \"region\": "
+		    "\"CAISO_NORTH\",\n"
 		    "    \"warnings\": [],\n    \"signal_type\": \"co2_moer\",\n"
 		    "    \"model\": { \"type\": \"binned_regression\", \"date\": \"2023-03-01\" },\n"
 		    "    \"units\": \"lbs_co2_per_mwh\"\n  }\n}\n");
@@ -134,7 +144,8 @@ static void gen_gb_intensity(struct buf *b)
 		iso(T0 + i * 1800 + 1800, z);
 		a[16] = z[16] = '\0';
 		buf_addf(b,
-			 "%s    {\n      \"from\": \"%sZ\",\n      \"to\": \"%sZ\",\n      \"intensity\": { \"forecast\": %d, "
+			 "%s    {\n      \"from\": \"%sZ\",\n      \"to\": \"%sZ\",\n      \"intensity\": { "
+			 "\"forecast\": %d, "
 			 "\"actual\": %d, \"index\": \"%s\" }\n    }",
 			 i ? ",\n" : "", a, z, 100 + (i * 7) % 200, 98 + (i * 7) % 200, idx[i % 5]);
 	}
@@ -143,10 +154,12 @@ static void gen_gb_intensity(struct buf *b)
 
 static void gen_gb_regional(struct buf *b)
 {
-	static const char *const fuels[] = {"biomass", "coal", "imports", "gas", "nuclear", "other", "hydro", "solar", "wind"};
+	static const char *const fuels[] = {"biomass", "coal",	"imports", "gas", "nuclear",
+					    "other",   "hydro", "solar",   "wind"};
 	char a[TS_BUFSZ], z[TS_BUFSZ];
 
-	buf_adds(b, "{\n  \"data\": [\n    {\n      \"regionid\": 3,\n      \"dnoregion\": \"Electricity North West\",\n"
+	buf_adds(b, "{\n  \"data\": [\n    {\n      \"regionid\": 3,\n      \"dnoregion\": \"Electricity "
+		    "North West\",\n"
 		    "      \"shortname\": \"North West England\",\n      \"data\": [\n");
 	for (int i = 0; i < 96; i++) {
 		iso(T0 + i * 1800, a);
@@ -159,7 +172,8 @@ static void gen_gb_regional(struct buf *b)
 			 i ? ",\n" : "", a, z, 150 + i % 100);
 		for (size_t k = 0; k < ARRAY_SIZE(fuels); k++)
 			buf_addf(b, "            { \"fuel\": \"%s\", \"perc\": %.1f }%s\n", fuels[k],
-				 (double)((i * 13 + k * 29) % 300) / 10, k + 1 < ARRAY_SIZE(fuels) ? "," : "");
+				 (double)((i * 13 + k * 29) % 300) / 10,
+				 k + 1 < ARRAY_SIZE(fuels) ? "," : "");
 		buf_adds(b, "          ]\n        }");
 	}
 	buf_adds(b, "\n      ]\n    }\n  ]\n}\n");
@@ -174,30 +188,39 @@ static void gen_entsoe_a75(struct buf *b)
 	iso(T0, a);
 	iso(T0 + (int64_t)n * 900, z);
 	a[16] = z[16] = '\0';
-	buf_addf(b,
-		 "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-		 "<GL_MarketDocument xmlns=\"urn:iec62325.351:tc57wg16:451-6:generationloaddocument:3:0\">\n"
-		 "  <mRID>731ff11ed02a40a88d8e35c6daec9254</mRID>\n  <revisionNumber>1</revisionNumber>\n"
-		 "  <type>A75</type>\n  <process.processType>A16</process.processType>\n"
-		 "  <sender_MarketParticipant.mRID codingScheme=\"A01\">10X1001A1001A450</sender_MarketParticipant.mRID>\n"
-		 "  <sender_MarketParticipant.marketRole.type>A32</sender_MarketParticipant.marketRole.type>\n"
-		 "  <receiver_MarketParticipant.mRID codingScheme=\"A01\">10X1001A1001A450</receiver_MarketParticipant.mRID>\n"
-		 "  <receiver_MarketParticipant.marketRole.type>A33</receiver_MarketParticipant.marketRole.type>\n"
-		 "  <createdDateTime>2024-06-08T21:01:42Z</createdDateTime>\n"
-		 "  <time_Period.timeInterval>\n    <start>%sZ</start>\n    <end>%sZ</end>\n  </time_Period.timeInterval>\n",
-		 a, z);
+	buf_addf(
+	    b,
+	    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<GL_MarketDocument xmlns=\"urn:iec62325.351:tc57wg16:451-6:generationloaddocument:3:0\">\n"
+	    "  <mRID>731ff11ed02a40a88d8e35c6daec9254</mRID>\n  <revisionNumber>1</revisionNumber>\n"
+	    "  <type>A75</type>\n  <process.processType>A16</process.processType>\n"
+	    "  <sender_MarketParticipant.mRID "
+	    "codingScheme=\"A01\">10X1001A1001A450</sender_MarketParticipant.mRID>\n"
+	    "  <sender_MarketParticipant.marketRole.type>A32</sender_MarketParticipant.marketRole.type>\n"
+	    "  <receiver_MarketParticipant.mRID "
+	    "codingScheme=\"A01\">10X1001A1001A450</receiver_MarketParticipant.mRID>\n"
+	    "  <receiver_MarketParticipant.marketRole.type>A33</receiver_MarketParticipant.marketRole.type>\n"
+	    "  <createdDateTime>2024-06-08T21:01:42Z</createdDateTime>\n"
+	    "  <time_Period.timeInterval>\n    <start>%sZ</start>\n    <end>%sZ</end>\n  "
+	    "</time_Period.timeInterval>\n",
+	    a, z);
 	for (size_t k = 0; k < ARRAY_SIZE(psrs); k++) {
 		buf_addf(b,
 			 "  <TimeSeries>\n    <mRID>%zu</mRID>\n    <businessType>A01</businessType>\n"
 			 "    <objectAggregation>A08</objectAggregation>\n"
-			 "    <inBiddingZone_Domain.mRID codingScheme=\"A01\">10Y1001A1001A82H</inBiddingZone_Domain.mRID>\n"
-			 "    <quantity_Measure_Unit.name>MAW</quantity_Measure_Unit.name>\n    <curveType>A01</curveType>\n"
+			 "    <inBiddingZone_Domain.mRID "
+			 "codingScheme=\"A01\">10Y1001A1001A82H</inBiddingZone_Domain.mRID>\n"
+			 "    <quantity_Measure_Unit.name>MAW</quantity_Measure_Unit.name>\n    "
+			 "<curveType>A01</curveType>\n"
 			 "    <MktPSRType>\n      <psrType>B%02d</psrType>\n    </MktPSRType>\n    <Period>\n"
-			 "      <timeInterval>\n        <start>%sZ</start>\n        <end>%sZ</end>\n      </timeInterval>\n"
+			 "      <timeInterval>\n        <start>%sZ</start>\n        <end>%sZ</end>\n      "
+			 "</timeInterval>\n"
 			 "      <resolution>PT15M</resolution>\n",
 			 k + 1, psrs[k], a, z);
 		for (int i = 0; i < n; i++)
-			buf_addf(b, "      <Point>\n        <position>%d</position>\n        <quantity>%d</quantity>\n      </Point>\n",
+			buf_addf(b,
+				 "      <Point>\n        <position>%d</position>\n        "
+				 "<quantity>%d</quantity>\n      </Point>\n",
 				 i + 1, 100 + (int)((i * 37 + k * 1009) % 9000));
 		buf_adds(b, "    </Period>\n  </TimeSeries>\n");
 	}
@@ -208,39 +231,52 @@ static void gen_eia_page(struct buf *b)
 {
 	static const struct {
 		const char *code, *name;
-	} fuels[] = {{"COL", "Coal"}, {"NG", "Natural Gas"}, {"NUC", "Nuclear"}, {"WAT", "Hydro"},
-		     {"SUN", "Solar"}, {"WND", "Wind"},	       {"OTH", "Other"}};
+	} fuels[] = {{"COL", "Coal"},  {"NG", "Natural Gas"}, {"NUC", "Nuclear"}, {"WAT", "Hydro"},
+		     {"SUN", "Solar"}, {"WND", "Wind"},	      {"OTH", "Other"}};
 	char ts[TS_BUFSZ];
 	int rows = 0;
 
-	buf_adds(b, "{\"response\":{\"total\":\"5040\",\"dateFormat\":\"YYYY-MM-DD\\\"T\\\"HH24\",\"frequency\":\"hourly\",\"data\":[");
+	buf_adds(b, "{\"response\":{\"total\":\"5040\",\"dateFormat\":\"YYYY-MM-DD\\\"T\\\"HH24\","
+		    "\"frequency\":\"hourly\",\"data\":[");
 	for (int h = 0; h < 30 * 24 && rows < 5000; h++)
 		for (size_t k = 0; k < ARRAY_SIZE(fuels) && rows < 5000; k++, rows++) {
 			iso(T0 + h * 3600, ts);
 			ts[13] = '\0';
-			buf_addf(b,
-				 "%s{\"period\":\"%s\",\"respondent\":\"CISO\",\"respondent-name\":\"California Independent "
-				 "System Operator\",\"fueltype\":\"%s\",\"type-name\":\"%s\",\"value\":\"%d\","
-				 "\"value-units\":\"megawatthours\"}",
-				 rows ? "," : "", ts, fuels[k].code, fuels[k].name, (int)((h * 97 + k * 1301) % 9000));
+			buf_addf(
+			    b,
+			    "%s{\"period\":\"%s\",\"respondent\":\"CISO\",\"respondent-name\":\"California "
+			    "Independent "
+			    "System Operator\",\"fueltype\":\"%s\",\"type-name\":\"%s\",\"value\":\"%d\","
+			    "\"value-units\":\"megawatthours\"}",
+			    rows ? "," : "", ts, fuels[k].code, fuels[k].name,
+			    (int)((h * 97 + k * 1301) % 9000));
 		}
-	buf_adds(b, "],\"description\":\"Hourly net generation by balancing authority and energy source.\"},"
-		    "\"request\":{\"command\":\"/v2/electricity/rto/fuel-type-data/data/\",\"params\":{\"frequency\":"
-		    "\"hourly\",\"data\":[\"value\"],\"facets\":{\"respondent\":[\"CISO\"]},\"start\":\"2024-06-01T00\","
-		    "\"end\":\"2024-06-30T23\",\"sort\":[{\"column\":\"period\",\"direction\":\"asc\"}],\"offset\":0,"
-		    "\"length\":5000}},\"apiVersion\":\"2.1.8\"}");
+	buf_adds(
+	    b,
+	    "],\"description\":\"Hourly net generation by balancing authority and energy source.\"},"
+	    "\"request\":{\"command\":\"/v2/electricity/rto/fuel-type-data/data/\",\"params\":{\"frequency\":"
+	    "\"hourly\",\"data\":[\"value\"],\"facets\":{\"respondent\":[\"CISO\"]},\"start\":\"2024-06-"
+	    "01T00\","
+	    "\"end\":\"2024-06-30T23\",\"sort\":[{\"column\":\"period\",\"direction\":\"asc\"}],\"offset\":0,"
+	    "\"length\":5000}},\"apiVersion\":\"2.1.8\"}");
 }
 
 static void gen_openmeteo(struct buf *b)
 {
-	static const char *const vars[] = {"wind_speed_100m", "shortwave_radiation", "cloud_cover", "temperature_2m"};
+	static const char *const vars[] = {"wind_speed_100m", "shortwave_radiation", "cloud_cover",
+					   "temperature_2m"};
 	const int n = (92 + 16) * 24; /* the most past and forecast days the API gives */
 	char ts[TS_BUFSZ];
 
-	buf_adds(b, "{\"latitude\":52.52,\"longitude\":13.419998,\"generationtime_ms\":0.2,\"utc_offset_seconds\":0,"
-		    "\"timezone\":\"GMT\",\"timezone_abbreviation\":\"GMT\",\"elevation\":38.0,\"hourly_units\":{\"time\":"
-		    "\"iso8601\",\"wind_speed_100m\":\"km/h\",\"shortwave_radiation\":\"W/m\xc2\xb2\",\"cloud_cover\":\"%\","
-		    "\"temperature_2m\":\"\xc2\xb0" "C\"},\"hourly\":{\"time\":[");
+	buf_adds(
+	    b,
+	    "{\"latitude\":52.52,\"longitude\":13.419998,\"generationtime_ms\":0.2,\"utc_offset_seconds\":0,"
+	    "\"timezone\":\"GMT\",\"timezone_abbreviation\":\"GMT\",\"elevation\":38.0,\"hourly_units\":{"
+	    "\"time\":"
+	    "\"iso8601\",\"wind_speed_100m\":\"km/h\",\"shortwave_radiation\":\"W/"
+	    "m\xc2\xb2\",\"cloud_cover\":\"%\","
+	    "\"temperature_2m\":\"\xc2\xb0"
+	    "C\"},\"hourly\":{\"time\":[");
 	for (int i = 0; i < n; i++) {
 		iso(T0 + i * 3600, ts);
 		ts[16] = '\0';
@@ -282,7 +318,8 @@ static void ref_parse(enum ref ref, const struct buf *b)
 	} else if (ref == REF_XML) {
 		xmlParserCtxtPtr ctx = xmlNewParserCtxt();
 		xmlDocPtr d = xmlCtxtReadMemory(ctx, b->data, (int)b->len, "x.xml", NULL,
-						XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOBLANKS);
+						XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+						    XML_PARSE_NOBLANKS);
 		if (!d)
 			abort();
 		xmlFreeDoc(d);
@@ -344,7 +381,8 @@ static double round_mbs(const struct item *it, const struct buf *b, bool referen
 
 /* Best of ROUNDS for ours and the reference, rounds interleaved so that
  * both see the same load on a shared machine. */
-static void measure(const struct item *it, const struct buf *b, double *ret_ours, double *ret_ref, size_t *ret_points)
+static void measure(const struct item *it, const struct buf *b, double *ret_ours, double *ret_ref,
+		    size_t *ret_points)
 {
 	size_t dummy;
 
@@ -359,28 +397,74 @@ static void measure(const struct item *it, const struct buf *b, double *ret_ours
 int main(void)
 {
 	const struct item items[] = {
-		{"electricitymaps past-range", "240 hours", "electricitymaps", "past-range", gen_em_past_range, REF_JSON,
-		 {.zone = "DE", .source = "electricitymaps"}},
-		{"electricitymaps power-history", "24 hours", "electricitymaps", "power-history", gen_em_power_history,
-		 REF_JSON, {.zone = "DE", .source = "electricitymaps"}},
-		{"watttime historical", "a week at 5 min", "watttime", "historical", gen_wt_historical, REF_JSON,
-		 {.zone = "CAISO_NORTH", .source = "watttime"}},
-		{"ukgrid intensity", "14 days at 30 min", "ukgrid", "intensity", gen_gb_intensity, REF_JSON,
-		 {.zone = "GB", .source = "ukgrid"}},
-		{"ukgrid regional fw48h", "96 periods with mix", "ukgrid", "regional-fw48h", gen_gb_regional, REF_JSON,
-		 {.zone = "GB-NW", .key = "3", .source = "ukgrid", .now = T0}},
-		{"entsoe A75", "a week at 15 min, 15 types", "entsoe", "A75", gen_entsoe_a75, REF_XML,
-		 {.zone = "DE", .source = "entsoe"}},
-		{"eia fuel-type-data", "one 5000-row page", "eia", "fuel-type-data", gen_eia_page, REF_JSON,
-		 {.zone = "US-CAL-CISO", .key = "CISO", .source = "eia"}},
-		{"openmeteo forecast", "108 days x 4 variables", "openmeteo", "forecast", gen_openmeteo, REF_JSON,
-		 {.zone = "DE", .source = "openmeteo"}},
-		{"pue time-series CSV", "10 sites x 8760 hours", "pue", "feed", gen_pue_series, REF_CSV,
-		 {.zone = "*", .source = "pue", .from = T0, .to = T0 + 1}},
+	    {"electricitymaps past-range",
+	     "240 hours",
+	     "electricitymaps",
+	     "past-range",
+	     gen_em_past_range,
+	     REF_JSON,
+	     {.zone = "DE", .source = "electricitymaps"}},
+	    {"electricitymaps power-history",
+	     "24 hours",
+	     "electricitymaps",
+	     "power-history",
+	     gen_em_power_history,
+	     REF_JSON,
+	     {.zone = "DE", .source = "electricitymaps"}},
+	    {"watttime historical",
+	     "a week at 5 min",
+	     "watttime",
+	     "historical",
+	     gen_wt_historical,
+	     REF_JSON,
+	     {.zone = "CAISO_NORTH", .source = "watttime"}},
+	    {"ukgrid intensity",
+	     "14 days at 30 min",
+	     "ukgrid",
+	     "intensity",
+	     gen_gb_intensity,
+	     REF_JSON,
+	     {.zone = "GB", .source = "ukgrid"}},
+	    {"ukgrid regional fw48h",
+	     "96 periods with mix",
+	     "ukgrid",
+	     "regional-fw48h",
+	     gen_gb_regional,
+	     REF_JSON,
+	     {.zone = "GB-NW", .key = "3", .source = "ukgrid", .now = T0}},
+	    {"entsoe A75",
+	     "a week at 15 min, 15 types",
+	     "entsoe",
+	     "A75",
+	     gen_entsoe_a75,
+	     REF_XML,
+	     {.zone = "DE", .source = "entsoe"}},
+	    {"eia fuel-type-data",
+	     "one 5000-row page",
+	     "eia",
+	     "fuel-type-data",
+	     gen_eia_page,
+	     REF_JSON,
+	     {.zone = "US-CAL-CISO", .key = "CISO", .source = "eia"}},
+	    {"openmeteo forecast",
+	     "108 days x 4 variables",
+	     "openmeteo",
+	     "forecast",
+	     gen_openmeteo,
+	     REF_JSON,
+	     {.zone = "DE", .source = "openmeteo"}},
+	    {"pue time-series CSV",
+	     "10 sites x 8760 hours",
+	     "pue",
+	     "feed",
+	     gen_pue_series,
+	     REF_CSV,
+	     {.zone = "*", .source = "pue", .from = T0, .to = T0 + 1}},
 	};
 
 	xmlInitParser();
-	printf("provider response parsing (best of %d interleaved rounds of >= %.2f s each):\n", ROUNDS, MIN_SECONDS);
+	printf("provider response parsing (best of %d interleaved rounds of >= %.2f s each):\n", ROUNDS,
+	       MIN_SECONDS);
 	for (size_t i = 0; i < ARRAY_SIZE(items); i++) {
 		struct buf b;
 		size_t points = 0;
@@ -388,7 +472,8 @@ int main(void)
 		buf_init(&b, 0);
 		items[i].gen(&b);
 		measure(&items[i], &b, &ours, &ref, &points);
-		printf("  %-30s %-26s %8.1f KB %7zu points: %6.1f MB/s; %s %6.1f MB/s; ratio %.2f (goal >= 0.5)\n",
+		printf("  %-30s %-26s %8.1f KB %7zu points: %6.1f MB/s; %s %6.1f MB/s; ratio %.2f (goal >= "
+		       "0.5)\n",
 		       items[i].name, items[i].what, b.len / 1024.0, points, ours,
 		       items[i].ref == REF_JSON	 ? "json_loads"
 		       : items[i].ref == REF_XML ? "xmlReadMemory"

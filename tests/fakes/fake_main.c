@@ -20,10 +20,11 @@
 
 static void usage(FILE *fp)
 {
-	fprintf(fp, "usage: fake-provider --provider NAME [--port N] [--fault F] [--fault-count N] [--data DIR]\n"
-		    "                     [--token T] [--username U] [--password P] [--retry-after S] [--gzip]\n"
-		    "providers: electricitymaps watttime ukgrid entsoe eia openmeteo pue\n"
-		    "faults:");
+	fprintf(fp,
+		"usage: fake-provider --provider NAME [--port N] [--fault F] [--fault-count N] [--data DIR]\n"
+		"                     [--token T] [--username U] [--password P] [--retry-after S] [--gzip]\n"
+		"providers: electricitymaps watttime ukgrid entsoe eia openmeteo pue\n"
+		"faults:");
 	for (int i = 0; i < FAKE__FAULT_COUNT; i++)
 		fprintf(fp, " %s", fake_fault_name((enum fake_fault)i));
 	fprintf(fp, "\n");
@@ -32,12 +33,18 @@ static void usage(FILE *fp)
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"provider", required_argument, NULL, 'p'}, {"port", required_argument, NULL, 'P'},
-		{"fault", required_argument, NULL, 'f'},    {"fault-count", required_argument, NULL, 'c'},
-		{"data", required_argument, NULL, 'd'},	    {"token", required_argument, NULL, 't'},
-		{"username", required_argument, NULL, 'u'}, {"password", required_argument, NULL, 'w'},
-		{"retry-after", required_argument, NULL, 'r'}, {"gzip", no_argument, NULL, 'g'},
-		{"help", no_argument, NULL, 'h'},	    {NULL, 0, NULL, 0},
+	    {"provider", required_argument, NULL, 'p'},
+	    {"port", required_argument, NULL, 'P'},
+	    {"fault", required_argument, NULL, 'f'},
+	    {"fault-count", required_argument, NULL, 'c'},
+	    {"data", required_argument, NULL, 'd'},
+	    {"token", required_argument, NULL, 't'},
+	    {"username", required_argument, NULL, 'u'},
+	    {"password", required_argument, NULL, 'w'},
+	    {"retry-after", required_argument, NULL, 'r'},
+	    {"gzip", no_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct fake_options o = {0};
 	struct err_detail err;

@@ -8,7 +8,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const struct conn_parse_ctx p = {.zone = "*", .source = "pue", .now = 1717243200, .from = 1717200000, .to = 1717286400};
+	static const struct conn_parse_ctx p = {
+	    .zone = "*", .source = "pue", .now = 1717243200, .from = 1717200000, .to = 1717286400};
 
 	fuzz_connector(&conn_pue, &p, data, size);
 	return 0;

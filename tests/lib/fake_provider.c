@@ -45,24 +45,24 @@ struct provider {
 };
 
 static const struct provider providers[] = {
-	{"electricitymaps", AUTH_HEADER, "auth-token", 401, "{\"error\":\"Invalid auth-token\"}", 404,
-	 "{\"error\":\"Zone 'XX' does not exist\"}"},
-	{"watttime", AUTH_BEARER, NULL, 401, "{\"error\":\"Unauthorized\",\"message\":\"token expired\"}", 403,
-	 "{\"error\":\"Invalid query parameters\",\"message\":\"Invalid scope. You do not have sufficient access "
-	 "to this resource. See https://api.watttime.org/plans/ for more information or email "
-	 "contact@watttime.org for pricing. Please note that all users are allowed free access to "
-	 "CAISO_ZP26.\"}"},
-	{"ukgrid", AUTH_NONE, NULL, 0, NULL, 400,
-	 "{\"error\":{\"code\":\"400 Bad Request\",\"message\":\"Please enter a valid region id between 1 and "
-	 "17\"}}"},
-	{"entsoe", AUTH_QUERY, "securityToken", 401, "@401.html", 200, "@ack-invalid-area.xml"},
-	{"eia", AUTH_QUERY, "api_key", 403,
-	 "{\"error\":{\"code\":\"API_KEY_INVALID\",\"message\":\"An invalid api_key was supplied. Get one at "
-	 "https://www.eia.gov/opendata/register.php\"}}",
-	 200, "@empty.json"},
-	{"openmeteo", AUTH_NONE, NULL, 0, NULL, 400,
-	 "{\"error\":true,\"reason\":\"Latitude must be in range of -90 to 90\\u00b0. Given: 91.0.\"}"},
-	{"pue", AUTH_NONE, NULL, 0, NULL, 404, "not found\n"},
+    {"electricitymaps", AUTH_HEADER, "auth-token", 401, "{\"error\":\"Invalid auth-token\"}", 404,
+     "{\"error\":\"Zone 'XX' does not exist\"}"},
+    {"watttime", AUTH_BEARER, NULL, 401, "{\"error\":\"Unauthorized\",\"message\":\"token expired\"}", 403,
+     "{\"error\":\"Invalid query parameters\",\"message\":\"Invalid scope. You do not have sufficient access "
+     "to this resource. See https://api.watttime.org/plans/ for more information or email "
+     "contact@watttime.org for pricing. Please note that all users are allowed free access to "
+     "CAISO_ZP26.\"}"},
+    {"ukgrid", AUTH_NONE, NULL, 0, NULL, 400,
+     "{\"error\":{\"code\":\"400 Bad Request\",\"message\":\"Please enter a valid region id between 1 and "
+     "17\"}}"},
+    {"entsoe", AUTH_QUERY, "securityToken", 401, "@401.html", 200, "@ack-invalid-area.xml"},
+    {"eia", AUTH_QUERY, "api_key", 403,
+     "{\"error\":{\"code\":\"API_KEY_INVALID\",\"message\":\"An invalid api_key was supplied. Get one at "
+     "https://www.eia.gov/opendata/register.php\"}}",
+     200, "@empty.json"},
+    {"openmeteo", AUTH_NONE, NULL, 0, NULL, 400,
+     "{\"error\":true,\"reason\":\"Latitude must be in range of -90 to 90\\u00b0. Given: 91.0.\"}"},
+    {"pue", AUTH_NONE, NULL, 0, NULL, 404, "not found\n"},
 };
 
 struct route {
@@ -74,49 +74,53 @@ struct route {
 
 #define EM_META "\"updatedAt\":\"2024-03-06T18:48:27.926Z\""
 #define WT_EMPTY                                                                                        \
-	"{\"data\":[],\"meta\":{\"data_point_period_seconds\":300,\"region\":\"CAISO_NORTH\",\"signal_type\":" \
+	"{\"data\":[],\"meta\":{\"data_point_period_seconds\":300,\"region\":\"CAISO_NORTH\",\"signal_" \
+	"type\":"                                                                                       \
 	"\"co2_moer\",\"units\":\"lbs_co2_per_mwh\",\"warnings\":[],\"model\":{\"date\":\"2023-03-01\"}}}"
 
 static const struct route routes[] = {
-	{"electricitymaps", "/v3/carbon-intensity/latest", "latest.json",
-	 "{\"zone\":\"DE\",\"carbonIntensity\":null,\"datetime\":\"2024-03-06T19:00:00.000Z\",\"isEstimated\":false}"},
-	{"electricitymaps", "/v3/carbon-intensity/history", "history.json", "{\"zone\":\"DE\",\"history\":[]}"},
-	{"electricitymaps", "/v3/carbon-intensity/past-range", "past-range.json", "{\"zone\":\"DE\",\"data\":[]}"},
-	{"electricitymaps", "/v3/carbon-intensity/forecast", "forecast.json",
-	 "{\"zone\":\"DE\",\"forecast\":[]," EM_META "}"},
-	{"electricitymaps", "/v3/power-breakdown/latest", "power-latest.json",
-	 "{\"zone\":\"DE\",\"datetime\":\"2024-03-06T19:00:00.000Z\",\"powerProductionBreakdown\":{}}"},
-	{"electricitymaps", "/v3/power-breakdown/history", "power-history.json", "{\"zone\":\"DE\",\"history\":[]}"},
-	{"watttime", "/v3/forecast/historical", "forecast-historical.json", WT_EMPTY},
-	{"watttime", "/v3/forecast", "forecast.json", WT_EMPTY},
-	{"watttime", "/v3/historical", "historical.json", WT_EMPTY},
-	{"watttime", "/v3/signal-index", "signal-index.json", WT_EMPTY},
-	{"watttime", "/v3/region-from-loc", "region-from-loc.json",
-	 "{\"error\":\"No coverage available for these coordinates and signal_type\",\"latitude\":\"0\","
-	 "\"longitude\":\"0\",\"signal_type\":\"co2_moer\"}"},
-	{"ukgrid", "/intensity/*/fw48h", "intensity-fw48h.json", "{\"data\":[]}"},
-	{"ukgrid", "/intensity/*/fw24h", "intensity-fw48h.json", "{\"data\":[]}"},
-	{"ukgrid", "/intensity/*/*", "intensity-range.json", "{\"data\":[]}"},
-	{"ukgrid", "/generation/*/*", "generation-range.json", "{\"data\":[]}"},
-	{"ukgrid", "/generation", "generation-latest.json",
-	 "{\"data\":{\"from\":\"2026-04-06T09:30Z\",\"to\":\"2026-04-06T10:00Z\",\"generationmix\":[]}}"},
-	{"ukgrid", "/regional/intensity/*/*/regionid/*", "regional-fw48h.json",
-	 "{\"data\":[{\"regionid\":3,\"dnoregion\":\"Electricity North West\",\"shortname\":\"North West "
-	 "England\",\"data\":[]}]}"},
-	{"ukgrid", "/regional", "regional.json", "{\"data\":[]}"},
-	{"entsoe", "/api?documentType=A75", "a75.xml", "@ack-nodata.xml"},
-	{"entsoe", "/api?documentType=A69", "a69.xml", "@ack-nodata.xml"},
-	{"entsoe", "/api?documentType=A65&processType=A01", "a65-forecast.xml", "@ack-nodata.xml"},
-	{"entsoe", "/api?documentType=A65", "a65.xml", "@ack-nodata.xml"},
-	{"eia", "/v2/electricity/rto/fuel-type-data/data/", "page-{offset}.json", "@empty.json"},
-	{"eia", "/v2/electricity/rto/fuel-type-data/data", "page-{offset}.json", "@empty.json"},
-	{"openmeteo", "/v1/forecast", "forecast.json",
-	 "{\"latitude\":52.52,\"longitude\":13.42,\"utc_offset_seconds\":0,\"timezone\":\"GMT\","
-	 "\"hourly_units\":{\"time\":\"iso8601\"},\"hourly\":{\"time\":[]}}"},
-	{"pue", "/gsf.csv", "gsf.csv", "year,cloud-provider,cloud-region,power-usage-effectiveness\n"},
-	{"pue", "/constant.csv", "constant.csv", "region,pue\n"},
-	{"pue", "/series.csv", "series.csv", "time,region,pue\n"},
-	{"pue", "/feed.json", "feed.json", "{\"regions\":[]}"},
+    {"electricitymaps", "/v3/carbon-intensity/latest", "latest.json",
+     "{\"zone\":\"DE\",\"carbonIntensity\":null,\"datetime\":\"2024-03-06T19:00:00.000Z\",\"isEstimated\":"
+     "false}"},
+    {"electricitymaps", "/v3/carbon-intensity/history", "history.json", "{\"zone\":\"DE\",\"history\":[]}"},
+    {"electricitymaps", "/v3/carbon-intensity/past-range", "past-range.json",
+     "{\"zone\":\"DE\",\"data\":[]}"},
+    {"electricitymaps", "/v3/carbon-intensity/forecast", "forecast.json",
+     "{\"zone\":\"DE\",\"forecast\":[]," EM_META "}"},
+    {"electricitymaps", "/v3/power-breakdown/latest", "power-latest.json",
+     "{\"zone\":\"DE\",\"datetime\":\"2024-03-06T19:00:00.000Z\",\"powerProductionBreakdown\":{}}"},
+    {"electricitymaps", "/v3/power-breakdown/history", "power-history.json",
+     "{\"zone\":\"DE\",\"history\":[]}"},
+    {"watttime", "/v3/forecast/historical", "forecast-historical.json", WT_EMPTY},
+    {"watttime", "/v3/forecast", "forecast.json", WT_EMPTY},
+    {"watttime", "/v3/historical", "historical.json", WT_EMPTY},
+    {"watttime", "/v3/signal-index", "signal-index.json", WT_EMPTY},
+    {"watttime", "/v3/region-from-loc", "region-from-loc.json",
+     "{\"error\":\"No coverage available for these coordinates and signal_type\",\"latitude\":\"0\","
+     "\"longitude\":\"0\",\"signal_type\":\"co2_moer\"}"},
+    {"ukgrid", "/intensity/*/fw48h", "intensity-fw48h.json", "{\"data\":[]}"},
+    {"ukgrid", "/intensity/*/fw24h", "intensity-fw48h.json", "{\"data\":[]}"},
+    {"ukgrid", "/intensity/*/*", "intensity-range.json", "{\"data\":[]}"},
+    {"ukgrid", "/generation/*/*", "generation-range.json", "{\"data\":[]}"},
+    {"ukgrid", "/generation", "generation-latest.json",
+     "{\"data\":{\"from\":\"2026-04-06T09:30Z\",\"to\":\"2026-04-06T10:00Z\",\"generationmix\":[]}}"},
+    {"ukgrid", "/regional/intensity/*/*/regionid/*", "regional-fw48h.json",
+     "{\"data\":[{\"regionid\":3,\"dnoregion\":\"Electricity North West\",\"shortname\":\"North West "
+     "England\",\"data\":[]}]}"},
+    {"ukgrid", "/regional", "regional.json", "{\"data\":[]}"},
+    {"entsoe", "/api?documentType=A75", "a75.xml", "@ack-nodata.xml"},
+    {"entsoe", "/api?documentType=A69", "a69.xml", "@ack-nodata.xml"},
+    {"entsoe", "/api?documentType=A65&processType=A01", "a65-forecast.xml", "@ack-nodata.xml"},
+    {"entsoe", "/api?documentType=A65", "a65.xml", "@ack-nodata.xml"},
+    {"eia", "/v2/electricity/rto/fuel-type-data/data/", "page-{offset}.json", "@empty.json"},
+    {"eia", "/v2/electricity/rto/fuel-type-data/data", "page-{offset}.json", "@empty.json"},
+    {"openmeteo", "/v1/forecast", "forecast.json",
+     "{\"latitude\":52.52,\"longitude\":13.42,\"utc_offset_seconds\":0,\"timezone\":\"GMT\","
+     "\"hourly_units\":{\"time\":\"iso8601\"},\"hourly\":{\"time\":[]}}"},
+    {"pue", "/gsf.csv", "gsf.csv", "year,cloud-provider,cloud-region,power-usage-effectiveness\n"},
+    {"pue", "/constant.csv", "constant.csv", "region,pue\n"},
+    {"pue", "/series.csv", "series.csv", "time,region,pue\n"},
+    {"pue", "/feed.json", "feed.json", "{\"regions\":[]}"},
 };
 
 #define LOG_SIZE 64
@@ -142,7 +146,7 @@ struct fake {
 
 static const char *const fault_names[] = {
 #define FAKE_FAULT_NAME(name, str) str,
-	FAKE_FAULT_TABLE(FAKE_FAULT_NAME)
+    FAKE_FAULT_TABLE(FAKE_FAULT_NAME)
 #undef FAKE_FAULT_NAME
 };
 
@@ -419,7 +423,8 @@ static void send_reply(struct fake *f, int fd, struct reply *r, bool client_gzip
 
 	snprintf(head, sizeof(head),
 		 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%sConnection: close\r\n\r\n",
-		 r->status, status_text(r->status), r->type, len, gz ? "Content-Encoding: gzip\r\n" : "", r->extra);
+		 r->status, status_text(r->status), r->type, len, gz ? "Content-Encoding: gzip\r\n" : "",
+		 r->extra);
 	if (how == FAKE_TRUNCATE || how == FAKE_HANG)
 		send_len = len / 2;
 	write_all(fd, head, strlen(head));
@@ -469,7 +474,8 @@ static void control(struct fake *f, const char *path, const char *query, struct 
 		struct fake_stats s;
 		fake_get_stats(f, &s);
 		reply_set(r, 200, "application/json", "");
-		buf_addf(&r->body, "{\"requests\":%u,\"faulted\":%u,\"logins\":%u}\n", s.requests, s.faulted, s.logins);
+		buf_addf(&r->body, "{\"requests\":%u,\"faulted\":%u,\"logins\":%u}\n", s.requests, s.faulted,
+			 s.logins);
 	}
 }
 
@@ -479,7 +485,8 @@ static void watttime_login(struct fake *f, const char *head, struct reply *r)
 
 	snprintf(pair, sizeof(pair), "%s:%s", f->username, f->password);
 	base64(pair, want, sizeof(want));
-	if (!header(head, "Authorization", got, sizeof(got)) || strncmp(got, "Basic ", 6) || strcmp(got + 6, want)) {
+	if (!header(head, "Authorization", got, sizeof(got)) || strncmp(got, "Basic ", 6) ||
+	    strcmp(got + 6, want)) {
 		reply_set(r, 403, "text/html",
 			  "<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 "
 			  "Forbidden</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
@@ -500,7 +507,8 @@ static bool authorised(struct fake *f, const char *head, const char *query)
 	switch (f->p->auth) {
 	case AUTH_NONE: return true;
 	case AUTH_HEADER: return header(head, f->p->auth_name, got, sizeof(got)) && !strcmp(got, f->token);
-	case AUTH_QUERY: return query_param(query, f->p->auth_name, got, sizeof(got)) && !strcmp(got, f->token);
+	case AUTH_QUERY:
+		return query_param(query, f->p->auth_name, got, sizeof(got)) && !strcmp(got, f->token);
 	case AUTH_BEARER: {
 		bool ok;
 		if (!header(head, "Authorization", got, sizeof(got)) || strncmp(got, "Bearer ", 7))
@@ -552,7 +560,8 @@ static void serve_route(struct fake *f, const char *path, const char *query, con
 	if (brace) {
 		if (!query_param(query, "offset", offset, sizeof(offset)))
 			snprintf(offset, sizeof(offset), "0");
-		snprintf(name, sizeof(name), "%.*s%s%s", (int)(brace - rt->file), rt->file, offset, brace + 8);
+		snprintf(name, sizeof(name), "%.*s%s%s", (int)(brace - rt->file), rt->file, offset,
+			 brace + 8);
 	} else {
 		snprintf(name, sizeof(name), "%s", rt->file);
 	}
@@ -636,7 +645,9 @@ static void handle(struct fake *f, int fd)
 		snprintf(r.extra, sizeof(r.extra), "Retry-After: %s\r\n", date);
 		break;
 	}
-	case FAKE_E500: reply_set(&r, 500, "application/json", "{\"error\":\"internal server error\"}"); break;
+	case FAKE_E500:
+		reply_set(&r, 500, "application/json", "{\"error\":\"internal server error\"}");
+		break;
 	case FAKE_E502:
 		reply_set(&r, 502, "text/html",
 			  "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad "
@@ -693,7 +704,8 @@ struct fake *fake_start(const struct fake_options *o, struct err_detail *err)
 		if (o->provider && !strcmp(providers[i].name, o->provider))
 			p = &providers[i];
 	if (!p) {
-		err_set(err, ERR_INVALID, "provider", "unknown provider '%s'", o->provider ? o->provider : "");
+		err_set(err, ERR_INVALID, "provider", "unknown provider '%s'",
+			o->provider ? o->provider : "");
 		return NULL;
 	}
 	struct fake *f = xcalloc(1, sizeof(*f));

@@ -30,39 +30,39 @@
 
 #include "core/error.h"
 
-#define FAKE_FAULT_TABLE(X)                      \
-	X(NONE, "none")                          \
-	X(RATE_LIMIT, "429")                     \
-	X(RATE_LIMIT_DATE, "429-date")           \
-	X(E500, "500")                           \
-	X(E502, "502")                           \
-	X(E503, "503")                           \
-	X(HANG, "hang")                          \
-	X(TRUNCATE, "truncate")                  \
-	X(MALFORMED, "malformed")                \
-	X(CONTENT_TYPE, "content-type")          \
-	X(EXPIRED, "401")                        \
-	X(EMPTY, "empty")                        \
+#define FAKE_FAULT_TABLE(X)             \
+	X(NONE, "none")                 \
+	X(RATE_LIMIT, "429")            \
+	X(RATE_LIMIT_DATE, "429-date")  \
+	X(E500, "500")                  \
+	X(E502, "502")                  \
+	X(E503, "503")                  \
+	X(HANG, "hang")                 \
+	X(TRUNCATE, "truncate")         \
+	X(MALFORMED, "malformed")       \
+	X(CONTENT_TYPE, "content-type") \
+	X(EXPIRED, "401")               \
+	X(EMPTY, "empty")               \
 	X(UNKNOWN_ZONE, "unknown-zone")
 
 enum fake_fault {
 #define FAKE_FAULT_ENUM(name, str) FAKE_##name,
 	FAKE_FAULT_TABLE(FAKE_FAULT_ENUM)
 #undef FAKE_FAULT_ENUM
-	FAKE__FAULT_COUNT
+	    FAKE__FAULT_COUNT
 };
 
 struct fake_options {
-	const char *provider;	/* electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo, pue */
-	int port;		/* 0 = any free port */
-	const char *data_dir;	/* default "tests/data/providers" */
-	enum fake_fault fault;	/* initial fault */
-	int fault_count;	/* answers it replaces; <= 0 = all */
-	int retry_after_s;	/* for 429/503 (default 1) */
-	const char *token;	/* expected token / API key (default "test-token") */
-	const char *username;	/* WattTime login (default "freddo") */
-	const char *password;	/* (default "the_frog") */
-	bool gzip;		/* compress bodies when the client accepts gzip */
+	const char *provider;  /* electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo, pue */
+	int port;	       /* 0 = any free port */
+	const char *data_dir;  /* default "tests/data/providers" */
+	enum fake_fault fault; /* initial fault */
+	int fault_count;       /* answers it replaces; <= 0 = all */
+	int retry_after_s;     /* for 429/503 (default 1) */
+	const char *token;     /* expected token / API key (default "test-token") */
+	const char *username;  /* WattTime login (default "freddo") */
+	const char *password;  /* (default "the_frog") */
+	bool gzip;	       /* compress bodies when the client accepts gzip */
 };
 
 struct fake_stats {

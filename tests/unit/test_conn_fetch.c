@@ -35,16 +35,16 @@ static int64_t fake_clock(void *arg)
 static struct fetch *new_fetch(struct hooks *h, int attempts, int64_t timeout_ms)
 {
 	struct fetch_options o = {
-		.max_attempts = attempts,
-		.timeout_ms = timeout_ms,
-		.connect_timeout_ms = 2000,
-		.backoff_base_ms = 10,
-		.backoff_max_ms = 40,
-		.breaker_threshold = 100,
-		.sleep_ms = fake_sleep,
-		.clock_ms = fake_clock,
-		.hook_arg = h,
-		.seed = 42,
+	    .max_attempts = attempts,
+	    .timeout_ms = timeout_ms,
+	    .connect_timeout_ms = 2000,
+	    .backoff_base_ms = 10,
+	    .backoff_max_ms = 40,
+	    .breaker_threshold = 100,
+	    .sleep_ms = fake_sleep,
+	    .clock_ms = fake_clock,
+	    .hook_arg = h,
+	    .seed = 42,
 	};
 	return fetch_new(&o);
 }
@@ -69,7 +69,10 @@ static int get_history(struct fetch *fe, struct fake *fk, struct fetch_response 
 	static const char *const secrets[] = {"test-token", NULL};
 
 	snprintf(url, sizeof(url), "%s/v3/carbon-intensity/history?zone=DE", fake_url(fk));
-	struct fetch_request rq = {.source = "electricitymaps", .url = url, .headers = em_headers, .accept = "json",
+	struct fetch_request rq = {.source = "electricitymaps",
+				   .url = url,
+				   .headers = em_headers,
+				   .accept = "json",
 				   .secrets = secrets};
 	return fetch_get(fe, &rq, res, err);
 }
@@ -127,13 +130,13 @@ static void test_retries_then_succeeds(void)
 		int count;
 		int64_t min_sleep, max_sleep; /* each recorded delay */
 	} cases[] = {
-		{FAKE_RATE_LIMIT, 2, 1000, 1100}, /* Retry-After: 1 (+ up to 10% jitter) */
-		{FAKE_E503, 1, 1000, 1100},	  /* 503 with Retry-After: 1 */
-		{FAKE_RATE_LIMIT_DATE, 1, 0, 2200}, /* HTTP-date one second ahead, second precision */
-		{FAKE_E500, 2, 5, 20},		  /* backoff: 10 ms doubling, equal jitter, cap 40 */
-		{FAKE_E502, 1, 5, 10},
-		{FAKE_TRUNCATE, 1, 5, 10},
-		{FAKE_HANG, 1, 5, 10},
+	    {FAKE_RATE_LIMIT, 2, 1000, 1100},	/* Retry-After: 1 (+ up to 10% jitter) */
+	    {FAKE_E503, 1, 1000, 1100},		/* 503 with Retry-After: 1 */
+	    {FAKE_RATE_LIMIT_DATE, 1, 0, 2200}, /* HTTP-date one second ahead, second precision */
+	    {FAKE_E500, 2, 5, 20},		/* backoff: 10 ms doubling, equal jitter, cap 40 */
+	    {FAKE_E502, 1, 5, 10},
+	    {FAKE_TRUNCATE, 1, 5, 10},
+	    {FAKE_HANG, 1, 5, 10},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -145,12 +148,14 @@ static void test_retries_then_succeeds(void)
 		int rc = get_history(fe, fk, &res, &err);
 
 		if (rc)
-			tl_fail(__LINE__, __FILE__, false, "fault %s: %s", fake_fault_name(cases[i].fault), err.msg);
+			tl_fail(__LINE__, __FILE__, false, "fault %s: %s", fake_fault_name(cases[i].fault),
+				err.msg);
 		TL_ASSERT_INT_EQ(res.attempts, cases[i].count + 1);
 		TL_ASSERT_INT_EQ(h.nslept, cases[i].count);
 		for (int k = 0; k < h.nslept && k < 16; k++) {
 			if (h.slept[k] < cases[i].min_sleep || h.slept[k] > cases[i].max_sleep)
-				tl_fail(__LINE__, __FILE__, false, "fault %s: delay %lld ms not in [%lld, %lld]",
+				tl_fail(__LINE__, __FILE__, false,
+					"fault %s: delay %lld ms not in [%lld, %lld]",
 					fake_fault_name(cases[i].fault), (long long)h.slept[k],
 					(long long)cases[i].min_sleep, (long long)cases[i].max_sleep);
 		}
@@ -170,15 +175,19 @@ static void test_persistent_faults_fail_clearly(void)
 		int attempts; /* requests the fake saw */
 		const char *msg1, *msg2;
 	} cases[] = {
-		{FAKE_E500, ERR_UPSTREAM, 3, "HTTP 500 Internal Server Error: internal server error", "after 3 attempts"},
-		{FAKE_E502, ERR_UPSTREAM, 3, "HTTP 502 Bad Gateway: 502 Bad Gateway", "after 3 attempts"},
-		{FAKE_E503, ERR_UPSTREAM, 3, "HTTP 503 Service Unavailable: service unavailable", "after 3 attempts"},
-		{FAKE_RATE_LIMIT, ERR_RATE_LIMITED, 3, "HTTP 429 Too Many Requests", "after 3 attempts"},
-		{FAKE_HANG, ERR_TIMEOUT, 3, "timed out", "after 3 attempts"},
-		{FAKE_TRUNCATE, ERR_UNAVAILABLE, 3, "transfer closed", "after 3 attempts"},
-		{FAKE_CONTENT_TYPE, ERR_UPSTREAM, 1, "expected JSON but got 'text/html", "Please accept the terms"},
-		{FAKE_EXPIRED, ERR_UNAUTHORIZED, 1, "HTTP 401 Unauthorized: Invalid auth-token", "(GET http://127.0.0.1"},
-		{FAKE_UNKNOWN_ZONE, ERR_NOT_FOUND, 1, "HTTP 404 Not Found: Zone 'XX' does not exist", "zone=DE"},
+	    {FAKE_E500, ERR_UPSTREAM, 3, "HTTP 500 Internal Server Error: internal server error",
+	     "after 3 attempts"},
+	    {FAKE_E502, ERR_UPSTREAM, 3, "HTTP 502 Bad Gateway: 502 Bad Gateway", "after 3 attempts"},
+	    {FAKE_E503, ERR_UPSTREAM, 3, "HTTP 503 Service Unavailable: service unavailable",
+	     "after 3 attempts"},
+	    {FAKE_RATE_LIMIT, ERR_RATE_LIMITED, 3, "HTTP 429 Too Many Requests", "after 3 attempts"},
+	    {FAKE_HANG, ERR_TIMEOUT, 3, "timed out", "after 3 attempts"},
+	    {FAKE_TRUNCATE, ERR_UNAVAILABLE, 3, "transfer closed", "after 3 attempts"},
+	    {FAKE_CONTENT_TYPE, ERR_UPSTREAM, 1, "expected JSON but got 'text/html",
+	     "Please accept the terms"},
+	    {FAKE_EXPIRED, ERR_UNAUTHORIZED, 1, "HTTP 401 Unauthorized: Invalid auth-token",
+	     "(GET http://127.0.0.1"},
+	    {FAKE_UNKNOWN_ZONE, ERR_NOT_FOUND, 1, "HTTP 404 Not Found: Zone 'XX' does not exist", "zone=DE"},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
@@ -208,8 +217,11 @@ static void test_persistent_faults_fail_clearly(void)
 static void test_retry_after_too_long_fails_at_once(void)
 {
 	struct hooks h = {0};
-	struct fetch_options o = {.max_attempts = 4, .retry_after_max_ms = 500, .sleep_ms = fake_sleep,
-				  .clock_ms = fake_clock, .hook_arg = &h};
+	struct fetch_options o = {.max_attempts = 4,
+				  .retry_after_max_ms = 500,
+				  .sleep_ms = fake_sleep,
+				  .clock_ms = fake_clock,
+				  .hook_arg = &h};
 	struct fetch *fe = fetch_new(&o);
 	struct fake *fk = start("electricitymaps", FAKE_RATE_LIMIT, 0);
 	struct err_detail err;
@@ -225,7 +237,8 @@ static void test_retry_after_too_long_fails_at_once(void)
 static void test_size_cap_and_bad_url(void)
 {
 	struct hooks h = {0};
-	struct fetch_options o = {.max_bytes = 100, .sleep_ms = fake_sleep, .clock_ms = fake_clock, .hook_arg = &h};
+	struct fetch_options o = {
+	    .max_bytes = 100, .sleep_ms = fake_sleep, .clock_ms = fake_clock, .hook_arg = &h};
 	struct fetch *fe = fetch_new(&o);
 	struct fake *fk = start("electricitymaps", FAKE_NONE, 0);
 	struct err_detail err;
@@ -280,7 +293,8 @@ static void test_secrets_redacted(void)
 		 fake_url(fk));
 	struct fetch_request rq = {.source = "entsoe", .url = url, .accept = "xml", .secrets = secrets};
 	TL_ASSERT_INT_EQ(fetch_get(fe, &rq, &res, &err), ERR_UNAUTHORIZED);
-	TL_ASSERT_CONTAINS(err.msg, "entsoe: HTTP 401 Unauthorized: Error Unauthorized. Missing or invalid security token");
+	TL_ASSERT_CONTAINS(
+	    err.msg, "entsoe: HTTP 401 Unauthorized: Error Unauthorized. Missing or invalid security token");
 	TL_ASSERT_CONTAINS(err.msg, "securityToken=***&documentType=A75&x=***");
 	TL_ASSERT(!strstr(err.msg, "s3cr3t"));
 	TL_ASSERT(!strstr(err.msg, "hidden-value"));
@@ -332,27 +346,30 @@ static void test_error_summaries(void)
 	static const struct {
 		const char *body, *want;
 	} cases[] = {
-		{"{\"error\":\"Invalid auth-token\"}", "Invalid auth-token"},
-		{"{\"error\": {\"code\": \"400 Bad Request\", \"message\": \"Please enter a valid datetime\"}}",
-		 "Please enter a valid datetime"},
-		{"{\"error\":\"Invalid query parameters\",\"message\":\"Invalid scope.\"}",
-		 "Invalid query parameters: Invalid scope."},
-		{"{\"error\": \"INVALID_QUERY_PARAMS\", \"msg\": \"You've provided invalid parameters\", \"docs\": \"x\"}",
-		 "INVALID_QUERY_PARAMS: You've provided invalid parameters"},
-		{"{\"error\": true, \"reason\": \"Minutely API request limit exceeded.\"}",
-		 "Minutely API request limit exceeded."},
-		{"{\"detail\": [{\"loc\": [\"query\", \"latitude\"], \"msg\": \"field required\"}]}", "field required"},
-		{"{\"error\":\"Invalid facet 'None' provided.\",\"code\":400}", "Invalid facet 'None' provided."},
-		{"<?xml version=\"1.0\"?><Acknowledgement_MarketDocument><Reason><code>999</code><text>No matching "
-		 "data found for X</text></Reason></Acknowledgement_MarketDocument>",
-		 "No matching data found for X"},
-		{"<html><head><title>Error</title><style>p{}</style></head><body>Unauthorized. Missing &amp; "
-		 "invalid</body></html>",
-		 "Error Unauthorized. Missing & invalid"},
-		{"  upstream connect error\nor disconnect", "upstream connect error"},
-		{"{\"truncated\": ", "{\"truncated\":"},
-		{"", ""},
-		{"\x01\x02\x03", ""},
+	    {"{\"error\":\"Invalid auth-token\"}", "Invalid auth-token"},
+	    {"{\"error\": {\"code\": \"400 Bad Request\", \"message\": \"Please enter a valid datetime\"}}",
+	     "Please enter a valid datetime"},
+	    {"{\"error\":\"Invalid query parameters\",\"message\":\"Invalid scope.\"}",
+	     "Invalid query parameters: Invalid scope."},
+	    {"{\"error\": \"INVALID_QUERY_PARAMS\", \"msg\": \"You've provided invalid parameters\", "
+	     "\"docs\": \"x\"}",
+	     "INVALID_QUERY_PARAMS: You've provided invalid parameters"},
+	    {"{\"error\": true, \"reason\": \"Minutely API request limit exceeded.\"}",
+	     "Minutely API request limit exceeded."},
+	    {"{\"detail\": [{\"loc\": [\"query\", \"latitude\"], \"msg\": \"field required\"}]}",
+	     "field required"},
+	    {"{\"error\":\"Invalid facet 'None' provided.\",\"code\":400}", "Invalid facet 'None' provided."},
+	    {"<?xml version=\"1.0\"?><Acknowledgement_MarketDocument><Reason><code>999</code><text>No "
+	     "matching "
+	     "data found for X</text></Reason></Acknowledgement_MarketDocument>",
+	     "No matching data found for X"},
+	    {"<html><head><title>Error</title><style>p{}</style></head><body>Unauthorized. Missing &amp; "
+	     "invalid</body></html>",
+	     "Error Unauthorized. Missing & invalid"},
+	    {"  upstream connect error\nor disconnect", "upstream connect error"},
+	    {"{\"truncated\": ", "{\"truncated\":"},
+	    {"", ""},
+	    {"\x01\x02\x03", ""},
 	};
 	char out[64];
 
@@ -372,8 +389,12 @@ static void test_error_summaries(void)
 static void test_breaker_opens_and_recovers(void)
 {
 	struct hooks h = {0};
-	struct fetch_options o = {.max_attempts = 1, .breaker_threshold = 2, .breaker_cooldown_ms = 1000,
-				  .sleep_ms = fake_sleep, .clock_ms = fake_clock, .hook_arg = &h};
+	struct fetch_options o = {.max_attempts = 1,
+				  .breaker_threshold = 2,
+				  .breaker_cooldown_ms = 1000,
+				  .sleep_ms = fake_sleep,
+				  .clock_ms = fake_clock,
+				  .hook_arg = &h};
 	struct fetch *fe = fetch_new(&o);
 	struct fake *fk = start("electricitymaps", FAKE_E500, 0);
 	struct fetch_breaker_info bi;
@@ -394,7 +415,8 @@ static void test_breaker_opens_and_recovers(void)
 
 	/* Open: fails fast, the provider is not asked. */
 	TL_ASSERT_INT_EQ(get_history(fe, fk, &res, &err), ERR_UNAVAILABLE);
-	TL_ASSERT_CONTAINS(err.msg, "electricitymaps: circuit breaker open after 2 consecutive failures; next try in 1 s");
+	TL_ASSERT_CONTAINS(
+	    err.msg, "electricitymaps: circuit breaker open after 2 consecutive failures; next try in 1 s");
 	fake_get_stats(fk, &st);
 	TL_ASSERT_INT_EQ(st.requests, 2);
 	/* Other sources are not affected. */
@@ -462,8 +484,13 @@ static void *probe_thread(void *p)
 static void test_breaker_half_open_single_probe(void)
 {
 	struct hooks h = {0};
-	struct fetch_options o = {.max_attempts = 1, .breaker_threshold = 1, .breaker_cooldown_ms = 1000,
-				  .timeout_ms = 600, .sleep_ms = fake_sleep, .clock_ms = fake_clock, .hook_arg = &h};
+	struct fetch_options o = {.max_attempts = 1,
+				  .breaker_threshold = 1,
+				  .breaker_cooldown_ms = 1000,
+				  .timeout_ms = 600,
+				  .sleep_ms = fake_sleep,
+				  .clock_ms = fake_clock,
+				  .hook_arg = &h};
 	struct fetch *fe = fetch_new(&o);
 	struct fake *fk = start("electricitymaps", FAKE_E500, 1);
 	struct probe_arg args[4];
@@ -507,18 +534,18 @@ static int suite_clean(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"ok, plain and gzip", test_ok_and_gzip},
-	{"transient faults are retried", test_retries_then_succeeds},
-	{"persistent faults fail clearly", test_persistent_faults_fail_clearly},
-	{"too long a Retry-After fails at once", test_retry_after_too_long_fails_at_once},
-	{"size cap and bad URL", test_size_cap_and_bad_url},
-	{"connection refused", test_connection_refused},
-	{"secrets never shown", test_secrets_redacted},
-	{"Retry-After parsing", test_retry_after_parse},
-	{"provider error bodies", test_error_summaries},
-	{"breaker opens, probes, recovers", test_breaker_opens_and_recovers},
-	{"half-open lets one probe through", test_breaker_half_open_single_probe},
-	CU_TEST_INFO_NULL,
+    {"ok, plain and gzip", test_ok_and_gzip},
+    {"transient faults are retried", test_retries_then_succeeds},
+    {"persistent faults fail clearly", test_persistent_faults_fail_clearly},
+    {"too long a Retry-After fails at once", test_retry_after_too_long_fails_at_once},
+    {"size cap and bad URL", test_size_cap_and_bad_url},
+    {"connection refused", test_connection_refused},
+    {"secrets never shown", test_secrets_redacted},
+    {"Retry-After parsing", test_retry_after_parse},
+    {"provider error bodies", test_error_summaries},
+    {"breaker opens, probes, recovers", test_breaker_opens_and_recovers},
+    {"half-open lets one probe through", test_breaker_half_open_single_probe},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("conn_fetch", suite_init, suite_clean, tests)

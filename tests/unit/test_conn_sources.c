@@ -29,9 +29,14 @@ static void no_sleep(void *arg, int64_t ms)
 
 static struct fetch *quick_fetch(void)
 {
-	struct fetch_options o = {.max_attempts = 3, .timeout_ms = 250, .connect_timeout_ms = 1000,
-				  .backoff_base_ms = 1, .backoff_max_ms = 2, .breaker_threshold = 1000,
-				  .sleep_ms = no_sleep, .seed = 7};
+	struct fetch_options o = {.max_attempts = 3,
+				  .timeout_ms = 250,
+				  .connect_timeout_ms = 1000,
+				  .backoff_base_ms = 1,
+				  .backoff_max_ms = 2,
+				  .breaker_threshold = 1000,
+				  .sleep_ms = no_sleep,
+				  .seed = 7};
 	return fetch_new(&o);
 }
 
@@ -43,21 +48,21 @@ static int64_t test_clock(void *arg)
 }
 
 struct src {
-	const char *name;     /* connector and fake provider */
-	const char *path;     /* appended to the fake's URL as the base (PUE feed) */
+	const char *name; /* connector and fake provider */
+	const char *path; /* appended to the fake's URL as the base (PUE feed) */
 	struct conn_query q;
 };
 
 /* The query each connector is exercised with. */
 static const char *const ci_history[] = {"history", "power-history", NULL};
 static const struct src sources[] = {
-	{"electricitymaps", "", {.zone = "DE", .endpoints = ci_history}},
-	{"watttime", "", {.zone = "CAISO_NORTH"}},
-	{"ukgrid", "", {.zone = "GB"}},
-	{"entsoe", "", {.zone = "DE"}},
-	{"eia", "", {.zone = "US-CAL-CISO"}},
-	{"openmeteo", "", {.zone = "eu-central-1", .has_coords = true, .lat = 52.52, .lon = 13.41}},
-	{"pue", "/constant.csv", {.zone = "*"}},
+    {"electricitymaps", "", {.zone = "DE", .endpoints = ci_history}},
+    {"watttime", "", {.zone = "CAISO_NORTH"}},
+    {"ukgrid", "", {.zone = "GB"}},
+    {"entsoe", "", {.zone = "DE"}},
+    {"eia", "", {.zone = "US-CAL-CISO"}},
+    {"openmeteo", "", {.zone = "eu-central-1", .has_coords = true, .lat = 52.52, .lon = 13.41}},
+    {"pue", "/constant.csv", {.zone = "*"}},
 };
 
 static void set_creds(void)
@@ -120,8 +125,8 @@ static void test_every_source_fetches(void)
 /* Faults that heal after one answer are retried through. */
 static void test_transient_faults_are_survived(void)
 {
-	static const enum fake_fault faults[] = {FAKE_RATE_LIMIT, FAKE_RATE_LIMIT_DATE, FAKE_E500, FAKE_E502,
-						 FAKE_E503, FAKE_HANG, FAKE_TRUNCATE};
+	static const enum fake_fault faults[] = {
+	    FAKE_RATE_LIMIT, FAKE_RATE_LIMIT_DATE, FAKE_E500, FAKE_E502, FAKE_E503, FAKE_HANG, FAKE_TRUNCATE};
 	struct fetch *fe = quick_fetch();
 
 	set_creds();
@@ -164,10 +169,17 @@ static void test_persistent_faults_fail_clearly(void)
 		enum fake_fault fault;
 		const char *cause; /* in every provider's message; '|' separates alternatives */
 	} faults[] = {
-		{FAKE_RATE_LIMIT, "HTTP 429"},	 {FAKE_E500, "HTTP 500"},	{FAKE_E502, "HTTP 502"},
-		{FAKE_E503, "HTTP 503"},	 {FAKE_HANG, "timed out"},	{FAKE_TRUNCATE, "transfer closed"},
-		{FAKE_MALFORMED, "malformed|line 2: 1 fields"}, {FAKE_CONTENT_TYPE, "but got 'text/html"},
-		{FAKE_EXPIRED, "HTTP 40"},	 {FAKE_EMPTY, ""},		{FAKE_UNKNOWN_ZONE, ""},
+	    {FAKE_RATE_LIMIT, "HTTP 429"},
+	    {FAKE_E500, "HTTP 500"},
+	    {FAKE_E502, "HTTP 502"},
+	    {FAKE_E503, "HTTP 503"},
+	    {FAKE_HANG, "timed out"},
+	    {FAKE_TRUNCATE, "transfer closed"},
+	    {FAKE_MALFORMED, "malformed|line 2: 1 fields"},
+	    {FAKE_CONTENT_TYPE, "but got 'text/html"},
+	    {FAKE_EXPIRED, "HTTP 40"},
+	    {FAKE_EMPTY, ""},
+	    {FAKE_UNKNOWN_ZONE, ""},
 	};
 	struct fetch *fe = quick_fetch();
 
@@ -183,11 +195,12 @@ static void test_persistent_faults_fail_clearly(void)
 
 			snprintf(head, sizeof(head), "%s: ", sources[i].name);
 			if (rc == ERR_OK) {
-				tl_fail(__LINE__, __FILE__, false, "%s with '%s' did not fail", sources[i].name,
-					fake_fault_name(faults[f].fault));
-			} else if (strncmp(err.msg, head, strlen(head)) || !contains_one(err.msg, faults[f].cause)) {
-				tl_fail(__LINE__, __FILE__, false, "%s with '%s': unclear message '%s'", sources[i].name,
-					fake_fault_name(faults[f].fault), err.msg);
+				tl_fail(__LINE__, __FILE__, false, "%s with '%s' did not fail",
+					sources[i].name, fake_fault_name(faults[f].fault));
+			} else if (strncmp(err.msg, head, strlen(head)) ||
+				   !contains_one(err.msg, faults[f].cause)) {
+				tl_fail(__LINE__, __FILE__, false, "%s with '%s': unclear message '%s'",
+					sources[i].name, fake_fault_name(faults[f].fault), err.msg);
 			}
 			TL_ASSERT(!strstr(err.msg, "test-token") && !strstr(err.msg, "the_frog"));
 			TL_ASSERT_INT_EQ(r.sigs.n + r.nfc, 0); /* nothing half-filled */
@@ -207,12 +220,12 @@ static void test_unknown_zone_messages(void)
 	static const struct {
 		const char *name, *msg;
 	} cases[] = {
-		{"electricitymaps", "HTTP 404 Not Found: Zone 'XX' does not exist"},
-		{"watttime", "HTTP 403 Forbidden: Invalid query parameters: Invalid scope."},
-		{"ukgrid", "HTTP 400 Bad Request: Please enter a valid region id between 1 and 17"},
-		{"entsoe", "is not valid for this area. (reason 999)"},
-		{"eia", "no recent data for 'US-CAL-CISO'"},
-		{"openmeteo", "HTTP 400 Bad Request: Latitude must be in range of -90 to 90"},
+	    {"electricitymaps", "HTTP 404 Not Found: Zone 'XX' does not exist"},
+	    {"watttime", "HTTP 403 Forbidden: Invalid query parameters: Invalid scope."},
+	    {"ukgrid", "HTTP 400 Bad Request: Please enter a valid region id between 1 and 17"},
+	    {"entsoe", "is not valid for this area. (reason 999)"},
+	    {"eia", "no recent data for 'US-CAL-CISO'"},
+	    {"openmeteo", "HTTP 400 Bad Request: Latitude must be in range of -90 to 90"},
 	};
 	struct fetch *fe = quick_fetch();
 
@@ -245,7 +258,8 @@ static void test_credentials(void)
 
 	unsetenv("CARBONSCHED_ELECTRICITYMAPS_TOKEN");
 	unsetenv("CARBONSCHED_ELECTRICITYMAPS_TOKEN_FILE");
-	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_electricitymaps, "em-eu", NULL, fe, NULL, &err), ERR_INVALID);
+	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_electricitymaps, "em-eu", NULL, fe, NULL, &err),
+			 ERR_INVALID);
 	TL_ASSERT_STR_EQ(err.msg, "em-eu needs its API token: set CARBONSCHED_ELECTRICITYMAPS_TOKEN, or "
 				  "CARBONSCHED_ELECTRICITYMAPS_TOKEN_FILE to a file holding it");
 
@@ -280,10 +294,12 @@ static void test_credentials(void)
 	fp = fopen(path, "w");
 	fputs("\n", fp);
 	fclose(fp);
-	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_electricitymaps, NULL, NULL, fe, &names, &err), ERR_INVALID);
+	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_electricitymaps, NULL, NULL, fe, &names, &err),
+			 ERR_INVALID);
 	TL_ASSERT_CONTAINS(err.msg, "is empty");
 	unlink(path);
-	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_electricitymaps, NULL, NULL, fe, &names, &err), ERR_INVALID);
+	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_electricitymaps, NULL, NULL, fe, &names, &err),
+			 ERR_INVALID);
 	TL_ASSERT_CONTAINS(err.msg, "cannot read the API token file");
 
 	/* WattTime needs both; keyless sources need nothing. */
@@ -318,9 +334,11 @@ static void test_electricitymaps_requests(void)
 
 	/* A 25-day range: past-range in three windows of at most ten days,
 	 * clipped to the range. */
-	struct conn_query q = {.zone = "DK-DK2", .from = T("2024-03-10T00:00:00Z"), .to = T("2024-04-04T00:00:00Z")};
+	struct conn_query q = {
+	    .zone = "DK-DK2", .from = T("2024-03-10T00:00:00Z"), .to = T("2024-04-04T00:00:00Z")};
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "GET /v3/carbon-intensity/past-range?zone=DK-DK2&start="), 3);
+	TL_ASSERT_INT_EQ(fake_count_requests(fk, "GET /v3/carbon-intensity/past-range?zone=DK-DK2&start="),
+			 3);
 	TL_ASSERT_INT_EQ(fake_count_requests(fk, "start=2024-03-20T00:00:00Z&end=2024-03-30T00:00:00Z"), 1);
 	/* The fake serves the same two hours for each window: upserted, not duplicated. */
 	TL_ASSERT_INT_EQ(sig_set_points(&r.sigs), 2);
@@ -335,7 +353,8 @@ static void test_electricitymaps_requests(void)
 	const char *const bad_ep[] = {"histroy", NULL};
 	q.endpoints = bad_ep;
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_INVALID);
-	TL_ASSERT_CONTAINS(err.msg, "electricitymaps has no endpoint 'histroy' (it has latest, history, past-range");
+	TL_ASSERT_CONTAINS(err.msg,
+			   "electricitymaps has no endpoint 'histroy' (it has latest, history, past-range");
 	q.endpoints = NULL;
 	q.to = q.from - 1;
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_INVALID);
@@ -395,7 +414,8 @@ static void test_watttime_token_lifecycle(void)
 	/* Coordinates without a key: region-from-loc first. */
 	struct conn_query q = {.zone = "us-east-coast", .has_coords = true, .lat = 42.372, .lon = -72.519};
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "/v3/region-from-loc?latitude=42.372000&longitude=-72.519000"), 1);
+	TL_ASSERT_INT_EQ(
+	    fake_count_requests(fk, "/v3/region-from-loc?latitude=42.372000&longitude=-72.519000"), 1);
 	TL_ASSERT_INT_EQ(fake_count_requests(fk, "historical?region=ISONE_WCMA"), 1);
 	TL_ASSERT(sig_set_find(&r.sigs, "us-east-coast", "marginal_intensity") != NULL);
 	conn_result_release(&r);
@@ -437,8 +457,11 @@ static void test_ukgrid_plans(void)
 
 	struct conn_query q = {.zone = "GB-NW", .key = "North West England"};
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "/regional/intensity/2024-06-01T12:00Z/fw48h/regionid/3 "), 1);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "/regional/intensity/2024-05-31T12:00Z/2024-06-01T12:00Z/regionid/3 "), 1);
+	TL_ASSERT_INT_EQ(fake_count_requests(fk, "/regional/intensity/2024-06-01T12:00Z/fw48h/regionid/3 "),
+			 1);
+	TL_ASSERT_INT_EQ(
+	    fake_count_requests(fk, "/regional/intensity/2024-05-31T12:00Z/2024-06-01T12:00Z/regionid/3 "),
+	    1);
 	conn_result_release(&r);
 
 	q.key = "Narnia";
@@ -459,13 +482,16 @@ static void test_entsoe_plans(void)
 	set_creds();
 	struct fake *fk = open_source(&sources[3], fe, FAKE_NONE, 0, &ctx);
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &sources[3].q, &r, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "documentType=A75&processType=A16&in_Domain=10Y1001A1001A82H&"
-						 "periodStart=202405311200&periodEnd=202406011300"),
+	TL_ASSERT_INT_EQ(fake_count_requests(fk,
+					     "documentType=A75&processType=A16&in_Domain=10Y1001A1001A82H&"
+					     "periodStart=202405311200&periodEnd=202406011300"),
 			 1);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "documentType=A69&processType=A01&in_Domain=10Y1001A1001A82H&"
-						 "periodStart=202406010000&periodEnd=202406030000"),
+	TL_ASSERT_INT_EQ(fake_count_requests(fk,
+					     "documentType=A69&processType=A01&in_Domain=10Y1001A1001A82H&"
+					     "periodStart=202406010000&periodEnd=202406030000"),
 			 1);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "documentType=A65&processType=A01&outBiddingZone_Domain="), 1);
+	TL_ASSERT_INT_EQ(fake_count_requests(fk, "documentType=A65&processType=A01&outBiddingZone_Domain="),
+			 1);
 	TL_ASSERT(sig_set_find(&r.sigs, "DE", "carbon_intensity") != NULL);
 	TL_ASSERT(sig_set_find(&r.sigs, "DE", "load") != NULL);
 	TL_ASSERT_INT_EQ(r.nfc, 3); /* solar, wind, load */
@@ -545,8 +571,10 @@ static void test_openmeteo_and_pue_sources(void)
 
 	struct fake *fk = open_source(&sources[5], fe, FAKE_NONE, 0, &ctx);
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &sources[5].q, &r, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "latitude=52.5200&longitude=13.4100&hourly=wind_speed_100m,"), 1);
-	TL_ASSERT_INT_EQ(fake_count_requests(fk, "wind_speed_unit=ms&timezone=GMT&past_days=1&forecast_days=4"), 1);
+	TL_ASSERT_INT_EQ(
+	    fake_count_requests(fk, "latitude=52.5200&longitude=13.4100&hourly=wind_speed_100m,"), 1);
+	TL_ASSERT_INT_EQ(
+	    fake_count_requests(fk, "wind_speed_unit=ms&timezone=GMT&past_days=1&forecast_days=4"), 1);
 	conn_result_release(&r);
 	struct conn_query q = {.zone = "nowhere"};
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_INVALID);
@@ -555,8 +583,9 @@ static void test_openmeteo_and_pue_sources(void)
 	fake_stop(fk);
 
 	/* A PUE feed from a file; expanded over the default window around now. */
-	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_pue, "pue-file", tl_testdata("providers/pue/gsf.csv"), fe, NULL, &err),
-			 ERR_OK);
+	TL_ASSERT_INT_EQ(
+	    conn_ctx_init(&ctx, &conn_pue, "pue-file", tl_testdata("providers/pue/gsf.csv"), fe, NULL, &err),
+	    ERR_OK);
 	ctx.now = test_clock;
 	q = (struct conn_query){.zone = "ex-north-1"};
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_OK);
@@ -567,7 +596,8 @@ static void test_openmeteo_and_pue_sources(void)
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_NOT_FOUND);
 	TL_ASSERT_CONTAINS(err.msg, "pue-file: no recent data for 'ex-nowhere-9'");
 	conn_ctx_release(&ctx);
-	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_pue, "pue-file", "/nonexistent/pue.csv", fe, NULL, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(conn_ctx_init(&ctx, &conn_pue, "pue-file", "/nonexistent/pue.csv", fe, NULL, &err),
+			 ERR_OK);
 	TL_ASSERT_INT_EQ(conn_fetch(&ctx, &q, &r, &err), ERR_IO);
 	TL_ASSERT_CONTAINS(err.msg, "pue-file: cannot open '/nonexistent/pue.csv'");
 	conn_ctx_release(&ctx);
@@ -586,18 +616,18 @@ static int suite_clean(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"every source fetches from its fake", test_every_source_fetches},
-	{"transient faults are survived", test_transient_faults_are_survived},
-	{"persistent faults fail clearly", test_persistent_faults_fail_clearly},
-	{"unknown zones in the provider's words", test_unknown_zone_messages},
-	{"credentials from the environment and files", test_credentials},
-	{"electricitymaps: header token, windows, clipping", test_electricitymaps_requests},
-	{"watttime: login, reuse, refresh on 401 and age", test_watttime_token_lifecycle},
-	{"ukgrid: national and regional plans", test_ukgrid_plans},
-	{"entsoe: documents, zones, no data, bad token", test_entsoe_plans},
-	{"eia: pagination and completeness", test_eia_pagination},
-	{"openmeteo and pue sources", test_openmeteo_and_pue_sources},
-	CU_TEST_INFO_NULL,
+    {"every source fetches from its fake", test_every_source_fetches},
+    {"transient faults are survived", test_transient_faults_are_survived},
+    {"persistent faults fail clearly", test_persistent_faults_fail_clearly},
+    {"unknown zones in the provider's words", test_unknown_zone_messages},
+    {"credentials from the environment and files", test_credentials},
+    {"electricitymaps: header token, windows, clipping", test_electricitymaps_requests},
+    {"watttime: login, reuse, refresh on 401 and age", test_watttime_token_lifecycle},
+    {"ukgrid: national and regional plans", test_ukgrid_plans},
+    {"entsoe: documents, zones, no data, bad token", test_entsoe_plans},
+    {"eia: pagination and completeness", test_eia_pagination},
+    {"openmeteo and pue sources", test_openmeteo_and_pue_sources},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("conn_sources", suite_init, suite_clean, tests)
