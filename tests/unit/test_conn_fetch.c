@@ -141,7 +141,7 @@ static void test_retries_then_succeeds(void)
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
 		struct hooks h = {0};
-		struct fetch *fe = new_fetch(&h, 4, 400);
+		struct fetch *fe = new_fetch(&h, 4, 1000);
 		struct fake *fk = start("electricitymaps", cases[i].fault, cases[i].count);
 		struct err_detail err = {0};
 		struct fetch_response res = {0};

@@ -30,7 +30,7 @@ static void no_sleep(void *arg, int64_t ms)
 static struct fetch *quick_fetch(void)
 {
 	struct fetch_options o = {.max_attempts = 3,
-				  .timeout_ms = 250,
+				  .timeout_ms = 500,
 				  .connect_timeout_ms = 1000,
 				  .backoff_base_ms = 1,
 				  .backoff_max_ms = 2,
