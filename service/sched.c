@@ -1,0 +1,956 @@
+/*
+ * sched.c - the placement engine (DESIGN.md §4).
+ *
+ * Why it is shaped this way:
+ *  - The model holds each region's effective intensity (CI × PUE) on one
+ *    grid, with prefix sums per quantile, computed once.  A non-interruptible
+ *    job of constant power then costs O(1) per candidate start, so the search
+ *    is one linear pass over the window per region; the same pass tracks the
+ *    run of eligible steps (no gap, enough capacity) ending at each step.
+ *  - Interruptible jobs take the n cheapest eligible steps of the window:
+ *    a quickselect on (value, index) keys, O(W) on average, never a sort of
+ *    the window.  The key includes the index so ties go to earlier steps and
+ *    the answer is deterministic.  With a minimum segment length or a cap on
+ *    the number of segments the problem is no longer a selection; it is
+ *    solved exactly by a dynamic programme over (step, steps taken,
+ *    segments, in-run) with a size limit.
+ *  - Costs come from prefix sums, whose rounding differs from a direct sum
+ *    in the last bits; candidates within a relative 1e-9 are ties, and ties
+ *    go to the earliest start, then to the origin region.
+ *  - A job's run is ceil(duration / step) steps; the last one may be
+ *    partial and is charged for the time actually run.  Grid times are the
+ *    starts of steps; earliest start and submit are snapped down to the
+ *    grid (a job may start anywhere in its first step).
+ *  - Capacity is a separate plain array, so the same read-only model serves
+ *    concurrent requests, each with the capacity its bookings left.
+ */
+#include "service/sched.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/time.h"
+
+struct region {
+	char *id, *zone;
+	char **tags;
+	size_t n_tags;
+	double *eff[SCHED__NQ]; /* p10/p90 may alias p50 */
+	double *pre[SCHED__NQ]; /* n + 1 prefix sums, gaps counted as 0 */
+	int64_t horizon;
+};
+
+struct sched_model {
+	int64_t start;
+	int32_t step;
+	size_t n;
+	struct region *r;
+	size_t nr, cap;
+};
+
+/* Tolerance of cost comparisons: prefix-sum rounding must not break ties. */
+static inline double tol(double a, double b)
+{
+	return 1e-9 * fmax(fabs(a), fabs(b)) + 1e-12;
+}
+
+/* a clearly below b (b may be INFINITY) */
+static inline bool less_tol(double a, double b)
+{
+	return isinf(b) ? a < b : a < b - tol(a, b);
+}
+
+/* ---- model ------------------------------------------------------------ */
+
+struct sched_model *sched_model_new(int64_t start, int32_t step, size_t n)
+{
+	struct sched_model *m = xcalloc(1, sizeof(*m));
+
+	m->start = start;
+	m->step = step;
+	m->n = n;
+	return m;
+}
+
+static void region_release(struct region *r)
+{
+	free(r->id);
+	free(r->zone);
+	for (size_t i = 0; i < r->n_tags; i++)
+		free(r->tags[i]);
+	free(r->tags);
+	for (int q = 0; q < SCHED__NQ; q++) {
+		if (q != SCHED_P50 && r->eff[q] == r->eff[SCHED_P50])
+			continue;
+		free(r->eff[q]);
+		free(r->pre[q]);
+	}
+}
+
+void sched_model_free(struct sched_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nr; i++)
+		region_release(&m->r[i]);
+	free(m->r);
+	free(m);
+}
+
+/* Values of s on the model grid (n values into out). */
+static int to_grid(const struct sched_model *m, const struct series *s, const char *field, double *out,
+		   struct err_detail *err)
+{
+	struct series g;
+	int rc;
+
+	if (s->step <= 0)
+		return err_set(err, ERR_INVALID, field, "series step must be positive");
+	rc = series_resample(s, m->step, &g);
+	if (rc)
+		return err_set(err, ERR_INVALID, field, "series step %d s does not fit the grid step %d s",
+			       (int)s->step, (int)m->step);
+	if (g.n && (g.start - m->start) % m->step) {
+		series_release(&g);
+		return err_set(err, ERR_INVALID, field, "series is not aligned on the %d s grid", (int)m->step);
+	}
+	for (size_t i = 0; i < m->n; i++)
+		out[i] = series_at(&g, m->start + (int64_t)i * m->step);
+	series_release(&g);
+	return ERR_OK;
+}
+
+static double *prefix_sums(const double *v, size_t n)
+{
+	double *p = xmalloc((n + 1) * sizeof(*p));
+
+	p[0] = 0;
+	for (size_t i = 0; i < n; i++)
+		p[i + 1] = p[i] + (isnan(v[i]) ? 0 : v[i]);
+	return p;
+}
+
+int sched_model_add_region(struct sched_model *m, const struct sched_region_spec *spec, size_t *ret_index,
+			   struct err_detail *err)
+{
+	static const char *const qname[SCHED__NQ] = {"p10", "p50", "p90"};
+	struct region r = {0};
+	double *pue = NULL;
+	char field[64];
+	int rc = ERR_OK;
+
+	if (!spec->id || !*spec->id)
+		return err_set(err, ERR_INVALID, "id", "region id is empty");
+	if (sched_model_find(m, spec->id) >= 0)
+		return err_set(err, ERR_CONFLICT, "id", "region '%s' is defined twice", spec->id);
+	if (!spec->ci[SCHED_P50])
+		return err_set(err, ERR_INVALID, "ci", "region '%s' has no p50 carbon intensity", spec->id);
+	if (!spec->pue[SCHED_P50] && spec->pue_const < 0)
+		return err_set(err, ERR_INVALID, "pue", "region '%s': pue must be positive", spec->id);
+
+	r.eff[SCHED_P50] = xmalloc(m->n * sizeof(double));
+	for (int q = 0; q < SCHED__NQ && !rc; q++) {
+		bool own_ci = spec->ci[q] != NULL, own_pue = spec->pue[q] != NULL;
+
+		if (q != SCHED_P50 && !own_ci && !own_pue) {
+			r.eff[q] = r.eff[SCHED_P50]; /* filled below */
+			continue;
+		}
+		if (q != SCHED_P50)
+			r.eff[q] = xmalloc(m->n * sizeof(double));
+		snprintf(field, sizeof(field), "ci.%s", qname[q]);
+		rc = to_grid(m, spec->ci[own_ci ? q : SCHED_P50], field, r.eff[q], err);
+		if (rc)
+			break;
+		const struct series *ps = spec->pue[own_pue ? q : SCHED_P50];
+		if (ps) {
+			if (!pue)
+				pue = xmalloc(m->n * sizeof(double));
+			snprintf(field, sizeof(field), "pue.%s", qname[q]);
+			rc = to_grid(m, ps, field, pue, err);
+			for (size_t i = 0; !rc && i < m->n; i++)
+				r.eff[q][i] *= pue[i] > 0 ? pue[i] : NAN;
+		} else {
+			double k = spec->pue_const > 0 ? spec->pue_const : 1.0;
+
+			for (size_t i = 0; i < m->n; i++)
+				r.eff[q][i] *= k;
+		}
+	}
+	free(pue);
+	if (rc) {
+		region_release(&r);
+		return rc;
+	}
+	r.horizon = m->start;
+	for (size_t i = m->n; i-- > 0;)
+		if (!isnan(r.eff[SCHED_P50][i])) {
+			r.horizon = m->start + (int64_t)(i + 1) * m->step;
+			break;
+		}
+	for (int q = 0; q < SCHED__NQ; q++)
+		r.pre[q] = q != SCHED_P50 && r.eff[q] == r.eff[SCHED_P50] ? NULL : prefix_sums(r.eff[q], m->n);
+	for (int q = 0; q < SCHED__NQ; q++)
+		if (!r.pre[q])
+			r.pre[q] = r.pre[SCHED_P50];
+	r.id = xstrdup(spec->id);
+	r.zone = xstrdup(spec->zone ? spec->zone : spec->id);
+	r.n_tags = spec->n_tags;
+	r.tags = xcalloc(spec->n_tags ? spec->n_tags : 1, sizeof(char *));
+	for (size_t i = 0; i < spec->n_tags; i++)
+		r.tags[i] = xstrdup(spec->tags[i]);
+	m->r = xgrow(m->r, &m->cap, m->nr + 1, sizeof(*m->r));
+	m->r[m->nr] = r;
+	*ret_index = m->nr++;
+	return ERR_OK;
+}
+
+size_t sched_model_regions(const struct sched_model *m)
+{
+	return m->nr;
+}
+
+int64_t sched_model_start(const struct sched_model *m)
+{
+	return m->start;
+}
+
+int32_t sched_model_step(const struct sched_model *m)
+{
+	return m->step;
+}
+
+size_t sched_model_steps(const struct sched_model *m)
+{
+	return m->n;
+}
+
+int sched_model_find(const struct sched_model *m, const char *id)
+{
+	for (size_t i = 0; i < m->nr; i++)
+		if (!strcmp(m->r[i].id, id))
+			return (int)i;
+	return -1;
+}
+
+const char *sched_region_id(const struct sched_model *m, size_t r)
+{
+	return m->r[r].id;
+}
+
+const char *sched_region_zone(const struct sched_model *m, size_t r)
+{
+	return m->r[r].zone;
+}
+
+bool sched_region_has_tag(const struct sched_model *m, size_t r, const char *tag)
+{
+	for (size_t i = 0; i < m->r[r].n_tags; i++)
+		if (!strcmp(m->r[r].tags[i], tag))
+			return true;
+	return false;
+}
+
+const double *sched_region_intensity(const struct sched_model *m, size_t r, enum sched_quantile q)
+{
+	return m->r[r].eff[q];
+}
+
+int64_t sched_region_horizon(const struct sched_model *m, size_t r)
+{
+	return m->r[r].horizon;
+}
+
+/* ---- capacity --------------------------------------------------------- */
+
+struct sched_capacity *sched_capacity_new(const struct sched_model *m, double kw)
+{
+	struct sched_capacity *c = xcalloc(1, sizeof(*c));
+
+	c->n_regions = m->nr;
+	c->n_steps = m->n;
+	size_t cells = m->nr * m->n;
+
+	c->kw = xmalloc((cells > 0 ? cells : 1) * sizeof(double));
+	for (size_t r = 0; r < m->nr; r++)
+		sched_capacity_set(c, r, kw);
+	return c;
+}
+
+void sched_capacity_free(struct sched_capacity *c)
+{
+	if (!c)
+		return;
+	free(c->kw);
+	free(c);
+}
+
+void sched_capacity_set(struct sched_capacity *c, size_t r, double kw)
+{
+	double *row = sched_capacity_row(c, r);
+
+	for (size_t t = 0; t < c->n_steps; t++)
+		row[t] = kw;
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+void sched_job_init(struct sched_job *job)
+{
+	memset(job, 0, sizeof(*job));
+	job->risk = SCHED_P50;
+	job->origin = -1;
+	job->max_alternatives = 3;
+}
+
+void sched_result_init(struct sched_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->baseline_g = NAN;
+}
+
+void sched_result_release(struct sched_result *res)
+{
+	free(res->segments);
+	free(res->scratch);
+	free(res->dp);
+	sched_result_init(res);
+}
+
+/* What the search of one job needs, derived once. */
+struct plan {
+	const struct sched_model *m;
+	const struct sched_job *job;
+	const struct sched_capacity *cap;
+	size_t n;	/* steps of the run */
+	int64_t rem;	/* seconds run in the last step */
+	double h_full;	/* hours of a full step */
+	double h_last;	/* hours of the last step */
+	int64_t a, b;	/* window [a, b) of step indices, unclipped */
+	size_t lo, hi;	/* window clipped to the grid */
+	size_t m_seg;	/* minimum segment, steps (≥ 1) */
+	size_t max_seg; /* 0 = unlimited */
+};
+
+static void plan_init(struct plan *p, const struct sched_model *m, const struct sched_job *job,
+		      const struct sched_capacity *cap)
+{
+	memset(p, 0, sizeof(*p));
+	p->m = m;
+	p->job = job;
+	p->cap = cap;
+	p->n = (size_t)((job->duration + m->step - 1) / m->step);
+	p->rem = job->duration - (int64_t)(p->n - 1) * m->step;
+	p->h_full = m->step / 3600.0;
+	p->h_last = (double)p->rem / 3600.0;
+}
+
+static inline double step_kw(const struct plan *p, size_t k)
+{
+	return p->job->profile_kw ? p->job->profile_kw[k] : p->job->power_kw;
+}
+
+static inline double step_hours(const struct plan *p, size_t k)
+{
+	return k + 1 == p->n ? p->h_last : p->h_full;
+}
+
+static inline bool cap_ok(const struct plan *p, size_t r, size_t t, double kw)
+{
+	if (!p->cap)
+		return true;
+	return p->cap->kw[r * p->cap->n_steps + t] + 1e-9 >= kw;
+}
+
+static size_t *scratch(struct sched_result *res, size_t bytes)
+{
+	if (bytes > res->scratch_cap) {
+		free(res->scratch);
+		res->scratch = xmalloc(bytes);
+		res->scratch_cap = bytes;
+	}
+	return res->scratch;
+}
+
+static size_t add_segment(struct sched_result *res, int64_t start, int64_t end)
+{
+	res->segments = xgrow(res->segments, &res->seg_cap, res->n_segments + 1, sizeof(*res->segments));
+	res->segments[res->n_segments] = (struct sched_segment){start, end};
+	return res->n_segments++;
+}
+
+/* Emissions of a placement on intensity v (grid values), its segments in
+ * time order: the k-th step run carries the k-th step of the job. */
+static double cost_of(const struct plan *p, const struct sched_result *res, const struct sched_placement *pl,
+		      const double *v)
+{
+	const struct sched_model *m = p->m;
+	double g = 0;
+	size_t k = 0;
+
+	for (size_t s = 0; s < pl->n_seg; s++) {
+		const struct sched_segment *sg = &res->segments[pl->seg_off + s];
+
+		for (int64_t t = sg->start; t < sg->end; t += m->step, k++) {
+			int64_t i = (t - m->start) / m->step;
+
+			if (i < 0 || (size_t)i >= m->n)
+				return NAN;
+			g += step_kw(p, k) * step_hours(p, k) * v[i];
+		}
+	}
+	return g;
+}
+
+static void fill_costs(const struct plan *p, const struct sched_result *res, struct sched_placement *pl)
+{
+	const struct region *r = &p->m->r[pl->region];
+
+	pl->expected_g = cost_of(p, res, pl, r->eff[SCHED_P50]);
+	pl->low_g = cost_of(p, res, pl, r->eff[SCHED_P10]);
+	pl->high_g = cost_of(p, res, pl, r->eff[SCHED_P90]);
+	pl->decision_g = p->job->risk == SCHED_P90 ? pl->high_g : pl->expected_g;
+}
+
+/* Segment end of a run whose last step (index t) is the job's last. */
+static int64_t run_end(const struct plan *p, size_t t, bool last)
+{
+	int64_t ts = p->m->start + (int64_t)t * p->m->step;
+
+	return ts + (last ? p->rem : p->m->step);
+}
+
+/* Best contiguous start in region r; false when none fits. */
+static bool search_block(const struct plan *p, size_t r, struct sched_result *res, struct sched_placement *ret)
+{
+	const struct region *rg = &p->m->r[r];
+	const double *v = rg->eff[p->job->risk], *pre = rg->pre[p->job->risk];
+	size_t n = p->n, run = 0, best_s = SIZE_MAX;
+	double best = INFINITY, kw = p->job->power_kw;
+	bool constant = !p->job->profile_kw;
+
+	for (size_t t = p->lo; t < p->hi; t++) {
+		bool valid = !isnan(v[t]);
+
+		/* a profile's capacity is checked per start below */
+		run = valid && (!constant || cap_ok(p, r, t, kw)) ? run + 1 : 0;
+		if (run < n)
+			continue;
+		size_t s = t + 1 - n;
+		double c;
+		if (constant) {
+			c = kw * (p->h_full * (pre[t] - pre[s]) + p->h_last * v[t]);
+		} else {
+			bool fits = true;
+
+			c = 0;
+			for (size_t k = 0; k < n && fits; k++) {
+				fits = cap_ok(p, r, s + k, p->job->profile_kw[k]);
+				c += p->job->profile_kw[k] * step_hours(p, k) * v[s + k];
+			}
+			if (!fits)
+				continue;
+		}
+		if (less_tol(c, best)) {
+			best = c;
+			best_s = s;
+		}
+	}
+	if (best_s == SIZE_MAX)
+		return false;
+	ret->region = r;
+	ret->start = p->m->start + (int64_t)best_s * p->m->step;
+	ret->end = run_end(p, best_s + n - 1, true);
+	ret->seg_off = add_segment(res, ret->start, ret->end);
+	ret->n_seg = 1;
+	return true;
+}
+
+/* Key of the selection: value, then index (earlier wins ties). */
+struct key {
+	double v;
+	size_t i;
+};
+
+static inline bool key_less(const struct key *a, const struct key *b)
+{
+	return a->v < b->v || (a->v == b->v && a->i < b->i);
+}
+
+static inline void key_swap(struct key *a, struct key *b)
+{
+	struct key t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
+/* Partially order k[0..n) so that k[0..want) are the 'want' smallest:
+ * quickselect with Hoare partitioning and a median-of-three pivot (keys
+ * are distinct, so every round shrinks the range). */
+static void select_smallest(struct key *k, size_t n, size_t want)
+{
+	ptrdiff_t lo = 0, hi = (ptrdiff_t)n, w = (ptrdiff_t)want;
+
+	while (hi - lo > 1 && w > lo && w < hi) {
+		ptrdiff_t mid = lo + (hi - lo) / 2;
+
+		if (key_less(&k[mid], &k[lo]))
+			key_swap(&k[mid], &k[lo]);
+		if (key_less(&k[hi - 1], &k[lo]))
+			key_swap(&k[hi - 1], &k[lo]);
+		if (key_less(&k[hi - 1], &k[mid]))
+			key_swap(&k[hi - 1], &k[mid]);
+		if (hi - lo <= 3)
+			return; /* sorted by the three comparisons */
+		struct key pivot = k[mid];
+		ptrdiff_t i = lo - 1, j = hi;
+		for (;;) {
+			do
+				i++;
+			while (key_less(&k[i], &pivot));
+			do
+				j--;
+			while (key_less(&pivot, &k[j]));
+			if (i >= j)
+				break;
+			key_swap(&k[i], &k[j]);
+		}
+		/* k[lo..j] < k[j+1..hi), lo <= j < hi - 1 */
+		if (w <= j + 1)
+			hi = j + 1;
+		else
+			lo = j + 1;
+	}
+}
+
+/* Turn marks over [lo, hi) into segments of placement ret. */
+static void marks_to_segments(const struct plan *p, const unsigned char *mark, size_t r,
+			      struct sched_result *res, struct sched_placement *ret)
+{
+	size_t taken = 0, first = SIZE_MAX;
+
+	ret->region = r;
+	ret->n_seg = 0;
+	ret->seg_off = res->n_segments;
+	for (size_t t = p->lo; t < p->hi; t++) {
+		if (!mark[t - p->lo])
+			continue;
+		if (first == SIZE_MAX)
+			first = t;
+		taken++;
+		bool last = taken == p->n;
+		int64_t end = run_end(p, t, last);
+		if (ret->n_seg && res->segments[res->n_segments - 1].end == p->m->start + (int64_t)t * p->m->step)
+			res->segments[res->n_segments - 1].end = end;
+		else {
+			add_segment(res, p->m->start + (int64_t)t * p->m->step, end);
+			ret->n_seg++;
+		}
+		if (last)
+			break;
+	}
+	ret->start = p->m->start + (int64_t)first * p->m->step;
+	ret->end = res->segments[res->n_segments - 1].end;
+}
+
+static bool search_select(const struct plan *p, size_t r, struct sched_result *res, struct sched_placement *ret)
+{
+	const double *v = p->m->r[r].eff[p->job->risk];
+	size_t w = p->hi - p->lo, cnt = 0;
+	struct key *k = (struct key *)scratch(res, w * (sizeof(struct key) + 1) + 1);
+	unsigned char *mark = (unsigned char *)(k + w);
+
+	for (size_t t = p->lo; t < p->hi; t++) {
+		if (!isnan(v[t]) && cap_ok(p, r, t, p->job->power_kw))
+			k[cnt++] = (struct key){v[t], t};
+	}
+	if (cnt < p->n)
+		return false;
+	select_smallest(k, cnt, p->n);
+	memset(mark, 0, w);
+	for (size_t i = 0; i < p->n; i++)
+		mark[k[i].i - p->lo] = 1;
+	marks_to_segments(p, mark, r, res, ret);
+	return true;
+}
+
+/* Dynamic programme for interruptible jobs with a minimum segment length
+ * and/or a maximum number of segments.  State (t, j, k, in): steps < t
+ * decided, j taken, k segments, 'in' = step t-1 taken in a run that is
+ * already long enough.  Moves: skip t; extend the run by t; or (not 'in')
+ * open a run of exactly m_seg steps at t.  Backpointers are one byte per
+ * state; values live in a ring of m_seg + 1 layers. */
+enum { BP_NONE, BP_SKIP0, BP_SKIP1, BP_EXT, BP_NEW };
+
+static int search_dp(const struct plan *p, size_t r, struct sched_result *res, struct sched_placement *ret,
+		     bool *ret_found, struct err_detail *err)
+{
+	const double *v = p->m->r[r].eff[p->job->risk];
+	size_t w = p->hi - p->lo, n = p->n, ms = p->m_seg;
+	size_t max_possible = n / ms;
+	bool track = p->max_seg && p->max_seg < max_possible;
+	size_t kd = track ? p->max_seg + 1 : 1;
+	size_t layer = (n + 1) * kd * 2;
+	size_t states = (w + 1) * layer;
+
+	*ret_found = false;
+	if (states > SCHED_MAX_DP_STATES)
+		return err_set(err, ERR_RANGE_TOO_LARGE, "min_segment",
+			       "segment constraints over %zu steps × %zu job steps are too large a problem", w, n);
+	if (states > res->dp_cap) {
+		free(res->dp);
+		res->dp = xmalloc(states);
+		res->dp_cap = states;
+	}
+	unsigned char *bp = res->dp;
+	/* scratch: ring of values, eligible-run lengths, window prefix sums, marks */
+	size_t ring = ms + 1;
+	size_t bytes = ring * layer * sizeof(double) + (w + 1) * sizeof(size_t) + (w + 1) * sizeof(double) + w + 16;
+	double *f = (double *)scratch(res, bytes);
+	size_t *runlen = (size_t *)(f + ring * layer);
+	double *pre = (double *)(runlen + w + 1);
+	unsigned char *mark = (unsigned char *)(pre + w + 1);
+
+	runlen[w] = 0;
+	for (size_t t = w; t-- > 0;) {
+		double x = v[p->lo + t];
+		bool ok = !isnan(x) && cap_ok(p, r, p->lo + t, p->job->power_kw);
+
+		runlen[t] = ok ? runlen[t + 1] + 1 : 0;
+	}
+	pre[0] = 0;
+	for (size_t t = 0; t < w; t++)
+		pre[t + 1] = pre[t] + (runlen[t] ? v[p->lo + t] : 0);
+	for (size_t i = 0; i < ring * layer; i++)
+		f[i] = INFINITY;
+	memset(bp, BP_NONE, states);
+#define IDX(j, k, in) ((((j) * kd) + (k)) * 2 + (in))
+	f[IDX(0, 0, 0)] = 0;
+	for (size_t t = 0; t < w; t++) {
+		double *cur = f + (t % ring) * layer, *nx = f + ((t + 1) % ring) * layer;
+		unsigned char *bnx = bp + (t + 1) * layer;
+
+		for (size_t j = 0; j <= n; j++)
+			for (size_t k = 0; k < kd; k++)
+				for (int in = 0; in < 2; in++) {
+					double c = cur[IDX(j, k, in)];
+
+					if (c == INFINITY)
+						continue;
+					size_t to = IDX(j, k, 0);
+					if (c < nx[to]) {
+						nx[to] = c;
+						bnx[to] = in ? BP_SKIP1 : BP_SKIP0;
+					}
+					if (in && j < n && runlen[t]) {
+						double c2 = c + v[p->lo + t];
+
+						to = IDX(j + 1, k, 1);
+						if (c2 < nx[to]) {
+							nx[to] = c2;
+							bnx[to] = BP_EXT;
+						}
+					}
+					if (!in && j + ms <= n && runlen[t] >= ms && (!track || k + 1 < kd)) {
+						double c2 = c + pre[t + ms] - pre[t];
+						size_t k2 = track ? k + 1 : 0;
+						double *fx = f + ((t + ms) % ring) * layer;
+
+						to = IDX(j + ms, k2, 1);
+						if (c2 < fx[to]) {
+							fx[to] = c2;
+							bp[(t + ms) * layer + to] = BP_NEW;
+						}
+					}
+				}
+		for (size_t i = 0; i < layer; i++) /* layer t becomes t + ring */
+			cur[i] = INFINITY;
+	}
+	double *last = f + (w % ring) * layer, best = INFINITY;
+	size_t bk = 0;
+	int bin = 0;
+	for (size_t k = 0; k < kd; k++)
+		for (int in = 0; in < 2; in++)
+			if (last[IDX(n, k, in)] < best) {
+				best = last[IDX(n, k, in)];
+				bk = k;
+				bin = in;
+			}
+	if (best == INFINITY)
+		return ERR_OK;
+	memset(mark, 0, w);
+	size_t t = w, j = n, k = bk;
+	int in = bin;
+	while (t > 0) {
+		unsigned char code = bp[t * layer + IDX(j, k, in)];
+
+		if (code == BP_SKIP0 || code == BP_SKIP1) {
+			in = code == BP_SKIP1;
+			t--;
+		} else if (code == BP_EXT) {
+			mark[--t] = 1;
+			j--;
+		} else if (code == BP_NEW) {
+			for (size_t i = 0; i < ms; i++)
+				mark[--t] = 1;
+			j -= ms;
+			k = track ? k - 1 : 0;
+			in = 0;
+		} else {
+			return err_set(err, ERR_INTERNAL, NULL, "segment search lost its path");
+		}
+	}
+#undef IDX
+	marks_to_segments(p, mark, r, res, ret);
+	*ret_found = true;
+	return ERR_OK;
+}
+
+/* Is a better than b?  Cost (within tolerance), then earlier start, then
+ * the origin region, then the lower index. */
+static bool better(const struct sched_placement *a, const struct sched_placement *b, int origin)
+{
+	if (less_tol(a->decision_g, b->decision_g))
+		return true;
+	if (less_tol(b->decision_g, a->decision_g))
+		return false;
+	if (a->start != b->start)
+		return a->start < b->start;
+	if ((int)a->region == origin || (int)b->region == origin)
+		return (int)a->region == origin && (int)b->region != origin;
+	return a->region < b->region;
+}
+
+static int validate(const struct sched_model *m, const struct sched_job *job, struct err_detail *err)
+{
+	if (job->duration <= 0)
+		return err_set(err, ERR_INVALID, "duration", "duration must be positive");
+	if (job->deadline <= job->earliest_start)
+		return err_set(err, ERR_INVALID, "deadline", "deadline must be after the earliest start");
+	if (job->deadline - job->earliest_start < job->duration)
+		return err_set(err, ERR_INVALID, "duration", "duration is longer than the window before the deadline");
+	if (!job->profile_kw && !(job->power_kw > 0 && isfinite(job->power_kw)))
+		return err_set(err, ERR_INVALID, "power_kw", "power must be a positive number");
+	if (job->profile_kw) {
+		size_t n = (size_t)((job->duration + m->step - 1) / m->step);
+
+		if (job->interruptible)
+			return err_set(err, ERR_INVALID, "profile",
+				       "an energy profile is only supported for non-interruptible jobs");
+		for (size_t k = 0; k < n; k++)
+			if (!(job->profile_kw[k] >= 0 && isfinite(job->profile_kw[k])))
+				return err_set(err, ERR_INVALID, "profile", "power of step %zu is not a number >= 0",
+					       k);
+	}
+	if (job->risk != SCHED_P50 && job->risk != SCHED_P90)
+		return err_set(err, ERR_INVALID, "risk", "risk must be p50 or p90");
+	if (job->min_segment < 0)
+		return err_set(err, ERR_INVALID, "min_segment", "minimum segment must not be negative");
+	if (job->max_segments < 0)
+		return err_set(err, ERR_INVALID, "max_segments", "maximum number of segments must not be negative");
+	if (job->origin >= 0 && (size_t)job->origin >= m->nr)
+		return err_set(err, ERR_INVALID, "origin", "unknown origin region index %d", job->origin);
+	for (size_t i = 0; i < job->n_regions; i++)
+		if (job->regions[i] >= m->nr)
+			return err_set(err, ERR_INVALID, "regions", "unknown region index %zu", job->regions[i]);
+	if (job->max_alternatives > SCHED_MAX_ALTERNATIVES)
+		return err_set(err, ERR_INVALID, "alternatives", "at most %d alternatives", SCHED_MAX_ALTERNATIVES);
+	return ERR_OK;
+}
+
+static bool region_allowed(const struct sched_model *m, const struct sched_job *job, size_t r)
+{
+	for (size_t i = 0; i < job->n_residency; i++)
+		if (!sched_region_has_tag(m, r, job->residency[i]))
+			return false;
+	return true;
+}
+
+static void baseline(const struct plan *p, struct sched_result *res)
+{
+	const struct sched_model *m = p->m;
+	const struct sched_job *job = p->job;
+	struct sched_placement *b = &res->baseline;
+
+	memset(b, 0, sizeof(*b));
+	res->baseline_g = NAN;
+	if (job->origin < 0)
+		return;
+	int64_t s = ts_floor(job->submit - m->start, m->step) / m->step;
+	if (s < 0 || (size_t)s + p->n > m->n)
+		return;
+	b->region = (size_t)job->origin;
+	b->start = m->start + s * m->step;
+	b->end = run_end(p, (size_t)s + p->n - 1, true);
+	b->seg_off = add_segment(res, b->start, b->end);
+	b->n_seg = 1;
+	fill_costs(p, res, b);
+	res->baseline_g = b->expected_g;
+}
+
+static int search_region(struct plan *p, size_t r, struct sched_result *res, struct sched_placement *ret,
+			 bool *ret_found, struct err_detail *err)
+{
+	int rc = ERR_OK;
+
+	ret->region = r;
+	*ret_found = false;
+	if (p->hi - p->lo < p->n)
+		return ERR_OK;
+	if (!p->job->interruptible)
+		*ret_found = search_block(p, r, res, ret);
+	else if (p->m_seg <= 1 && (!p->max_seg || p->max_seg >= p->n))
+		*ret_found = search_select(p, r, res, ret);
+	else
+		rc = search_dp(p, r, res, ret, ret_found, err);
+	if (!rc && *ret_found)
+		fill_costs(p, res, ret);
+	return rc;
+}
+
+int sched_place(const struct sched_model *m, const struct sched_capacity *cap, const struct sched_job *job,
+		struct sched_result *res, struct err_detail *err)
+{
+	struct plan p;
+	int rc = validate(m, job, err);
+	size_t n_cand = 0, found = 0;
+	char a[TS_BUFSZ], b[TS_BUFSZ];
+
+	if (rc)
+		return rc;
+	if (cap && (cap->n_regions != m->nr || cap->n_steps != m->n))
+		return err_set(err, ERR_INVALID, "capacity", "capacity does not match the model");
+	plan_init(&p, m, job, cap);
+	p.a = ts_floor(job->earliest_start - m->start, m->step) / m->step;
+	p.b = ts_floor(job->deadline - p.rem - m->start, m->step) / m->step + 1;
+	if (p.b - p.a < (int64_t)p.n)
+		return err_set(err, ERR_INVALID, "duration",
+			       "duration is longer than the window before the deadline on the %d s grid",
+			       (int)m->step);
+	p.lo = p.a < 0 ? 0 : (size_t)p.a;
+	p.hi = p.b < 0 ? 0 : (size_t)p.b > m->n ? m->n : (size_t)p.b;
+	if (p.hi < p.lo)
+		p.hi = p.lo;
+	p.m_seg = job->min_segment > 0 ? (size_t)((job->min_segment + m->step - 1) / m->step) : 1;
+	if (p.m_seg > p.n)
+		p.m_seg = p.n;
+	p.max_seg = (size_t)job->max_segments;
+
+	res->n_segments = 0;
+	res->n_alternatives = 0;
+	baseline(&p, res);
+
+	size_t nr = job->n_regions ? job->n_regions : m->nr;
+	struct sched_placement *cand = xcalloc(nr ? nr : 1, sizeof(*cand));
+	for (size_t i = 0; i < nr && !rc; i++) {
+		size_t r = job->n_regions ? job->regions[i] : i;
+		bool ok = false;
+
+		if (!region_allowed(m, job, r))
+			continue;
+		n_cand++;
+		rc = search_region(&p, r, res, &cand[found], &ok, err);
+		if (ok)
+			found++;
+	}
+	if (rc)
+		goto out;
+	if (!n_cand) {
+		rc = err_set(err, ERR_UNPROCESSABLE, job->n_residency ? "residency" : "regions",
+			     job->n_residency ? "residency excludes every candidate region" : "no candidate region");
+		goto out;
+	}
+	if (!found && cap) {
+		/* would it fit without the capacity booked by others? */
+		p.cap = NULL;
+		for (size_t i = 0; i < nr && !rc && !found; i++) {
+			size_t r = job->n_regions ? job->regions[i] : i;
+			bool ok = false;
+
+			if (region_allowed(m, job, r))
+				rc = search_region(&p, r, res, &cand[0], &ok, err);
+			found += ok;
+		}
+		if (rc)
+			goto out;
+		if (found) {
+			rc = err_set(err, ERR_NO_CAPACITY, "deadline",
+				     "no capacity left for this job before %s", ts_format(job->deadline, a));
+			goto out;
+		}
+	}
+	if (!found) {
+		int64_t horizon = m->start;
+		for (size_t i = 0; i < nr; i++) {
+			size_t r = job->n_regions ? job->regions[i] : i;
+
+			if (region_allowed(m, job, r) && m->r[r].horizon > horizon)
+				horizon = m->r[r].horizon;
+		}
+		if (job->deadline > horizon)
+			rc = err_set(err, ERR_UNPROCESSABLE, "deadline",
+				     "no complete signal in the window: the forecast reaches only %s (deadline %s)",
+				     ts_format(horizon, a), ts_format(job->deadline, b));
+		else
+			rc = err_set(err, ERR_UNPROCESSABLE, "deadline",
+				     "no gap-free run of the job's length in the window before %s",
+				     ts_format(job->deadline, a));
+		goto out;
+	}
+	/* best, then the next best of the other regions */
+	size_t bi = 0;
+	for (size_t i = 1; i < found; i++)
+		if (better(&cand[i], &cand[bi], job->origin))
+			bi = i;
+	res->best = cand[bi];
+	cand[bi] = cand[--found];
+	while (res->n_alternatives < job->max_alternatives && found) {
+		bi = 0;
+		for (size_t i = 1; i < found; i++)
+			if (better(&cand[i], &cand[bi], job->origin))
+				bi = i;
+		res->alternatives[res->n_alternatives++] = cand[bi];
+		cand[bi] = cand[--found];
+	}
+out:
+	free(cand);
+	return rc;
+}
+
+int sched_commit(const struct sched_model *m, struct sched_capacity *cap, const struct sched_job *job,
+		 const struct sched_result *res, const struct sched_placement *pl)
+{
+	double *row = sched_capacity_row(cap, pl->region);
+
+	for (int pass = 0; pass < 2; pass++) {
+		size_t k = 0;
+
+		for (size_t s = 0; s < pl->n_seg; s++) {
+			const struct sched_segment *sg = &res->segments[pl->seg_off + s];
+
+			for (int64_t ts = sg->start; ts < sg->end; ts += m->step, k++) {
+				int64_t t = (ts - m->start) / m->step;
+				double kw = job->profile_kw ? job->profile_kw[k] : job->power_kw;
+
+				if (pass == 0 && (t < 0 || (size_t)t >= m->n || row[t] + 1e-9 < kw))
+					return ERR_NO_CAPACITY;
+				if (pass == 1)
+					row[t] -= kw;
+			}
+		}
+	}
+	return ERR_OK;
+}
+
+double sched_charge(const struct sched_model *m, const struct sched_job *job, const struct sched_result *res,
+		    const struct sched_placement *pl, const double *truth)
+{
+	struct plan p;
+
+	plan_init(&p, m, job, NULL);
+	return cost_of(&p, res, pl, truth);
+}
