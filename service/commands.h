@@ -17,5 +17,6 @@ int cmd_serve(int argc, char **argv);
 int cmd_migrate(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 #endif

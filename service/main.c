@@ -17,6 +17,7 @@ static const struct command {
 	{"serve", cmd_serve, "run the HTTP service (and the pollers)"},
 	{"migrate", cmd_migrate, "apply database migrations (idempotent)"},
 	{"ingest", cmd_ingest, "load a data file or pull a provider once"},
+	{"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "list the commands"},
 };

@@ -221,5 +221,9 @@ struct sched_bound {
 /* ERR_INVALID when len is 0 or ≥ n, or c has a gap. */
 int sched_temporal_bound(const double *c, size_t n, size_t len, size_t slack, struct sched_bound *ret,
 			 struct err_detail *err);
+/* Every (lens[a], slacks[s]) into ret[a * n_slacks + s], ranking the series
+ * once: what the full protocol grid of one zone needs. */
+int sched_temporal_bounds(const double *c, size_t n, const size_t *lens, size_t n_lens, const size_t *slacks,
+			  size_t n_slacks, struct sched_bound *ret, struct err_detail *err);
 
 #endif

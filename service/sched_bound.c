@@ -16,6 +16,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "core/mem.h"
 #include "service/sched.h"
@@ -73,50 +74,28 @@ static double round2(long double x)
 	return (double)(roundl(x * 100.0L) / 100.0L);
 }
 
-int sched_temporal_bound(const double *c, size_t n, size_t len, size_t slack, struct sched_bound *ret,
-			 struct err_detail *err)
+/* One (len, slack) on a series whose step i has rank pos[i]. */
+static void bound_one(const double *c, const long double *pre, const size_t *pos, size_t n, size_t len,
+		      size_t slack, struct fenwick *fw, size_t *dq, struct sched_bound *ret)
 {
-	if (len == 0 || len >= n)
-		return err_set(err, ERR_INVALID, "len", "job length must be between 1 and %zu steps", n - 1);
-	for (size_t i = 0; i < n; i++)
-		if (!isfinite(c[i]))
-			return err_set(err, ERR_INVALID, "series", "value %zu is a gap", i);
-
 	bool rest = slack >= n; /* "rest of the year" */
 	size_t arrivals = rest ? n - len + 1 : n - len;
-	long double *pre = xmalloc((n + 1) * sizeof(*pre));
-	struct rank *rk = xmalloc(n * sizeof(*rk));
-	size_t *pos = xmalloc(n * sizeof(*pos));   /* rank of step i */
-	size_t *dq = xmalloc((n + 1) * sizeof(*dq)); /* block starts, increasing sums */
-	struct fenwick fw = {.n = n};
 	long double now_sum = 0, def_sum = 0, int_sum = 0;
+	size_t in_end = 0;     /* steps [i, in_end) are in the tree */
+	size_t next_block = 0; /* next block start to push on the deque */
+	size_t qh = 0, qt = 0; /* deque dq[qh..qt) of block starts, sums increasing */
 
-	pre[0] = 0;
-	for (size_t i = 0; i < n; i++) {
-		pre[i + 1] = pre[i] + c[i];
-		rk[i] = (struct rank){c[i], i};
-	}
-	qsort(rk, n, sizeof(*rk), rank_cmp);
-	for (size_t r = 0; r < n; r++)
-		pos[rk[r].i] = r;
-	fw.cnt = xcalloc(n + 1, sizeof(*fw.cnt));
-	fw.sum = xcalloc(n + 1, sizeof(*fw.sum));
-	for (fw.top = 1; fw.top * 2 <= n; fw.top *= 2)
-		;
-
-	size_t in_end = 0;	   /* steps [i, in_end) are in the tree */
-	size_t next_block = 0;	   /* next block start to push on the deque */
-	size_t qh = 0, qt = 0;	   /* deque dq[qh..qt) */
+	memset(fw->cnt, 0, (n + 1) * sizeof(*fw->cnt));
+	memset(fw->sum, 0, (n + 1) * sizeof(*fw->sum));
 	for (size_t i = 0; i < arrivals; i++) {
-		size_t end = rest || i + slack + len > n ? n : i + slack + len;
+		size_t end = rest || i + slack + len > n ? n : i + slack + len; /* window [i, end) */
 
-		/* window [i, end) */
 		while (in_end < end) {
-			fw_add(&fw, pos[in_end], 1, c[in_end]);
+			fw_add(fw, pos[in_end], 1, c[in_end]);
 			in_end++;
 		}
 		if (i > 0)
-			fw_add(&fw, pos[i - 1], -1, -(long double)c[i - 1]);
+			fw_add(fw, pos[i - 1], -1, -(long double)c[i - 1]);
 		/* block starts [i, end - len] */
 		while (next_block + len <= end) {
 			long double b = pre[next_block + len] - pre[next_block];
@@ -129,12 +108,46 @@ int sched_temporal_bound(const double *c, size_t n, size_t len, size_t slack, st
 			qh++;
 		now_sum += pre[i + len] - pre[i];
 		def_sum += round2(pre[dq[qh] + len] - pre[dq[qh]]);
-		int_sum += round2(fw_sum_smallest(&fw, len));
+		int_sum += round2(fw_sum_smallest(fw, len));
 	}
 	ret->arrivals = arrivals;
 	ret->run_now = (double)(now_sum / arrivals);
 	ret->deferrable = (double)(def_sum / arrivals);
 	ret->interruptible = (double)(int_sum / arrivals);
+}
+
+int sched_temporal_bounds(const double *c, size_t n, const size_t *lens, size_t n_lens, const size_t *slacks,
+			  size_t n_slacks, struct sched_bound *ret, struct err_detail *err)
+{
+	for (size_t a = 0; a < n_lens; a++)
+		if (lens[a] == 0 || lens[a] >= n)
+			return err_set(err, ERR_INVALID, "len", "job length must be between 1 and %zu steps",
+				       n ? n - 1 : 0);
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(c[i]))
+			return err_set(err, ERR_INVALID, "series", "value %zu is a gap", i);
+
+	long double *pre = xmalloc((n + 1) * sizeof(*pre));
+	struct rank *rk = xmalloc(n * sizeof(*rk));
+	size_t *pos = xmalloc(n * sizeof(*pos));
+	size_t *dq = xmalloc((n + 1) * sizeof(*dq));
+	struct fenwick fw = {.n = n};
+
+	pre[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		pre[i + 1] = pre[i] + c[i];
+		rk[i] = (struct rank){c[i], i};
+	}
+	qsort(rk, n, sizeof(*rk), rank_cmp);
+	for (size_t r = 0; r < n; r++)
+		pos[rk[r].i] = r;
+	fw.cnt = xmalloc((n + 1) * sizeof(*fw.cnt));
+	fw.sum = xmalloc((n + 1) * sizeof(*fw.sum));
+	for (fw.top = 1; fw.top * 2 <= n; fw.top *= 2)
+		;
+	for (size_t a = 0; a < n_lens; a++)
+		for (size_t s = 0; s < n_slacks; s++)
+			bound_one(c, pre, pos, n, lens[a], slacks[s], &fw, dq, &ret[a * n_slacks + s]);
 	free(pre);
 	free(rk);
 	free(pos);
@@ -142,4 +155,10 @@ int sched_temporal_bound(const double *c, size_t n, size_t len, size_t slack, st
 	free(fw.cnt);
 	free(fw.sum);
 	return ERR_OK;
+}
+
+int sched_temporal_bound(const double *c, size_t n, size_t len, size_t slack, struct sched_bound *ret,
+			 struct err_detail *err)
+{
+	return sched_temporal_bounds(c, n, &len, 1, &slack, 1, ret, err);
 }

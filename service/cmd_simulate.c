@@ -1,0 +1,1000 @@
+/*
+ * cmd_simulate.c - 'carbonsched simulate': the placement engine offline,
+ * for what-if studies and for reproducing published evaluations.
+ *
+ * Two modes:
+ *  - jobs (default): every job of a CSV file is placed in file order
+ *    against the remaining capacity, as if each had been booked when it
+ *    was submitted; the decision uses the forecast (perfect, or the true
+ *    series plus Gaussian noise as in Let's Wait Awhile) and the emissions
+ *    are charged on the true series.  Jobs are streamed: memory does not
+ *    grow with their number; per-region totals are kept, nothing per job.
+ *  - --protocol temporal: the oracle bounds of Sukprasert et al. (EuroSys
+ *    2024) per zone, job length and slack (evaluation.md §5.1).
+ *
+ * Signals come from files through connectors/files.h; the 'long' format
+ * (zone,ts,value) is read here because it is this command's own exchange
+ * format.  Each zone of the chosen kind becomes a region of the same name
+ * with PUE 1 and, without --capacity, unlimited capacity.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "connectors/files.h"
+#include "core/buf.h"
+#include "core/csv.h"
+#include "core/mem.h"
+#include "core/signal.h"
+#include "core/time.h"
+#include "service/commands.h"
+#include "service/sched.h"
+
+#define MAX_SIGNAL_FILES 64
+#define MAX_LINE (1 << 20)
+#define MAX_COLUMNS 32
+
+static const char usage[] =
+	"usage: carbonsched simulate --signals FILE [--signals-format FORMAT] --jobs FILE\n"
+	"                            [--capacity FILE] [--forecast perfect|noise:E:SEED] [--json]\n"
+	"       carbonsched simulate --protocol temporal --signals FILE [--lengths H,..] [--slacks H,..]\n"
+	"\n"
+	"Place every job of a CSV file with the scheduling engine and report the emissions against\n"
+	"running each job at its submit time in its own region.\n"
+	"\n"
+	"  --signals FILE         carbon intensity per zone (repeatable); gzip is detected\n"
+	"  --signals-format F     wide (default), long, lwa, dacf, emaps, ... (see below)\n"
+	"  --kind KIND            signal kind to use (default carbon_intensity)\n"
+	"  --step DURATION        grid step (e.g. 30m); the files are resampled to it\n"
+	"  --resample mean|sample how a coarser step is formed: mean of the sub-steps (default)\n"
+	"                         or the value stamped exactly at each grid instant\n"
+	"  --jobs FILE            jobs CSV, header\n"
+	"                         id,region,submit,earliest_start,deadline,duration_min,power_kw,\n"
+	"                         interruptible,allowed_regions  (optional: min_segment_min,max_segments)\n"
+	"  --capacity FILE        region,capacity_kw (regions not listed are unlimited)\n"
+	"  --forecast perfect     decide on the true series (default)\n"
+	"  --forecast noise:E:SEED decide on true + N(0, (E * series mean)^2) per step; charge the truth\n"
+	"  --placements FILE      write every job's placement as CSV\n"
+	"  --json                 print the totals as JSON\n"
+	"  --protocol temporal    Sukprasert et al.'s temporal-shifting bounds per zone\n"
+	"  --lengths H,...        job lengths in hours (default 1,6,12,24,48,96,168)\n"
+	"  --slacks H,...         slacks in hours (default 24,168,480,720,8760; >= the series = rest)\n"
+	"\n"
+	"Times are RFC 3339 or 'YYYY-MM-DD HH:MM[:SS]' (UTC). 'long' signals: header zone,ts,value,\n"
+	"one row per zone and step, an empty value is a gap.\n";
+
+struct opts {
+	const char *signals[MAX_SIGNAL_FILES];
+	size_t n_signals;
+	const char *format, *kind, *jobs, *capacity, *placements, *protocol;
+	const char *lengths, *slacks;
+	int32_t step;
+	enum files_resample resample;
+	bool noise, json;
+	double noise_e;
+	uint64_t seed;
+};
+
+/* ---- signals ---------------------------------------------------------- */
+
+/* The 'long' format: zone,ts,value.  Rows may come in any order; a zone's
+ * step is the smallest spacing of its timestamps. */
+struct long_row {
+	size_t zone;
+	int64_t t;
+	double v;
+	size_t line;
+};
+
+static int cmp_long_row(const void *a, const void *b)
+{
+	const struct long_row *x = a, *y = b;
+
+	if (x->zone != y->zone)
+		return x->zone < y->zone ? -1 : 1;
+	return (x->t > y->t) - (x->t < y->t);
+}
+
+static int read_long(const char *path, const char *kind, struct sig_set *set, struct err_detail *err)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *fld[4];
+	size_t cap = 0, lineno = 0, nrows = 0, rcap = 0, nz = 0, zcap = 0;
+	struct long_row *rows = NULL;
+	char **zones = NULL;
+	ssize_t len;
+	int rc = ERR_OK;
+
+	if (!f)
+		return err_set(err, ERR_IO, "signals", "%s: %s", path, strerror(errno));
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		csv_chomp(line, (size_t)len);
+		if (lineno == 1) {
+			if (csv_split((char *)csv_skip_bom(line), fld, 4) != 3 || strcmp(fld[0], "zone") ||
+			    strcmp(fld[1], "ts") || strcmp(fld[2], "value")) {
+				rc = err_set(err, ERR_MALFORMED, "signals", "%s:1: header must be zone,ts,value", path);
+				break;
+			}
+			continue;
+		}
+		if (!*line)
+			continue;
+		if (csv_split(line, fld, 4) != 3) {
+			rc = err_set(err, ERR_MALFORMED, "signals", "%s:%zu: expected 3 fields", path, lineno);
+			break;
+		}
+		struct long_row r = {.line = lineno, .v = NAN};
+		if (!ts_parse_loose(fld[1], strlen(fld[1]), &r.t)) {
+			rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: bad time '%.64s'", path, lineno, fld[1]);
+			break;
+		}
+		if (*fld[2] && !csv_double(fld[2], &r.v)) {
+			rc = err_set(err, ERR_MALFORMED, "value", "%s:%zu: bad value '%.64s'", path, lineno, fld[2]);
+			break;
+		}
+		if (!*fld[0]) {
+			rc = err_set(err, ERR_MALFORMED, "zone", "%s:%zu: empty zone", path, lineno);
+			break;
+		}
+		for (r.zone = 0; r.zone < nz && strcmp(zones[r.zone], fld[0]); r.zone++)
+			;
+		if (r.zone == nz) {
+			zones = xgrow(zones, &zcap, nz + 1, sizeof(*zones));
+			zones[nz++] = xstrdup(fld[0]);
+		}
+		rows = xgrow(rows, &rcap, nrows + 1, sizeof(*rows));
+		rows[nrows++] = r;
+	}
+	if (!rc && ferror(f))
+		rc = err_set(err, ERR_IO, "signals", "%s: read error", path);
+	fclose(f);
+	free(line);
+	if (!rc)
+		qsort(rows, nrows, sizeof(*rows), cmp_long_row);
+	for (size_t i = 0, z0 = 0; !rc && i <= nrows; i++) {
+		if (i < nrows && rows[i].zone == rows[z0].zone)
+			continue;
+		/* zone rows [z0, i) */
+		int64_t step = 0;
+		for (size_t k = z0 + 1; k < i; k++) {
+			int64_t d = rows[k].t - rows[k - 1].t;
+
+			if (d == 0) {
+				rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: time repeated for zone '%s'", path,
+					     rows[k].line, zones[rows[k].zone]);
+				break;
+			}
+			if (!step || d < step)
+				step = d;
+		}
+		if (!rc && !step)
+			step = TS_HOUR; /* a single row */
+		struct series *s = rc ? NULL : sig_set_get(set, zones[rows[z0].zone], kind, "file", (int32_t)step);
+		for (size_t k = z0; s && k < i; k++)
+			if (series_set(s, rows[k].t, rows[k].v, false)) {
+				rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: time is not on the %lld s grid of zone '%s'",
+					     path, rows[k].line, (long long)step, zones[rows[k].zone]);
+				break;
+			}
+		z0 = i;
+	}
+	for (size_t i = 0; i < nz; i++)
+		free(zones[i]);
+	free(zones);
+	free(rows);
+	return rc;
+}
+
+struct signals {
+	struct sig_set sets[MAX_SIGNAL_FILES];
+	size_t n_sets;
+	struct {
+		const struct series *s;
+		const char *zone;
+	} *reg; /* one per region, in region order; borrowed from sets */
+	size_t n, cap;
+};
+
+static void signals_release(struct signals *sg)
+{
+	for (size_t i = 0; i < sg->n_sets; i++)
+		sig_set_release(&sg->sets[i]);
+	free(sg->reg);
+}
+
+static int load_signals(const struct opts *o, struct signals *sg, struct err_detail *err)
+{
+	struct files_options fo = {.kind = o->kind, .step = o->step, .resample = o->resample};
+
+	for (size_t i = 0; i < o->n_signals; i++) {
+		int rc;
+
+		if (!strcmp(o->format, "long")) {
+			sig_set_init(&sg->sets[i]);
+			rc = read_long(o->signals[i], o->kind, &sg->sets[i], err);
+		} else {
+			rc = files_read(o->signals[i], o->format, &fo, &sg->sets[i], err);
+		}
+		sg->n_sets = i + 1;
+		if (rc)
+			return rc;
+		for (size_t k = 0; k < sg->sets[i].n; k++) {
+			const struct sig_series *ss = &sg->sets[i].items[k];
+			bool seen = false;
+
+			if (strcmp(ss->kind, o->kind))
+				continue;
+			for (size_t z = 0; z < sg->n && !seen; z++)
+				seen = !strcmp(sg->reg[z].zone, ss->zone);
+			if (seen) /* another source of a zone already read */
+				continue;
+			sg->reg = xgrow(sg->reg, &sg->cap, sg->n + 1, sizeof(*sg->reg));
+			sg->reg[sg->n].s = &ss->s;
+			sg->reg[sg->n++].zone = ss->zone;
+		}
+	}
+	if (!sg->n)
+		return err_set(err, ERR_INVALID, "signals", "no '%s' series in the signal files", o->kind);
+	return ERR_OK;
+}
+
+/* splitmix64 and xoshiro256** with a polar-method normal: small, fast and
+ * reproducible everywhere (not numpy's stream). */
+struct rng {
+	uint64_t s[4];
+	bool has_spare;
+	double spare;
+};
+
+static uint64_t splitmix(uint64_t *x)
+{
+	uint64_t z = (*x += 0x9E3779B97F4A7C15u);
+
+	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9u;
+	z = (z ^ (z >> 27)) * 0x94D049BB133111EBu;
+	return z ^ (z >> 31);
+}
+
+static void rng_seed(struct rng *r, uint64_t seed)
+{
+	for (int i = 0; i < 4; i++)
+		r->s[i] = splitmix(&seed);
+	r->has_spare = false;
+}
+
+static inline uint64_t rotl(uint64_t x, int k)
+{
+	return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(struct rng *r)
+{
+	uint64_t *s = r->s, out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+
+	s[2] ^= s[0];
+	s[3] ^= s[1];
+	s[1] ^= s[2];
+	s[0] ^= s[3];
+	s[2] ^= t;
+	s[3] = rotl(s[3], 45);
+	return out;
+}
+
+static double rng_normal(struct rng *r)
+{
+	double u, v, q;
+
+	if (r->has_spare) {
+		r->has_spare = false;
+		return r->spare;
+	}
+	do {
+		u = (double)(rng_next(r) >> 11) * 0x1.0p-52 - 1;
+		v = (double)(rng_next(r) >> 11) * 0x1.0p-52 - 1;
+		q = u * u + v * v;
+	} while (q >= 1 || q == 0);
+	q = sqrt(-2 * log(q) / q);
+	r->spare = v * q;
+	r->has_spare = true;
+	return u * q;
+}
+
+/* The truth model, and (with noise) the model the decisions see. */
+static int build_models(const struct opts *o, const struct signals *sg, struct sched_model **ret_truth,
+			struct sched_model **ret_fc, struct err_detail *err)
+{
+	int32_t step = o->step;
+	int64_t start = INT64_MAX, end = INT64_MIN;
+
+	for (size_t i = 0; i < sg->n; i++) {
+		const struct series *s = sg->reg[i].s;
+
+		if (!s->n)
+			continue;
+		if (!o->step && (!step || s->step < step))
+			step = s->step;
+		start = s->start < start ? s->start : start;
+		end = series_end(s) > end ? series_end(s) : end;
+	}
+	if (start >= end)
+		return err_set(err, ERR_INVALID, "signals", "the signal files hold no data");
+	start = ts_floor(start, step);
+	end = ts_ceil(end, step);
+
+	struct sched_model *truth = sched_model_new(start, step, (size_t)((end - start) / step));
+	for (size_t i = 0; i < sg->n; i++) {
+		struct sched_region_spec spec = {.id = sg->reg[i].zone, .ci = {NULL, sg->reg[i].s, NULL}};
+		size_t r;
+		int rc = sched_model_add_region(truth, &spec, &r, err);
+
+		if (rc) {
+			err_prefix(err, "zone '%s': ", sg->reg[i].zone);
+			sched_model_free(truth);
+			return rc;
+		}
+	}
+	if (!o->noise) {
+		*ret_truth = truth;
+		*ret_fc = truth;
+		return ERR_OK;
+	}
+	struct sched_model *fc = sched_model_new(start, step, sched_model_steps(truth));
+	struct rng rng = {0};
+
+	rng_seed(&rng, o->seed);
+	for (size_t r = 0; r < sched_model_regions(truth); r++) {
+		const double *v = sched_region_intensity(truth, r, SCHED_P50);
+		struct series *s = series_new(start, step, sched_model_steps(truth));
+		double sum = 0;
+		size_t k = 0, idx;
+
+		for (size_t t = 0; t < s->n; t++)
+			if (!isnan(v[t])) {
+				sum += v[t];
+				k++;
+			}
+		double sd = k ? o->noise_e * sum / k : 0;
+		for (size_t t = 0; t < s->n; t++)
+			s->v[t] = isnan(v[t]) ? NAN : v[t] + sd * rng_normal(&rng);
+		struct sched_region_spec spec = {.id = sched_region_id(truth, r), .ci = {NULL, s, NULL}};
+		int rc = sched_model_add_region(fc, &spec, &idx, err);
+		series_free(s);
+		if (rc) {
+			sched_model_free(fc);
+			sched_model_free(truth);
+			return rc;
+		}
+	}
+	*ret_truth = truth;
+	*ret_fc = fc;
+	return ERR_OK;
+}
+
+/* ---- capacity --------------------------------------------------------- */
+
+static int load_capacity(const char *path, const struct sched_model *m, struct sched_capacity *cap,
+			 struct err_detail *err)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL, *fld[4];
+	size_t lcap = 0, lineno = 0;
+	ssize_t len;
+	int rc = ERR_OK;
+
+	if (!f)
+		return err_set(err, ERR_IO, "capacity", "%s: %s", path, strerror(errno));
+	while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
+		double kw;
+		int r;
+
+		lineno++;
+		csv_chomp(line, (size_t)len);
+		if (!*line)
+			continue;
+		int nf = csv_split(lineno == 1 ? (char *)csv_skip_bom(line) : line, fld, 4);
+		if (lineno == 1) {
+			if (nf != 2 || strcmp(fld[0], "region") || strcmp(fld[1], "capacity_kw"))
+				rc = err_set(err, ERR_MALFORMED, "capacity", "%s:1: header must be region,capacity_kw",
+					     path);
+			continue;
+		}
+		if (nf != 2)
+			rc = err_set(err, ERR_MALFORMED, "capacity", "%s:%zu: expected 2 fields", path, lineno);
+		else if ((r = sched_model_find(m, fld[0])) < 0)
+			rc = err_set(err, ERR_INVALID, "region", "%s:%zu: region '%.64s' has no signal", path, lineno,
+				     fld[0]);
+		else if (!csv_double(fld[1], &kw) || kw < 0)
+			rc = err_set(err, ERR_INVALID, "capacity_kw", "%s:%zu: capacity_kw must be a number >= 0",
+				     path, lineno);
+		else
+			sched_capacity_set(cap, (size_t)r, kw);
+	}
+	fclose(f);
+	free(line);
+	return rc;
+}
+
+/* ---- jobs ------------------------------------------------------------- */
+
+#define JOB_COLUMNS(X)                             \
+	X(ID, "id", true)                          \
+	X(REGION, "region", true)                  \
+	X(SUBMIT, "submit", true)                  \
+	X(EARLIEST, "earliest_start", false)       \
+	X(DEADLINE, "deadline", true)              \
+	X(DURATION, "duration_min", true)          \
+	X(POWER, "power_kw", true)                 \
+	X(INTERRUPTIBLE, "interruptible", false)   \
+	X(ALLOWED, "allowed_regions", false)       \
+	X(MIN_SEGMENT, "min_segment_min", false)   \
+	X(MAX_SEGMENTS, "max_segments", false)
+
+enum col {
+#define COL_ENUM(name, str, req) COL_##name,
+	JOB_COLUMNS(COL_ENUM)
+#undef COL_ENUM
+	COL__COUNT
+};
+
+static const struct {
+	const char *name;
+	bool required;
+} columns[] = {
+#define COL_ROW(name, str, req) {str, req},
+	JOB_COLUMNS(COL_ROW)
+#undef COL_ROW
+};
+
+struct totals {
+	size_t jobs;
+	double baseline_g, scheduled_g;
+};
+
+struct run {
+	const struct opts *o;
+	struct sched_model *truth, *fc;
+	struct sched_capacity *cap;
+	struct totals all, *per_region;
+	size_t unplaced;
+	FILE *placements;
+};
+
+static bool parse_bool(const char *s, bool *ret)
+{
+	static const char *const yes[] = {"1", "true", "yes", "t", "y"}, *const no[] = {"", "0", "false", "no", "f", "n"};
+
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+		if (!strcasecmp(s, yes[i]))
+			return *ret = true;
+	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+		if (!strcasecmp(s, no[i])) {
+			*ret = false;
+			return true;
+		}
+	return false;
+}
+
+static void write_placement(struct run *run, const char *id, const struct sched_job *job,
+			    const struct sched_result *res, bool placed, double base, double sched)
+{
+	const struct sched_model *m = run->fc;
+	char a[TS_BUFSZ], b[TS_BUFSZ];
+	const struct sched_placement *p = placed ? &res->best : &res->baseline;
+
+	fprintf(run->placements, "%s,%s,%s,%s,%s,", id, sched_region_id(m, (size_t)job->origin),
+		placed ? sched_region_id(m, p->region) : "", placed ? ts_format(p->start, a) : "",
+		placed ? ts_format(p->end, b) : "");
+	for (size_t s = 0; placed && s < p->n_seg; s++) {
+		const struct sched_segment *sg = &sched_segments(res, p)[s];
+
+		fprintf(run->placements, "%s%s/%s", s ? ";" : "", ts_format(sg->start, a), ts_format(sg->end, b));
+	}
+	fprintf(run->placements, ",%.6f,%.6f\n", base, sched);
+}
+
+static int run_jobs(struct run *run, struct err_detail *err)
+{
+	const struct opts *o = run->o;
+	FILE *f = !strcmp(o->jobs, "-") ? stdin : fopen(o->jobs, "r");
+	char *line = NULL, *fld[MAX_COLUMNS];
+	int col[COL__COUNT];
+	size_t lcap = 0, lineno = 0, *allowed = NULL, acap = 0;
+	struct sched_result res;
+	struct sched_job job;
+	ssize_t len;
+	int rc = ERR_OK, ncols = 0;
+	bool tty = isatty(STDERR_FILENO) && !o->json;
+
+	if (!f)
+		return err_set(err, ERR_IO, "jobs", "%s: %s", o->jobs, strerror(errno));
+	sched_result_init(&res);
+	while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
+		lineno++;
+		if ((size_t)len > MAX_LINE) {
+			rc = err_set(err, ERR_TOO_LARGE, "jobs", "%s:%zu: line longer than %d bytes", o->jobs, lineno,
+				     MAX_LINE);
+			break;
+		}
+		csv_chomp(line, (size_t)len);
+		if (lineno == 1) {
+			ncols = csv_split((char *)csv_skip_bom(line), fld, MAX_COLUMNS);
+			for (int c = 0; c < COL__COUNT; c++) {
+				col[c] = -1;
+				for (int k = 0; k < ncols && k < MAX_COLUMNS; k++)
+					if (!strcmp(fld[k], columns[c].name))
+						col[c] = k;
+				if (col[c] < 0 && columns[c].required)
+					rc = err_set(err, ERR_MALFORMED, columns[c].name, "%s:1: no column '%s'", o->jobs,
+						     columns[c].name);
+			}
+			continue;
+		}
+		if (!*line)
+			continue;
+		int nf = csv_split(line, fld, MAX_COLUMNS);
+		if (nf != ncols) {
+			rc = err_set(err, ERR_MALFORMED, "jobs", "%s:%zu: %d fields, the header has %d", o->jobs, lineno,
+				     nf, ncols);
+			break;
+		}
+#define FIELD(c) (col[COL_##c] >= 0 ? fld[col[COL_##c]] : "")
+#define BAD(c, ...)                                                                                    \
+	do {                                                                                           \
+		rc = err_set(err, ERR_INVALID, columns[COL_##c].name, __VA_ARGS__);                     \
+		err_prefix(err, "%s:%zu: column '%s': ", o->jobs, lineno, columns[COL_##c].name);       \
+		goto done;                                                                             \
+	} while (0)
+		const char *id = FIELD(ID), *s;
+		double x;
+		int r;
+		sched_job_init(&job);
+		job.max_alternatives = 0;
+		if ((r = sched_model_find(run->fc, FIELD(REGION))) < 0)
+			BAD(REGION, "region '%.64s' has no signal", FIELD(REGION));
+		job.origin = r;
+		s = FIELD(SUBMIT);
+		if (!ts_parse_loose(s, strlen(s), &job.submit))
+			BAD(SUBMIT, "bad time '%.64s'", s);
+		s = FIELD(EARLIEST);
+		job.earliest_start = job.submit;
+		if (*s && !ts_parse_loose(s, strlen(s), &job.earliest_start))
+			BAD(EARLIEST, "bad time '%.64s'", s);
+		s = FIELD(DEADLINE);
+		if (!ts_parse_loose(s, strlen(s), &job.deadline))
+			BAD(DEADLINE, "bad time '%.64s'", s);
+		if (!csv_double(FIELD(DURATION), &x) || x <= 0 || x > 1e8)
+			BAD(DURATION, "must be a positive number of minutes");
+		job.duration = llround(x * 60);
+		if (!csv_double(FIELD(POWER), &job.power_kw) || job.power_kw <= 0)
+			BAD(POWER, "must be a positive number");
+		if (!parse_bool(FIELD(INTERRUPTIBLE), &job.interruptible))
+			BAD(INTERRUPTIBLE, "must be true or false");
+		if (*FIELD(MIN_SEGMENT)) {
+			if (!csv_double(FIELD(MIN_SEGMENT), &x) || x < 0 || x > 1e8)
+				BAD(MIN_SEGMENT, "must be a number of minutes >= 0");
+			job.min_segment = llround(x * 60);
+		}
+		if (*FIELD(MAX_SEGMENTS)) {
+			if (!csv_double(FIELD(MAX_SEGMENTS), &x) || x < 0 || x != floor(x) || x > 1e6)
+				BAD(MAX_SEGMENTS, "must be a whole number >= 0");
+			job.max_segments = (int)x;
+		}
+		/* candidates: allowed_regions, or the job's own region */
+		size_t na = 0;
+		char *list = (char *)FIELD(ALLOWED), *save = NULL;
+		for (char *tok = strtok_r(list, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+			while (*tok == ' ')
+				tok++;
+			for (char *e = tok + strlen(tok); e > tok && e[-1] == ' ';)
+				*--e = '\0';
+			if (!*tok)
+				continue;
+			if ((r = sched_model_find(run->fc, tok)) < 0)
+				BAD(ALLOWED, "region '%.64s' has no signal", tok);
+			allowed = xgrow(allowed, &acap, na + 1, sizeof(*allowed));
+			allowed[na++] = (size_t)r;
+		}
+		if (!na) {
+			allowed = xgrow(allowed, &acap, 1, sizeof(*allowed));
+			allowed[na++] = (size_t)job.origin;
+		}
+		job.regions = allowed;
+		job.n_regions = na;
+#undef FIELD
+#undef BAD
+
+		int prc = sched_place(run->fc, run->cap, &job, &res, err);
+		bool placed = prc == ERR_OK;
+		if (prc && prc != ERR_NO_CAPACITY) {
+			rc = prc;
+			err_prefix(err, "%s:%zu: job '%.64s': %s%s", o->jobs, lineno, id, err->field,
+				   *err->field ? ": " : "");
+			break;
+		}
+		const double *t_origin = sched_region_intensity(run->truth, (size_t)job.origin, SCHED_P50);
+		double base = isnan(res.baseline_g) ? NAN : sched_charge(run->fc, &job, &res, &res.baseline, t_origin);
+		if (isnan(base)) {
+			char tb[TS_BUFSZ];
+
+			rc = err_set(err, ERR_UNPROCESSABLE, "submit",
+				     "%s:%zu: job '%.64s': no signal in '%s' to run it at %s (the baseline)", o->jobs,
+				     lineno, id, sched_region_id(run->fc, (size_t)job.origin), ts_format(job.submit, tb));
+			break;
+		}
+		double sched = base;
+		if (placed) {
+			sched = sched_charge(run->fc, &job, &res, &res.best,
+					     sched_region_intensity(run->truth, res.best.region, SCHED_P50));
+			if (run->cap)
+				sched_commit(run->fc, run->cap, &job, &res, &res.best);
+		} else {
+			run->unplaced++; /* it runs at submit, as without us */
+		}
+		run->all.jobs++;
+		run->all.baseline_g += base;
+		run->all.scheduled_g += sched;
+		struct totals *pr = &run->per_region[job.origin];
+		pr->jobs++;
+		pr->baseline_g += base;
+		pr->scheduled_g += sched;
+		if (run->placements)
+			write_placement(run, id, &job, &res, placed, base, sched);
+		if (tty && run->all.jobs % 65536 == 0)
+			fprintf(stderr, "\rsimulate: %zu jobs", run->all.jobs);
+	}
+done:
+	if (tty && run->all.jobs >= 65536)
+		fprintf(stderr, "\r\033[K");
+	if (!rc && ferror(f))
+		rc = err_set(err, ERR_IO, "jobs", "%s: read error", o->jobs);
+	if (!rc && lineno == 0)
+		rc = err_set(err, ERR_MALFORMED, "jobs", "%s: empty file (a header is required)", o->jobs);
+	if (f != stdin)
+		fclose(f);
+	free(line);
+	free(allowed);
+	sched_result_release(&res);
+	return rc;
+}
+
+static void add_totals_json(struct buf *b, const struct totals *t)
+{
+	buf_addf(b, "\"jobs\":%zu,\"baseline_g\":", t->jobs);
+	buf_add_double(b, t->baseline_g);
+	buf_adds(b, ",\"scheduled_g\":");
+	buf_add_double(b, t->scheduled_g);
+	buf_adds(b, ",\"saving_pct\":");
+	buf_add_double(b, t->baseline_g > 0 ? 100 * (1 - t->scheduled_g / t->baseline_g) : NAN);
+}
+
+static void print_totals(const struct run *run)
+{
+	size_t nr = sched_model_regions(run->fc);
+
+	if (run->o->json) {
+		struct buf b;
+
+		buf_init(&b, 0);
+		buf_addc(&b, '{');
+		add_totals_json(&b, &run->all);
+		buf_addf(&b, ",\"unplaced\":%zu,\"per_region\":{", run->unplaced);
+		for (size_t r = 0, k = 0; r < nr; r++) {
+			if (!run->per_region[r].jobs)
+				continue;
+			if (k++)
+				buf_addc(&b, ',');
+			buf_add_json_string(&b, sched_region_id(run->fc, r));
+			buf_addc(&b, ':');
+			buf_addc(&b, '{');
+			add_totals_json(&b, &run->per_region[r]);
+			buf_addc(&b, '}');
+		}
+		buf_adds(&b, "}}\n");
+		fputs(b.data, stdout);
+		buf_release(&b);
+		return;
+	}
+	printf("%-16s %10s %16s %16s %8s\n", "region", "jobs", "baseline_g", "scheduled_g", "saving");
+	for (size_t r = 0; r < nr; r++) {
+		const struct totals *t = &run->per_region[r];
+
+		if (t->jobs)
+			printf("%-16s %10zu %16.1f %16.1f %7.2f%%\n", sched_region_id(run->fc, r), t->jobs,
+			       t->baseline_g, t->scheduled_g, 100 * (1 - t->scheduled_g / t->baseline_g));
+	}
+	printf("%-16s %10zu %16.1f %16.1f %7.2f%%\n", "all", run->all.jobs, run->all.baseline_g,
+	       run->all.scheduled_g, 100 * (1 - run->all.scheduled_g / run->all.baseline_g));
+	if (run->unplaced)
+		printf("%zu jobs found no capacity before their deadline and were counted as run at submit\n",
+		       run->unplaced);
+}
+
+/* ---- the temporal protocol -------------------------------------------- */
+
+static int parse_hours(const char *s, const char *field, int32_t step, size_t *out, size_t max, size_t *ret_n,
+		       struct err_detail *err)
+{
+	char *copy = xstrdup(s), *save = NULL;
+	size_t n = 0;
+	int rc = ERR_OK;
+
+	for (char *tok = strtok_r(copy, ",", &save); tok && !rc; tok = strtok_r(NULL, ",", &save)) {
+		double h;
+
+		if (n == max)
+			rc = err_set(err, ERR_INVALID, field, "at most %zu values", max);
+		else if (!csv_double(tok, &h) || h <= 0 || h > 1e6 || fmod(h * 3600, step) != 0)
+			rc = err_set(err, ERR_INVALID, field, "'%s' is not a positive number of hours on the %d s grid",
+				     tok, (int)step);
+		else
+			out[n++] = (size_t)(h * 3600 / step);
+	}
+	free(copy);
+	if (!rc && !n)
+		rc = err_set(err, ERR_INVALID, field, "no value");
+	if (!rc)
+		*ret_n = n;
+	return rc;
+}
+
+static int run_protocol(const struct opts *o, const struct sched_model *m, struct err_detail *err)
+{
+	size_t lens[32], slacks[32], nl, ns, nr = sched_model_regions(m), steps = sched_model_steps(m);
+	int32_t step = sched_model_step(m);
+	int64_t t0 = ts_mono_ms();
+	struct buf b;
+	int rc;
+
+	if ((rc = parse_hours(o->lengths ? o->lengths : "1,6,12,24,48,96,168", "lengths", step, lens, 32, &nl, err)))
+		return rc;
+	if ((rc = parse_hours(o->slacks ? o->slacks : "24,168,480,720,8760", "slacks", step, slacks, 32, &ns, err)))
+		return rc;
+	for (size_t r = 0; r < nr; r++) {
+		const double *c = sched_region_intensity(m, r, SCHED_P50);
+
+		for (size_t t = 0; t < steps; t++)
+			if (isnan(c[t])) {
+				char tb[TS_BUFSZ];
+
+				return err_set(err, ERR_INVALID, "signals",
+					       "zone '%s' has a gap at %s: the protocol needs complete series",
+					       sched_region_id(m, r), ts_format(sched_model_start(m) + (int64_t)t * step, tb));
+			}
+	}
+	struct sched_bound *bd = xmalloc(nr * nl * ns * sizeof(*bd));
+	for (size_t r = 0; r < nr; r++) {
+		rc = sched_temporal_bounds(sched_region_intensity(m, r, SCHED_P50), steps, lens, nl, slacks, ns,
+					   bd + r * nl * ns, err);
+		if (rc) {
+			err_prefix(err, "zone '%s': ", sched_region_id(m, r));
+			free(bd);
+			return rc;
+		}
+	}
+	double secs = (double)(ts_mono_ms() - t0) / 1000;
+	buf_init(&b, 0);
+	if (o->json)
+		buf_addf(&b, "{\"protocol\":\"temporal\",\"step_s\":%d,\"steps\":%zu,\"configs\":[", (int)step, steps);
+	else
+		buf_addf(&b, "%-20s %8s %8s %8s %12s %14s %14s\n", "zone", "length_h", "slack_h", "arrivals",
+			 "run_now", "deferrable_%", "interrupt_%");
+	double hstep = step / 3600.0;
+	for (size_t a = 0; a < nl; a++)
+		for (size_t s = 0; s < ns; s++) {
+			double sum_d = 0, sum_i = 0;
+
+			if (o->json)
+				buf_addf(&b, "%s{\"length_h\":%g,\"slack_h\":%g,\"zones\":{", a + s ? "," : "",
+					 (double)lens[a] * hstep, (double)slacks[s] * hstep);
+			for (size_t r = 0; r < nr; r++) {
+				const struct sched_bound *x = &bd[(r * nl + a) * ns + s];
+				double pd = 100 * (1 - x->deferrable / x->run_now);
+				double pi = 100 * (1 - x->interruptible / x->run_now);
+
+				sum_d += pd;
+				sum_i += pi;
+				if (o->json) {
+					buf_addf(&b, "%s", r ? "," : "");
+					buf_add_json_string(&b, sched_region_id(m, r));
+					buf_addf(&b, ":{\"arrivals\":%zu,\"run_now\":", x->arrivals);
+					buf_add_double(&b, x->run_now);
+					buf_adds(&b, ",\"deferrable\":");
+					buf_add_double(&b, x->deferrable);
+					buf_adds(&b, ",\"interruptible\":");
+					buf_add_double(&b, x->interruptible);
+					buf_adds(&b, ",\"deferrable_pct\":");
+					buf_add_double(&b, pd);
+					buf_adds(&b, ",\"interruptible_pct\":");
+					buf_add_double(&b, pi);
+					buf_addc(&b, '}');
+				} else {
+					buf_addf(&b, "%-20s %8g %8g %8zu %12.3f %14.3f %14.3f\n", sched_region_id(m, r),
+						 (double)lens[a] * hstep, (double)slacks[s] * hstep, x->arrivals, x->run_now,
+						 pd, pi);
+				}
+			}
+			if (o->json) {
+				buf_adds(&b, "},\"mean_deferrable_pct\":");
+				buf_add_double(&b, sum_d / nr);
+				buf_adds(&b, ",\"mean_interruptible_pct\":");
+				buf_add_double(&b, sum_i / nr);
+				buf_addc(&b, '}');
+			} else {
+				buf_addf(&b, "%-20s %8g %8g %8s %12s %14.3f %14.3f\n", "(mean of zones)",
+					 (double)lens[a] * hstep, (double)slacks[s] * hstep, "", "", sum_d / nr, sum_i / nr);
+			}
+		}
+	free(bd);
+	if (o->json)
+		buf_adds(&b, "]}\n");
+	fputs(b.data, stdout);
+	buf_release(&b);
+	fprintf(stderr, "simulate: temporal protocol, %zu zones x %zu lengths x %zu slacks, both variants, in %.2f s\n",
+		nr, nl, ns, secs);
+	return ERR_OK;
+}
+
+/* ---- command ---------------------------------------------------------- */
+
+static int parse_forecast(const char *s, struct opts *o, struct err_detail *err)
+{
+	char *end;
+
+	if (!strcmp(s, "perfect")) {
+		o->noise = false;
+		return ERR_OK;
+	}
+	if (strncmp(s, "noise:", 6))
+		return err_set(err, ERR_INVALID, "forecast", "--forecast must be perfect or noise:E:SEED");
+	errno = 0;
+	o->noise_e = strtod(s + 6, &end);
+	if (end == s + 6 || *end != ':' || !(o->noise_e >= 0) || o->noise_e > 100)
+		return err_set(err, ERR_INVALID, "forecast", "noise:E:SEED needs E, a number >= 0 (0.05 = 5 %%)");
+	const char *sd = end + 1;
+	o->seed = strtoull(sd, &end, 10);
+	if (end == sd || *end || errno)
+		return err_set(err, ERR_INVALID, "forecast", "noise:E:SEED needs SEED, a whole number");
+	o->noise = true;
+	return ERR_OK;
+}
+
+static bool known_format(const char *f)
+{
+	if (!strcmp(f, "long"))
+		return true;
+	for (size_t i = 0; files_formats[i]; i++)
+		if (!strcmp(files_formats[i], f))
+			return true;
+	return false;
+}
+
+int cmd_simulate(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"signals", required_argument, NULL, 's'},	{"signals-format", required_argument, NULL, 'f'},
+		{"kind", required_argument, NULL, 'k'},		{"step", required_argument, NULL, 'S'},
+		{"resample", required_argument, NULL, 'R'},	{"jobs", required_argument, NULL, 'j'},
+		{"capacity", required_argument, NULL, 'c'},	{"forecast", required_argument, NULL, 'F'},
+		{"placements", required_argument, NULL, 'p'},	{"json", no_argument, NULL, 'J'},
+		{"protocol", required_argument, NULL, 'P'},	{"lengths", required_argument, NULL, 'L'},
+		{"slacks", required_argument, NULL, 'K'},	{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	struct opts o = {.format = "wide", .kind = "carbon_intensity"};
+	struct err_detail err = {0};
+	struct signals sg = {0};
+	struct sched_model *truth = NULL, *fc = NULL;
+	struct run run = {.o = &o};
+	int c, rc = ERR_OK;
+	int64_t dur;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			if (o.n_signals == MAX_SIGNAL_FILES) {
+				fprintf(stderr, "simulate: at most %d --signals files\n", MAX_SIGNAL_FILES);
+				return EXIT_USAGE;
+			}
+			o.signals[o.n_signals++] = optarg;
+			break;
+		case 'f': o.format = optarg; break;
+		case 'k': o.kind = optarg; break;
+		case 'S':
+			if (ts_parse_duration(optarg, "step", &dur, &err) || dur > TS_DAY) {
+				fprintf(stderr, "simulate: --step: %s\n", *err.msg ? err.msg : "at most one day");
+				return EXIT_USAGE;
+			}
+			o.step = (int32_t)dur;
+			break;
+		case 'R':
+			if (!strcmp(optarg, "mean"))
+				o.resample = FILES_RESAMPLE_MEAN;
+			else if (!strcmp(optarg, "sample"))
+				o.resample = FILES_RESAMPLE_SAMPLE;
+			else {
+				fprintf(stderr, "simulate: --resample must be mean or sample\n");
+				return EXIT_USAGE;
+			}
+			break;
+		case 'j': o.jobs = optarg; break;
+		case 'c': o.capacity = optarg; break;
+		case 'F':
+			if (parse_forecast(optarg, &o, &err)) {
+				fprintf(stderr, "simulate: %s\n", err.msg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'p': o.placements = optarg; break;
+		case 'J': o.json = true; break;
+		case 'P': o.protocol = optarg; break;
+		case 'L': o.lengths = optarg; break;
+		case 'K': o.slacks = optarg; break;
+		case 'h':
+			fputs(usage, stdout);
+			printf("\nsignal formats: long");
+			for (size_t i = 0; files_formats[i]; i++)
+				printf(", %s", files_formats[i]);
+			printf("\n");
+			return 0;
+		default: fputs(usage, stderr); return EXIT_USAGE;
+		}
+	}
+	if (optind < argc || !o.n_signals || (!o.jobs && !o.protocol)) {
+		fputs(usage, stderr);
+		return EXIT_USAGE;
+	}
+	if (o.protocol && strcmp(o.protocol, "temporal")) {
+		fprintf(stderr, "simulate: --protocol must be 'temporal'\n");
+		return EXIT_USAGE;
+	}
+	if (!known_format(o.format)) {
+		fprintf(stderr, "simulate: unknown --signals-format '%s' (see --help)\n", o.format);
+		return EXIT_USAGE;
+	}
+
+	rc = load_signals(&o, &sg, &err);
+	if (!rc)
+		rc = build_models(&o, &sg, &truth, &fc, &err);
+	if (!rc && o.protocol) {
+		rc = run_protocol(&o, truth, &err);
+		goto out;
+	}
+	if (!rc && o.capacity) {
+		run.cap = sched_capacity_new(fc, INFINITY);
+		rc = load_capacity(o.capacity, fc, run.cap, &err);
+	}
+	if (!rc && o.placements) {
+		run.placements = fopen(o.placements, "w");
+		if (!run.placements)
+			rc = err_set(&err, ERR_IO, "placements", "%s: %s", o.placements, strerror(errno));
+		else
+			fprintf(run.placements, "id,origin,region,start,end,segments,baseline_g,scheduled_g\n");
+	}
+	if (!rc) {
+		run.truth = truth;
+		run.fc = fc;
+		run.per_region = xcalloc(sched_model_regions(fc), sizeof(*run.per_region));
+		rc = run_jobs(&run, &err);
+	}
+	if (run.placements && fclose(run.placements) && !rc)
+		rc = err_set(&err, ERR_IO, "placements", "%s: %s", o.placements, strerror(errno));
+	if (!rc)
+		print_totals(&run);
+out:
+	if (rc)
+		fprintf(stderr, "carbonsched simulate: %s\n", err.msg);
+	free(run.per_region);
+	sched_capacity_free(run.cap);
+	if (fc != truth)
+		sched_model_free(fc);
+	sched_model_free(truth);
+	signals_release(&sg);
+	return rc ? 1 : 0;
+}
