@@ -524,7 +524,7 @@ static int run_jobs(struct run *run, struct err_detail *err)
 		csv_chomp(line, (size_t)len);
 		if (lineno == 1) {
 			ncols = csv_split((char *)csv_skip_bom(line), fld, MAX_COLUMNS);
-			for (int c = 0; c < COL__COUNT; c++) {
+			for (int c = 0; c < COL__COUNT && !rc; c++) {
 				col[c] = -1;
 				for (int k = 0; k < ncols && k < MAX_COLUMNS; k++)
 					if (!strcmp(fld[k], columns[c].name))
