@@ -20,6 +20,7 @@ zlib1g-dev
 postgresql
 postgresql-client
 curl
+glpk-utils
 "
 
 missing=""

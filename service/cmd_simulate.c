@@ -7,8 +7,12 @@
  *    against the remaining capacity, as if each had been booked when it
  *    was submitted; the decision uses the forecast (perfect, or the true
  *    series plus Gaussian noise as in Let's Wait Awhile) and the emissions
- *    are charged on the true series.  Jobs are streamed: memory does not
- *    grow with their number; per-region totals are kept, nothing per job.
+ *    are charged on the true series.  With --capacity, consecutive rows
+ *    that describe the same non-interruptible job are booked together as a
+ *    job array (sched_place_batch), as a scheduler submitting an array
+ *    would.  Jobs are streamed: memory does not grow with their number;
+ *    per-region totals are kept, nothing per job (an array keeps its ids
+ *    only when --placements asks for them, and is capped at MAX_ARRAY).
  *  - --protocol temporal: the oracle bounds of Sukprasert et al. (EuroSys
  *    2024) per zone, job length and slack (evaluation.md §5.1).
  *
@@ -60,6 +64,7 @@ static const char usage[] =
 	"  --forecast perfect     decide on the true series (default)\n"
 	"  --forecast noise:E:SEED decide on true + N(0, (E * series mean)^2) per step; charge the truth\n"
 	"  --placements FILE      write every job's placement as CSV\n"
+	"  --one-by-one           book consecutive identical rows one by one, not as a job array\n"
 	"  --json                 print the totals as JSON\n"
 	"  --protocol temporal    Sukprasert et al.'s temporal-shifting bounds per zone\n"
 	"  --lengths H,...        job lengths in hours (default 1,6,12,24,48,96,168)\n"
@@ -75,7 +80,7 @@ struct opts {
 	const char *lengths, *slacks;
 	int32_t step;
 	enum files_resample resample;
-	bool noise, json;
+	bool noise, json, one_by_one;
 	double noise_e;
 	uint64_t seed;
 };
@@ -456,6 +461,19 @@ struct totals {
 	double baseline_g, scheduled_g;
 };
 
+/* Consecutive rows describing the same job, booked together as a job array
+ * (only what the array needs is kept: one job, the ids for --placements). */
+#define MAX_ARRAY 65536
+
+struct pending {
+	struct sched_job job;
+	size_t *regions, regions_cap;
+	size_t count, line;
+	char first_id[128]; /* for messages */
+	char **ids;	    /* the count ids, when writing placements */
+	size_t ids_cap;
+};
+
 struct run {
 	const struct opts *o;
 	struct sched_model *truth, *fc;
@@ -463,6 +481,9 @@ struct run {
 	struct totals all, *per_region;
 	size_t unplaced;
 	FILE *placements;
+	struct sched_result res;
+	struct sched_batch batch;
+	struct pending pend;
 };
 
 static bool parse_bool(const char *s, bool *ret)
@@ -480,22 +501,129 @@ static bool parse_bool(const char *s, bool *ret)
 	return false;
 }
 
-static void write_placement(struct run *run, const char *id, const struct sched_job *job,
-			    const struct sched_result *res, bool placed, double base, double sched)
+static void write_row(struct run *run, const char *id, size_t origin, const struct sched_placement *p,
+		      const struct sched_segment *seg, double base, double sched)
 {
 	const struct sched_model *m = run->fc;
 	char a[TS_BUFSZ], b[TS_BUFSZ];
-	const struct sched_placement *p = placed ? &res->best : &res->baseline;
 
-	fprintf(run->placements, "%s,%s,%s,%s,%s,", id, sched_region_id(m, (size_t)job->origin),
-		placed ? sched_region_id(m, p->region) : "", placed ? ts_format(p->start, a) : "",
-		placed ? ts_format(p->end, b) : "");
-	for (size_t s = 0; placed && s < p->n_seg; s++) {
-		const struct sched_segment *sg = &sched_segments(res, p)[s];
-
-		fprintf(run->placements, "%s%s/%s", s ? ";" : "", ts_format(sg->start, a), ts_format(sg->end, b));
-	}
+	fprintf(run->placements, "%s,%s,%s,%s,%s,", id, sched_region_id(m, origin), p ? sched_region_id(m, p->region) : "",
+		p ? ts_format(p->start, a) : "", p ? ts_format(p->end, b) : "");
+	for (size_t s = 0; p && s < p->n_seg; s++)
+		fprintf(run->placements, "%s%s/%s", s ? ";" : "", ts_format(seg[s].start, a), ts_format(seg[s].end, b));
 	fprintf(run->placements, ",%.6f,%.6f\n", base, sched);
+}
+
+static void account(struct run *run, size_t origin, size_t copies, double base, double sched)
+{
+	struct totals *pr = &run->per_region[origin];
+
+	run->all.jobs += copies;
+	run->all.baseline_g += base * (double)copies;
+	run->all.scheduled_g += sched * (double)copies;
+	pr->jobs += copies;
+	pr->baseline_g += base * (double)copies;
+	pr->scheduled_g += sched * (double)copies;
+}
+
+/* Place, charge, book and count the pending job(s). */
+static int place_pending(struct run *run, struct err_detail *err)
+{
+	struct pending *pd = &run->pend;
+	struct sched_job *job = &pd->job;
+	struct sched_result *res = &run->res;
+	const struct opts *o = run->o;
+	size_t origin = (size_t)job->origin;
+	const char *id0 = pd->first_id;
+	char tb[TS_BUFSZ];
+
+	if (!pd->count)
+		return ERR_OK;
+	/* one job first: validation, errors and the baseline are the same for every copy */
+	int prc = sched_place(run->fc, run->cap, job, res, err);
+	if (prc && prc != ERR_NO_CAPACITY) {
+		err_prefix(err, "%s:%zu: job '%.64s': %s%s", o->jobs, pd->line, id0, err->field, *err->field ? ": " : "");
+		return prc;
+	}
+	const double *t_origin = sched_region_intensity(run->truth, origin, SCHED_P50);
+	double base = isnan(res->baseline_g) ? NAN : sched_charge(run->fc, job, res, &res->baseline, t_origin);
+	if (isnan(base))
+		return err_set(err, ERR_UNPROCESSABLE, "submit", "%s:%zu: job '%.64s': no signal in '%s' to run it at %s (the baseline)",
+			       o->jobs, pd->line, id0, sched_region_id(run->fc, origin), ts_format(job->submit, tb));
+
+	if (pd->count == 1 || prc == ERR_NO_CAPACITY) {
+		/* a single booking (or an array none of which fits) */
+		for (size_t k = 0; k < pd->count; k++) {
+			bool placed = prc == ERR_OK;
+			double sched = placed ? sched_charge(run->fc, job, res, &res->best,
+							     sched_region_intensity(run->truth, res->best.region, SCHED_P50))
+					      : base;
+
+			if (placed && run->cap)
+				sched_commit(run->fc, run->cap, job, res, &res->best);
+			run->unplaced += !placed;
+			account(run, origin, 1, base, sched);
+			if (run->placements)
+				write_row(run, pd->ids[k], origin, placed ? &res->best : NULL,
+					  placed ? sched_segments(res, &res->best) : NULL, base, sched);
+			if (k + 1 < pd->count)
+				prc = sched_place(run->fc, run->cap, job, res, err);
+		}
+		return ERR_OK;
+	}
+	/* a job array: placed jointly */
+	struct sched_batch *b = &run->batch;
+	prc = sched_place_batch(run->fc, run->cap, job, pd->count, b, err);
+	if (prc && prc != ERR_NO_CAPACITY) {
+		err_prefix(err, "%s:%zu: job '%.64s': ", o->jobs, pd->line, id0);
+		return prc;
+	}
+	if (run->cap)
+		sched_commit_batch(run->fc, run->cap, job, b);
+	size_t k = 0;
+	for (size_t i = 0; i < b->n_blocks; i++) {
+		const struct sched_block *bl = &b->blocks[i];
+		struct sched_segment sg = {bl->start, bl->end};
+		struct sched_placement pl = {.region = bl->region, .start = bl->start, .end = bl->end, .n_seg = 1};
+		double sched = sched_charge_segments(run->fc, job, &sg, 1,
+						     sched_region_intensity(run->truth, bl->region, SCHED_P50));
+
+		account(run, origin, bl->count, base, sched);
+		for (size_t c = 0; run->placements && c < bl->count; c++)
+			write_row(run, pd->ids[k + c], origin, &pl, &sg, base, sched);
+		k += bl->count;
+	}
+	run->unplaced += pd->count - b->placed;
+	account(run, origin, pd->count - b->placed, base, base);
+	for (; run->placements && k < pd->count; k++)
+		write_row(run, pd->ids[k], origin, NULL, NULL, base, base);
+	return ERR_OK;
+}
+
+static int flush(struct run *run, struct err_detail *err)
+{
+	struct pending *pd = &run->pend;
+	int rc = place_pending(run, err);
+
+	for (size_t i = 0; pd->ids && i < pd->count; i++)
+		free(pd->ids[i]);
+	pd->count = 0;
+	return rc;
+}
+
+static bool same_job(const struct sched_job *a, const struct sched_job *b)
+{
+	return a->origin == b->origin && a->submit == b->submit && a->earliest_start == b->earliest_start &&
+	       a->deadline == b->deadline && a->duration == b->duration && a->power_kw == b->power_kw &&
+	       a->interruptible == b->interruptible && a->min_segment == b->min_segment &&
+	       a->max_segments == b->max_segments && a->n_regions == b->n_regions &&
+	       !memcmp(a->regions, b->regions, a->n_regions * sizeof(*a->regions));
+}
+
+static void pending_release(struct pending *pd)
+{
+	free(pd->regions);
+	free(pd->ids);
 }
 
 static int run_jobs(struct run *run, struct err_detail *err)
@@ -504,8 +632,7 @@ static int run_jobs(struct run *run, struct err_detail *err)
 	FILE *f = !strcmp(o->jobs, "-") ? stdin : fopen(o->jobs, "r");
 	char *line = NULL, *fld[MAX_COLUMNS];
 	int col[COL__COUNT];
-	size_t lcap = 0, lineno = 0, *allowed = NULL, acap = 0;
-	struct sched_result res;
+	size_t lcap = 0, lineno = 0, *allowed = NULL, acap = 0, shown = 0;
 	struct sched_job job;
 	ssize_t len;
 	int rc = ERR_OK, ncols = 0;
@@ -513,7 +640,6 @@ static int run_jobs(struct run *run, struct err_detail *err)
 
 	if (!f)
 		return err_set(err, ERR_IO, "jobs", "%s: %s", o->jobs, strerror(errno));
-	sched_result_init(&res);
 	while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
 		lineno++;
 		if ((size_t)len > MAX_LINE) {
@@ -609,47 +735,34 @@ static int run_jobs(struct run *run, struct err_detail *err)
 #undef FIELD
 #undef BAD
 
-		int prc = sched_place(run->fc, run->cap, &job, &res, err);
-		bool placed = prc == ERR_OK;
-		if (prc && prc != ERR_NO_CAPACITY) {
-			rc = prc;
-			err_prefix(err, "%s:%zu: job '%.64s': %s%s", o->jobs, lineno, id, err->field,
-				   *err->field ? ": " : "");
-			break;
+		/* the same job again (an array): book it with the pending ones */
+		struct pending *pd = &run->pend;
+		bool arrays = run->cap && !o->one_by_one && !job.interruptible;
+		if (!(arrays && pd->count && pd->count < MAX_ARRAY && same_job(&pd->job, &job))) {
+			rc = flush(run, err);
+			if (rc)
+				break;
+			pd->job = job;
+			pd->regions = xgrow(pd->regions, &pd->regions_cap, na, sizeof(*pd->regions));
+			memcpy(pd->regions, allowed, na * sizeof(*allowed));
+			pd->job.regions = pd->regions;
+			pd->line = lineno;
+			snprintf(pd->first_id, sizeof(pd->first_id), "%s", id);
 		}
-		const double *t_origin = sched_region_intensity(run->truth, (size_t)job.origin, SCHED_P50);
-		double base = isnan(res.baseline_g) ? NAN : sched_charge(run->fc, &job, &res, &res.baseline, t_origin);
-		if (isnan(base)) {
-			char tb[TS_BUFSZ];
-
-			rc = err_set(err, ERR_UNPROCESSABLE, "submit",
-				     "%s:%zu: job '%.64s': no signal in '%s' to run it at %s (the baseline)", o->jobs,
-				     lineno, id, sched_region_id(run->fc, (size_t)job.origin), ts_format(job.submit, tb));
-			break;
+		if (run->placements) {
+			pd->ids = xgrow(pd->ids, &pd->ids_cap, pd->count + 1, sizeof(*pd->ids));
+			pd->ids[pd->count] = xstrdup(id);
 		}
-		double sched = base;
-		if (placed) {
-			sched = sched_charge(run->fc, &job, &res, &res.best,
-					     sched_region_intensity(run->truth, res.best.region, SCHED_P50));
-			if (run->cap)
-				sched_commit(run->fc, run->cap, &job, &res, &res.best);
-		} else {
-			run->unplaced++; /* it runs at submit, as without us */
-		}
-		run->all.jobs++;
-		run->all.baseline_g += base;
-		run->all.scheduled_g += sched;
-		struct totals *pr = &run->per_region[job.origin];
-		pr->jobs++;
-		pr->baseline_g += base;
-		pr->scheduled_g += sched;
-		if (run->placements)
-			write_placement(run, id, &job, &res, placed, base, sched);
-		if (tty && run->all.jobs % 65536 == 0)
+		pd->count++;
+		if (tty && run->all.jobs >= shown + 65536) {
+			shown = run->all.jobs;
 			fprintf(stderr, "\rsimulate: %zu jobs", run->all.jobs);
+		}
 	}
+	if (!rc)
+		rc = flush(run, err);
 done:
-	if (tty && run->all.jobs >= 65536)
+	if (tty && shown)
 		fprintf(stderr, "\r\033[K");
 	if (!rc && ferror(f))
 		rc = err_set(err, ERR_IO, "jobs", "%s: read error", o->jobs);
@@ -659,7 +772,6 @@ done:
 		fclose(f);
 	free(line);
 	free(allowed);
-	sched_result_release(&res);
 	return rc;
 }
 
@@ -884,6 +996,7 @@ int cmd_simulate(int argc, char **argv)
 		{"placements", required_argument, NULL, 'p'},	{"json", no_argument, NULL, 'J'},
 		{"protocol", required_argument, NULL, 'P'},	{"lengths", required_argument, NULL, 'L'},
 		{"slacks", required_argument, NULL, 'K'},	{"help", no_argument, NULL, 'h'},
+		{"one-by-one", no_argument, NULL, '1'},
 		{NULL, 0, NULL, 0},
 	};
 	struct opts o = {.format = "wide", .kind = "carbon_intensity"};
@@ -891,6 +1004,9 @@ int cmd_simulate(int argc, char **argv)
 	struct signals sg = {0};
 	struct sched_model *truth = NULL, *fc = NULL;
 	struct run run = {.o = &o};
+
+	sched_result_init(&run.res);
+	sched_batch_init(&run.batch);
 	int c, rc = ERR_OK;
 	int64_t dur;
 
@@ -936,6 +1052,7 @@ int cmd_simulate(int argc, char **argv)
 		case 'P': o.protocol = optarg; break;
 		case 'L': o.lengths = optarg; break;
 		case 'K': o.slacks = optarg; break;
+		case '1': o.one_by_one = true; break;
 		case 'h':
 			fputs(usage, stdout);
 			printf("\nsignal formats: long");
@@ -991,6 +1108,9 @@ out:
 	if (rc)
 		fprintf(stderr, "carbonsched simulate: %s\n", err.msg);
 	free(run.per_region);
+	sched_result_release(&run.res);
+	sched_batch_release(&run.batch);
+	pending_release(&run.pend);
 	sched_capacity_free(run.cap);
 	if (fc != truth)
 		sched_model_free(fc);

@@ -384,15 +384,15 @@ static size_t add_segment(struct sched_result *res, int64_t start, int64_t end)
 
 /* Emissions of a placement on intensity v (grid values), its segments in
  * time order: the k-th step run carries the k-th step of the job. */
-static double cost_of(const struct plan *p, const struct sched_result *res, const struct sched_placement *pl,
-		      const double *v)
+static double cost_of_segments(const struct plan *p, const struct sched_segment *seg, size_t n_seg,
+			       const double *v)
 {
 	const struct sched_model *m = p->m;
 	double g = 0;
 	size_t k = 0;
 
-	for (size_t s = 0; s < pl->n_seg; s++) {
-		const struct sched_segment *sg = &res->segments[pl->seg_off + s];
+	for (size_t s = 0; s < n_seg; s++) {
+		const struct sched_segment *sg = &seg[s];
 
 		for (int64_t t = sg->start; t < sg->end; t += m->step, k++) {
 			int64_t i = (t - m->start) / m->step;
@@ -403,6 +403,12 @@ static double cost_of(const struct plan *p, const struct sched_result *res, cons
 		}
 	}
 	return g;
+}
+
+static double cost_of(const struct plan *p, const struct sched_result *res, const struct sched_placement *pl,
+		      const double *v)
+{
+	return cost_of_segments(p, res->segments + pl->seg_off, pl->n_seg, v);
 }
 
 static void fill_costs(const struct plan *p, const struct sched_result *res, struct sched_placement *pl)
@@ -949,8 +955,444 @@ int sched_commit(const struct sched_model *m, struct sched_capacity *cap, const 
 double sched_charge(const struct sched_model *m, const struct sched_job *job, const struct sched_result *res,
 		    const struct sched_placement *pl, const double *truth)
 {
+	return sched_charge_segments(m, job, res->segments + pl->seg_off, pl->n_seg, truth);
+}
+
+double sched_charge_segments(const struct sched_model *m, const struct sched_job *job,
+			     const struct sched_segment *seg, size_t n_seg, const double *truth)
+{
 	struct plan p;
 
 	plan_init(&p, m, job, NULL);
-	return cost_of(&p, res, pl, truth);
+	return cost_of_segments(&p, seg, n_seg, truth);
+}
+
+/* ---- job arrays ------------------------------------------------------- */
+
+void sched_batch_init(struct sched_batch *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void sched_batch_release(struct sched_batch *b)
+{
+	free(b->blocks);
+	sched_batch_init(b);
+}
+
+/* Layers of one region whose free steps are alike: 'mult' layers, each a
+ * set of free steps 'avail' (window-relative) holding disjoint runs. */
+struct layer {
+	size_t region;
+	size_t mult;
+	size_t maxm;	/* most runs one layer holds (capped by the copies asked) */
+	size_t st;	/* row stride of h */
+	double *h;	/* (w + 1) × st: best cost of m runs from step t on */
+	unsigned char *start_ok; /* w flags: a run may start here */
+	size_t taken;	/* copies given to these layers */
+};
+
+/* Marginal cost of one more copy in layer group L, INFINITY when full. */
+static double layer_next(const struct layer *L)
+{
+	size_t l = L->taken / L->mult;
+
+	if (l + 1 > L->maxm)
+		return INFINITY;
+	return L->h[l + 1] - L->h[l]; /* row t = 0 holds g(m) */
+}
+
+static bool layer_before(const struct layer *a, const struct layer *b, int origin)
+{
+	double x = layer_next(a), y = layer_next(b);
+
+	if (less_tol(x, y))
+		return true;
+	if (less_tol(y, x) || isinf(x))
+		return false;
+	if ((int)a->region == origin || (int)b->region == origin)
+		return (int)a->region == origin && (int)b->region != origin;
+	return a->region < b->region;
+}
+
+static void heap_sift(struct layer **hp, size_t n, size_t i, int origin)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < n && layer_before(hp[l], hp[m], origin))
+			m = l;
+		if (r < n && layer_before(hp[r], hp[m], origin))
+			m = r;
+		if (m == i)
+			return;
+		struct layer *t = hp[i];
+		hp[i] = hp[m];
+		hp[m] = t;
+		i = m;
+	}
+}
+
+/* Backward DP over window steps: h[t][m] = best cost of m disjoint runs of
+ * n steps starting at or after t (row-major, stride maxm + 1). */
+static void layer_dp(struct layer *L, const double *c, size_t w, size_t n)
+{
+	size_t st = L->st;
+
+	for (size_t m = 0; m <= L->maxm; m++)
+		L->h[w * st + m] = m ? INFINITY : 0;
+	for (size_t t = w; t-- > 0;)
+		for (size_t m = 0; m <= L->maxm; m++) {
+			double best = L->h[(t + 1) * st + m];
+
+			if (m && L->start_ok[t] && t + n <= w) {
+				double x = c[t] + L->h[(t + n) * st + m - 1];
+
+				if (x < best)
+					best = x;
+			}
+			L->h[t * st + m] = best;
+		}
+}
+
+/* Starts (window-relative) of the best m runs, earliest first on ties. */
+static size_t layer_starts(const struct layer *L, const double *c, size_t w, size_t n, size_t m, size_t *out)
+{
+	size_t st = L->st, k = 0;
+
+	for (size_t t = 0; m > 0 && t < w;) {
+		double here = L->h[t * st + m];
+
+		if (L->start_ok[t] && t + n <= w && !less_tol(here, c[t] + L->h[(t + n) * st + m - 1]) &&
+		    !isinf(here)) {
+			out[k++] = t;
+			t += n;
+			m--;
+		} else {
+			t++;
+		}
+	}
+	return k;
+}
+
+static void add_block(struct sched_batch *b, size_t region, int64_t start, size_t count)
+{
+	for (size_t i = 0; i < b->n_blocks; i++)
+		if (b->blocks[i].region == region && b->blocks[i].start == start) {
+			b->blocks[i].count += count;
+			return;
+		}
+	b->blocks = xgrow(b->blocks, &b->cap, b->n_blocks + 1, sizeof(*b->blocks));
+	b->blocks[b->n_blocks++] = (struct sched_block){.region = region, .start = start, .count = count};
+}
+
+static int cmp_block(const void *x, const void *y)
+{
+	const struct sched_block *a = x, *b = y;
+
+	if (a->region != b->region)
+		return a->region < b->region ? -1 : 1;
+	return (a->start > b->start) - (a->start < b->start);
+}
+
+/* Candidate regions of a batch: free copies and run costs per window step. */
+struct bregion {
+	size_t region;
+	size_t *units; /* w values */
+	double *c;     /* w values: decision cost of a run starting there (INFINITY = none) */
+};
+
+/* One-by-one booking on the free copies 'units' (modified): each copy takes
+ * the cheapest start that fits (ties: earliest, origin, index); a start is
+ * filled as long as it fits, which is what successive single bookings of
+ * identical jobs do.  Appends to b; returns the copies placed. */
+static size_t greedy_fill(const struct plan *p, struct bregion *br, size_t nbr, size_t n, size_t count,
+			  struct sched_batch *b, double *ret_cost)
+{
+	size_t w = p->hi - p->lo, placed = 0;
+	const struct sched_model *m = p->m;
+
+	while (placed < count) {
+		size_t bi = SIZE_MAX, bs = 0, room = 0;
+		double bc = INFINITY;
+
+		for (size_t i = 0; i < nbr; i++)
+			for (size_t s = 0; s + n <= w; s++) {
+				size_t u = SIZE_MAX;
+
+				if (isinf(br[i].c[s]))
+					continue;
+				for (size_t t = s; t < s + n && u; t++)
+					u = br[i].units[t] < u ? br[i].units[t] : u;
+				if (!u)
+					continue;
+				bool take = bi == SIZE_MAX || less_tol(br[i].c[s], bc);
+				if (!take && !less_tol(bc, br[i].c[s])) { /* tie */
+					if (s != bs)
+						take = s < bs;
+					else if ((int)br[i].region == p->job->origin)
+						take = (int)br[bi].region != p->job->origin;
+				}
+				if (take) {
+					bi = i;
+					bs = s;
+					bc = br[i].c[s];
+					room = u;
+				}
+			}
+		if (bi == SIZE_MAX)
+			break;
+		size_t k = count - placed < room ? count - placed : room;
+		for (size_t t = bs; t < bs + n; t++)
+			br[bi].units[t] -= k;
+		add_block(b, br[bi].region, m->start + (int64_t)(p->lo + bs) * m->step, k);
+		*ret_cost += bc * (double)k;
+		placed += k;
+	}
+	return placed;
+}
+
+/* The layered allocation (see sched.h); appends to b, returns copies placed
+ * and their decision cost in *ret_cost.  'units' are debited. */
+static size_t layered_fill(const struct plan *p, struct bregion *br, size_t nbr, size_t n, size_t count,
+			   struct sched_batch *b, double *ret_cost)
+{
+	const struct sched_model *m = p->m;
+	size_t w = p->hi - p->lo, nl = 0, lcap = 0, placed = 0;
+	size_t maxm_all = w / n, *levels = xmalloc((w + 1) * sizeof(size_t)), *starts = xmalloc((w / n + 1) * sizeof(size_t));
+	struct layer *layers = NULL;
+
+	for (size_t i = 0; i < nbr; i++) {
+		size_t nlev = 0, uniq = 0;
+
+		for (size_t t = 0; t < w; t++) /* distinct positive levels, ascending */
+			if (br[i].units[t])
+				levels[nlev++] = br[i].units[t];
+		for (size_t x = 1; x < nlev; x++)
+			for (size_t y = x; y > 0 && levels[y - 1] > levels[y]; y--) {
+				size_t tmp = levels[y];
+				levels[y] = levels[y - 1];
+				levels[y - 1] = tmp;
+			}
+		for (size_t x = 0; x < nlev; x++)
+			if (!uniq || levels[uniq - 1] != levels[x])
+				levels[uniq++] = levels[x];
+		for (size_t j = 0, below = 0; j < uniq; below = levels[j++]) {
+			struct layer L = {.region = i, .mult = levels[j] - below}; /* region = index into br */
+
+			L.start_ok = xmalloc(w);
+			for (size_t t = 0, run = 0; t < w; t++) { /* steps k..k+n-1 free at this level */
+				size_t k = w - 1 - t;
+
+				run = br[i].units[k] >= levels[j] ? run + 1 : 0;
+				L.start_ok[k] = run >= n && !isinf(br[i].c[k]);
+			}
+			L.maxm = maxm_all < count ? maxm_all : count;
+			L.st = L.maxm + 1;
+			L.h = xmalloc((w + 1) * L.st * sizeof(double));
+			layer_dp(&L, br[i].c, w, n);
+			while (L.maxm > 0 && isinf(L.h[L.maxm])) /* row 0 holds g(m) */
+				L.maxm--;
+			layers = xgrow(layers, &lcap, nl + 1, sizeof(*layers));
+			layers[nl++] = L;
+		}
+	}
+	/* the copies go to the smallest marginal costs (heap over layer groups) */
+	struct layer **hp = xmalloc((nl ? nl : 1) * sizeof(*hp));
+	size_t hn = 0;
+	int origin = -1;
+	for (size_t i = 0; i < nbr; i++)
+		if ((int)br[i].region == p->job->origin)
+			origin = (int)i;
+	for (size_t i = 0; i < nl; i++)
+		if (layers[i].maxm > 0)
+			hp[hn++] = &layers[i];
+	for (size_t i = hn / 2 + 1; i-- > 0;)
+		heap_sift(hp, hn, i, origin);
+	while (placed < count && hn > 0) {
+		hp[0]->taken++;
+		placed++;
+		if (isinf(layer_next(hp[0])))
+			hp[0] = hp[--hn];
+		heap_sift(hp, hn, 0, origin);
+	}
+	free(hp);
+	/* a group with taken = q·mult + rem: rem layers run q + 1 copies, the rest q */
+	for (size_t i = 0; i < nl; i++) {
+		struct layer *L = &layers[i];
+		size_t q = L->taken / L->mult, rem = L->taken % L->mult;
+
+		for (int part = 0; part < 2 && L->taken; part++) {
+			size_t runs = part ? q + 1 : q, copies = part ? rem : L->mult - rem;
+
+			if (!runs || !copies)
+				continue;
+			size_t k = layer_starts(L, br[L->region].c, w, n, runs, starts);
+			for (size_t x = 0; x < k; x++) {
+				for (size_t t = starts[x]; t < starts[x] + n; t++)
+					br[L->region].units[t] -= copies;
+				add_block(b, br[L->region].region, m->start + (int64_t)(p->lo + starts[x]) * m->step, copies);
+				*ret_cost += br[L->region].c[starts[x]] * (double)copies;
+			}
+		}
+		free(L->h);
+		free(L->start_ok);
+	}
+	free(layers);
+	free(levels);
+	free(starts);
+	return placed;
+}
+
+int sched_place_batch(const struct sched_model *m, const struct sched_capacity *cap, const struct sched_job *job,
+		      size_t count, struct sched_batch *b, struct err_detail *err)
+{
+	struct plan p;
+	int rc = validate(m, job, err);
+
+	if (rc)
+		return rc;
+	if (job->interruptible || job->profile_kw)
+		return err_set(err, ERR_INVALID, job->interruptible ? "interruptible" : "profile",
+			       "job arrays are placed jointly only for non-interruptible jobs of constant power");
+	if (cap && (cap->n_regions != m->nr || cap->n_steps != m->n))
+		return err_set(err, ERR_INVALID, "capacity", "capacity does not match the model");
+	plan_init(&p, m, job, cap);
+	p.a = ts_floor(job->earliest_start - m->start, m->step) / m->step;
+	p.b = ts_floor(job->deadline - p.rem - m->start, m->step) / m->step + 1;
+	if (p.b - p.a < (int64_t)p.n)
+		return err_set(err, ERR_INVALID, "duration",
+			       "duration is longer than the window before the deadline on the %d s grid", (int)m->step);
+	p.lo = p.a < 0 ? 0 : (size_t)p.a;
+	p.hi = p.b < 0 ? 0 : (size_t)p.b > m->n ? m->n : (size_t)p.b;
+	if (p.hi < p.lo)
+		p.hi = p.lo;
+	b->placed = 0;
+	b->expected_g = 0;
+	b->n_blocks = 0;
+	if (count == 0)
+		return ERR_OK;
+
+	size_t w = p.hi - p.lo, n = p.n, nbr = 0;
+	size_t nr = job->n_regions ? job->n_regions : m->nr;
+	struct bregion *br = xcalloc(nr ? nr : 1, sizeof(*br));
+	size_t cells = nr * w;
+	size_t *save = xmalloc((cells > 0 ? cells : 1) * sizeof(size_t));
+
+	for (size_t i = 0; i < nr && w >= n; i++) {
+		size_t r = job->n_regions ? job->regions[i] : i;
+		const struct region *rg = &m->r[r];
+		const double *v = rg->eff[job->risk], *pre = rg->pre[job->risk];
+		const double *row = cap ? cap->kw + r * cap->n_steps : NULL;
+		struct bregion *x = &br[nbr];
+
+		if (!region_allowed(m, job, r))
+			continue;
+		x->region = r;
+		x->units = xmalloc(w * sizeof(size_t));
+		x->c = xmalloc(w * sizeof(double));
+		for (size_t t = 0; t < w; t++) {
+			size_t T = p.lo + t;
+			double u = isnan(v[T]) ? 0 : !row || isinf(row[T]) ? (double)count
+									     : floor(row[T] / job->power_kw + 1e-9);
+
+			x->units[t] = u <= 0 ? 0 : u >= (double)count ? count : (size_t)u;
+			x->c[t] = INFINITY;
+			if (t + n <= w) {
+				double c = job->power_kw * (p.h_full * (pre[T + n - 1] - pre[T]) + p.h_last * v[T + n - 1]);
+				bool gap = false;
+
+				for (size_t k = T; k < T + n && !gap; k++)
+					gap = isnan(v[k]);
+				x->c[t] = gap ? INFINITY : c;
+			}
+		}
+		memcpy(save + nbr * w, x->units, w * sizeof(size_t));
+		nbr++;
+	}
+	/* layered allocation, topped up one by one; and plain one-by-one
+	 * booking: the better of the two (they agree when capacity is ample) */
+	struct sched_batch alt;
+	double cost_l = 0, cost_g = 0;
+	sched_batch_init(&alt);
+	size_t placed_l = layered_fill(&p, br, nbr, n, count, b, &cost_l);
+	placed_l += greedy_fill(&p, br, nbr, n, count - placed_l, b, &cost_l);
+	for (size_t i = 0; i < nbr; i++)
+		memcpy(br[i].units, save + i * w, w * sizeof(size_t));
+	size_t placed_g = greedy_fill(&p, br, nbr, n, count, &alt, &cost_g);
+	if (placed_g > placed_l || (placed_g == placed_l && less_tol(cost_g, cost_l))) {
+		struct sched_batch tmp = *b;
+
+		*b = alt;
+		alt = tmp;
+		placed_l = placed_g;
+	}
+	sched_batch_release(&alt);
+	b->placed = placed_l;
+	for (size_t i = 0; i < nbr; i++) {
+		free(br[i].units);
+		free(br[i].c);
+	}
+	free(br);
+	free(save);
+	qsort(b->blocks, b->n_blocks, sizeof(*b->blocks), cmp_block);
+	for (size_t i = 0; i < b->n_blocks; i++) {
+		struct sched_block *bl = &b->blocks[i];
+		struct sched_segment sg;
+
+		bl->end = bl->start + (int64_t)(p.n - 1) * m->step + p.rem;
+		sg = (struct sched_segment){bl->start, bl->end};
+		bl->expected_g = cost_of_segments(&p, &sg, 1, m->r[bl->region].eff[SCHED_P50]);
+		bl->decision_g = cost_of_segments(&p, &sg, 1, m->r[bl->region].eff[job->risk]);
+		b->expected_g += bl->expected_g * (double)bl->count;
+	}
+	if (b->placed == count)
+		return ERR_OK;
+	if (b->placed == 0) { /* say why, as for one job */
+		struct sched_result res;
+
+		sched_result_init(&res);
+		rc = sched_place(m, cap, job, &res, err);
+		sched_result_release(&res);
+		return rc ? rc : err_set(err, ERR_NO_CAPACITY, "count", "no capacity left for these jobs");
+	}
+	return err_set(err, ERR_NO_CAPACITY, "count", "capacity left for %zu of the %zu jobs", b->placed, count);
+}
+
+int sched_commit_batch(const struct sched_model *m, struct sched_capacity *cap, const struct sched_job *job,
+		       const struct sched_batch *b)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < b->n_blocks; i++) {
+			const struct sched_block *bl = &b->blocks[i];
+			double *row = sched_capacity_row(cap, bl->region), kw = job->power_kw * (double)bl->count;
+
+			for (int64_t ts = bl->start; ts < bl->end; ts += m->step) {
+				int64_t t = (ts - m->start) / m->step;
+
+				if (pass == 0 && (t < 0 || (size_t)t >= m->n))
+					return ERR_NO_CAPACITY;
+				if (pass == 1)
+					row[t] -= kw;
+			}
+		}
+	/* blocks of one region may share steps: check the sums */
+	for (size_t i = 0; i < b->n_blocks; i++) {
+		const struct sched_block *bl = &b->blocks[i];
+		const double *row = sched_capacity_row(cap, bl->region);
+
+		for (int64_t ts = bl->start; ts < bl->end; ts += m->step)
+			if (row[(ts - m->start) / m->step] < -1e-9) {
+				/* undo */
+				for (size_t k = 0; k < b->n_blocks; k++) {
+					const struct sched_block *x = &b->blocks[k];
+					double *rw = sched_capacity_row(cap, x->region);
+
+					for (int64_t u = x->start; u < x->end; u += m->step)
+						rw[(u - m->start) / m->step] += job->power_kw * (double)x->count;
+				}
+				return ERR_NO_CAPACITY;
+			}
+	}
+	return ERR_OK;
 }

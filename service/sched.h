@@ -202,6 +202,57 @@ int sched_commit(const struct sched_model *m, struct sched_capacity *cap, const 
  * when the decision was made on a forecast.  NAN when a step is a gap. */
 double sched_charge(const struct sched_model *m, const struct sched_job *job, const struct sched_result *res,
 		    const struct sched_placement *p, const double *truth);
+/* Same for a run given as segments (time order). */
+double sched_charge_segments(const struct sched_model *m, const struct sched_job *job,
+			     const struct sched_segment *seg, size_t n_seg, const double *truth);
+
+/* ---- job arrays -------------------------------------------------------- */
+
+/* 'count' copies of one job booked together (a Slurm job array, a
+ * Kubernetes Job with parallelism): the engine places them jointly, which
+ * packs capacity without the holes that one-by-one booking leaves when
+ * many identical contiguous jobs chase the same green hours.  Each block
+ * is 'count' copies run in 'region' over [start, end). */
+struct sched_block {
+	size_t region;
+	int64_t start, end;
+	size_t count;
+	double expected_g; /* per copy, p50 */
+	double decision_g; /* per copy, on the job's risk quantile */
+};
+
+struct sched_batch {
+	size_t placed;	   /* copies placed, <= count asked */
+	double expected_g; /* total over the copies placed, p50 */
+	size_t n_blocks;
+	struct sched_block *blocks; /* ordered by region, then start */
+	/* private */
+	size_t cap;
+};
+
+void sched_batch_init(struct sched_batch *b);
+void sched_batch_release(struct sched_batch *b);
+
+/* Place 'count' copies of a non-interruptible, constant-power job within
+ * the remaining capacity: the least total emissions on the job's risk
+ * quantile.  Method: each region's capacity (in copies) is split into
+ * layers (layer i = the steps with at least i copies free); a layer holds
+ * disjoint runs, whose best cost for m runs, g(m), is a convex dynamic
+ * programme; copies go to the smallest marginal costs across all layers
+ * and regions.  Exact when each region's free capacity is uniform over the
+ * window (as for a fresh booking horizon); always feasible.  Ties go to
+ * earlier starts and the origin region.  Returns ERR_OK when every copy
+ * was placed, ERR_NO_CAPACITY when only b->placed were (b holds them), or
+ * the errors of sched_place (ERR_INVALID also for interruptible jobs,
+ * segment constraints or energy profiles).  Unlimited capacity places
+ * every copy where sched_place would place one. */
+int sched_place_batch(const struct sched_model *m, const struct sched_capacity *cap, const struct sched_job *job,
+		      size_t count, struct sched_batch *b, struct err_detail *err);
+
+/* Debit the capacity used by every block of b.  ERR_NO_CAPACITY (and
+ * nothing debited) when a step no longer fits. */
+int sched_commit_batch(const struct sched_model *m, struct sched_capacity *cap, const struct sched_job *job,
+		       const struct sched_batch *b);
 
 /* ---- upper bounds of temporal shifting (evaluation.md §5.1) ----------- */
 

@@ -634,6 +634,140 @@ static void test_selection_large(void)
 	free(sorted);
 }
 
+
+/* ---- job arrays ------------------------------------------------------- */
+
+/* Best total cost of k copies of an n-step job over regions with unit
+ * capacities u[r][t] (exhaustive: nondecreasing (region, start) lists). */
+static double brute_batch(const double v[][8], const int u[][8], size_t nr, size_t w, size_t n, size_t k,
+			  int load[][8], size_t from)
+{
+	if (k == 0)
+		return 0;
+	double best = INFINITY;
+	for (size_t x = from; x < nr * w; x++) {
+		size_t r = x / w, s = x % w;
+		bool ok = s + n <= w;
+		double c = 0;
+
+		for (size_t t = s; ok && t < s + n; t++) {
+			ok = load[r][t] < u[r][t] && !isnan(v[r][t]);
+			c += v[r][t];
+		}
+		if (!ok)
+			continue;
+		for (size_t t = s; t < s + n; t++)
+			load[r][t]++;
+		double rest = brute_batch(v, u, nr, w, n, k - 1, load, x);
+		for (size_t t = s; t < s + n; t++)
+			load[r][t]--;
+		if (c + rest < best)
+			best = c + rest;
+	}
+	return best;
+}
+
+static void test_batch_brute_force(void)
+{
+	struct sched_batch b;
+	struct sched_job j;
+	struct err_detail err;
+	int exact_uniform = 0, nonuniform = 0, nonuniform_exact = 0;
+
+	sched_batch_init(&b);
+	for (int it = 0; it < 400; it++) {
+		size_t nr = 1 + rnd() % 2, w = 3 + rnd() % 6, n = 1 + rnd() % 3, k = 1 + rnd() % 6;
+		bool uniform = it % 2 == 0;
+		double v[2][8];
+		int u[2][8], load[2][8] = {{0}};
+
+		struct sched_model *m = sched_model_new(T0, H, w);
+		for (size_t r = 0; r < nr; r++) {
+			int base = 1 + (int)(rnd() % 3);
+			for (size_t t = 0; t < w; t++) {
+				v[r][t] = rnd() % 9 == 0 ? NAN : (double)(1 + rnd() % 20);
+				u[r][t] = uniform ? base : (int)(rnd() % 4);
+			}
+			add_region(m, r ? "B" : "A", v[r], w, H, NULL);
+		}
+		struct sched_capacity *cap = sched_capacity_new(m, 0);
+		for (size_t r = 0; r < nr; r++)
+			for (size_t t = 0; t < w; t++)
+				sched_capacity_row(cap, r)[t] = 2.0 * u[r][t]; /* 2-kW copies */
+		hjob(&j, 0, (int)w, (int)n);
+		j.power_kw = 2;
+		double want = 2 * brute_batch(v, u, nr, w, n, k, load, 0);
+		int rc = sched_place_batch(m, cap, &j, k, &b, &err);
+		if (want == INFINITY) {
+			TL_ASSERT(rc == ERR_NO_CAPACITY || rc == ERR_UNPROCESSABLE);
+			TL_ASSERT(b.placed < k);
+		} else {
+			TL_ASSERT_INT_EQ(rc, ERR_OK);
+			TL_ASSERT_INT_EQ(b.placed, k);
+			/* feasible: the commit fits, and the cost adds up */
+			TL_ASSERT_INT_EQ(sched_commit_batch(m, cap, &j, &b), ERR_OK);
+			double sum = 0;
+			size_t copies = 0;
+			for (size_t i = 0; i < b.n_blocks; i++) {
+				sum += b.blocks[i].expected_g * (double)b.blocks[i].count;
+				copies += b.blocks[i].count;
+			}
+			TL_ASSERT_INT_EQ(copies, k);
+			TL_ASSERT_DBL_EQ(sum, b.expected_g, 1e-9);
+			TL_ASSERT(b.expected_g >= want - 1e-9);
+			if (uniform) { /* exact when the free capacity is uniform */
+				TL_ASSERT_DBL_EQ(b.expected_g, want, 1e-9);
+				exact_uniform++;
+			} else {
+				nonuniform++;
+				nonuniform_exact += fabs(b.expected_g - want) < 1e-9;
+			}
+		}
+		sched_capacity_free(cap);
+		sched_model_free(m);
+	}
+	printf("\n  job arrays: %d uniform cases exact; %d of %d non-uniform cases exact ", exact_uniform,
+	       nonuniform_exact, nonuniform);
+	TL_ASSERT(exact_uniform > 100);
+	sched_batch_release(&b);
+}
+
+static void test_batch_cases(void)
+{
+	double v[6] = {50, 10, 20, 30, 40, 60};
+	struct sched_batch b;
+	struct sched_result res;
+	struct sched_job j;
+	struct err_detail err;
+
+	struct sched_model *m = sched_model_new(T0, H, 6);
+	add_region(m, "A", v, 6, H, NULL);
+	sched_batch_init(&b);
+	sched_result_init(&res);
+	/* unlimited capacity: every copy where one job goes */
+	hjob(&j, 0, 6, 2);
+	TL_ASSERT_INT_EQ(sched_place(m, NULL, &j, &res, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(sched_place_batch(m, NULL, &j, 7, &b, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(b.n_blocks, 1);
+	TL_ASSERT_INT_EQ(b.blocks[0].count, 7);
+	TL_ASSERT_INT_EQ(b.blocks[0].start, res.best.start);
+	/* one copy per step: three disjoint 2-step runs fit, 50+10, 20+30, 40+60 */
+	struct sched_capacity *cap = sched_capacity_new(m, 1);
+	TL_ASSERT_INT_EQ(sched_place_batch(m, cap, &j, 4, &b, &err), ERR_NO_CAPACITY);
+	TL_ASSERT_INT_EQ(b.placed, 3);
+	TL_ASSERT_DBL_EQ(b.expected_g, 210, 1e-9);
+	TL_ASSERT_CONTAINS(err.msg, "3 of the 4");
+	TL_ASSERT_INT_EQ(sched_commit_batch(m, cap, &j, &b), ERR_OK);
+	TL_ASSERT_INT_EQ(sched_place_batch(m, cap, &j, 1, &b, &err), ERR_NO_CAPACITY);
+	TL_ASSERT_INT_EQ(b.placed, 0);
+	j.interruptible = true;
+	TL_ASSERT_INT_EQ(sched_place_batch(m, cap, &j, 1, &b, &err), ERR_INVALID);
+	sched_capacity_free(cap);
+	sched_result_release(&res);
+	sched_batch_release(&b);
+	sched_model_free(m);
+}
+
 static CU_TestInfo tests[] = {
 	{"cats fixture golden values", test_cats_fixture},
 	{"ties: earliest start, then origin", test_ties},
@@ -646,6 +780,8 @@ static CU_TestInfo tests[] = {
 	{"interruptible vs brute force", test_interruptible_brute_force},
 	{"contiguous and profile vs brute force", test_block_and_profile_brute_force},
 	{"selection on a long window", test_selection_large},
+	{"job arrays vs brute force", test_batch_brute_force},
+	{"job arrays: unlimited, exhausted, refused", test_batch_cases},
 	CU_TEST_INFO_NULL,
 };
 
