@@ -60,7 +60,9 @@ static inline double tol(double a, double b)
 /* a clearly below b (b may be INFINITY) */
 static inline bool less_tol(double a, double b)
 {
-	return isinf(b) ? a < b : a < b - tol(a, b);
+	if (!(a < b))
+		return false;
+	return isinf(b) || b - a > tol(a, b);
 }
 
 /* ---- model ------------------------------------------------------------ */
@@ -393,14 +395,13 @@ static double cost_of_segments(const struct plan *p, const struct sched_segment 
 
 	for (size_t s = 0; s < n_seg; s++) {
 		const struct sched_segment *sg = &seg[s];
+		int64_t i = (sg->start - m->start) / m->step;
+		int64_t e = i + (sg->end - sg->start + m->step - 1) / m->step;
 
-		for (int64_t t = sg->start; t < sg->end; t += m->step, k++) {
-			int64_t i = (t - m->start) / m->step;
-
-			if (i < 0 || (size_t)i >= m->n)
-				return NAN;
+		if (i < 0 || e > (int64_t)m->n)
+			return NAN;
+		for (; i < e; i++, k++)
 			g += step_kw(p, k) * step_hours(p, k) * v[i];
-		}
 	}
 	return g;
 }
@@ -411,13 +412,20 @@ static double cost_of(const struct plan *p, const struct sched_result *res, cons
 	return cost_of_segments(p, res->segments + pl->seg_off, pl->n_seg, v);
 }
 
+/* Decision cost of a placement found by a search. */
+static void fill_decision(const struct plan *p, const struct sched_result *res, struct sched_placement *pl)
+{
+	pl->decision_g = cost_of(p, res, pl, p->m->r[pl->region].eff[p->job->risk]);
+}
+
+/* Emissions on p50, p10 and p90 (and the decision cost) of a placement. */
 static void fill_costs(const struct plan *p, const struct sched_result *res, struct sched_placement *pl)
 {
 	const struct region *r = &p->m->r[pl->region];
 
 	pl->expected_g = cost_of(p, res, pl, r->eff[SCHED_P50]);
-	pl->low_g = cost_of(p, res, pl, r->eff[SCHED_P10]);
-	pl->high_g = cost_of(p, res, pl, r->eff[SCHED_P90]);
+	pl->low_g = r->eff[SCHED_P10] == r->eff[SCHED_P50] ? pl->expected_g : cost_of(p, res, pl, r->eff[SCHED_P10]);
+	pl->high_g = r->eff[SCHED_P90] == r->eff[SCHED_P50] ? pl->expected_g : cost_of(p, res, pl, r->eff[SCHED_P90]);
 	pl->decision_g = p->job->risk == SCHED_P90 ? pl->high_g : pl->expected_g;
 }
 
@@ -472,6 +480,7 @@ static bool search_block(const struct plan *p, size_t r, struct sched_result *re
 	ret->end = run_end(p, best_s + n - 1, true);
 	ret->seg_off = add_segment(res, ret->start, ret->end);
 	ret->n_seg = 1;
+	ret->decision_g = best;
 	return true;
 }
 
@@ -813,8 +822,8 @@ static int search_region(struct plan *p, size_t r, struct sched_result *res, str
 		*ret_found = search_select(p, r, res, ret);
 	else
 		rc = search_dp(p, r, res, ret, ret_found, err);
-	if (!rc && *ret_found)
-		fill_costs(p, res, ret);
+	if (!rc && *ret_found && p->job->interruptible)
+		fill_decision(p, res, ret);
 	return rc;
 }
 
@@ -913,12 +922,14 @@ int sched_place(const struct sched_model *m, const struct sched_capacity *cap, c
 		if (better(&cand[i], &cand[bi], job->origin))
 			bi = i;
 	res->best = cand[bi];
+	fill_costs(&p, res, &res->best);
 	cand[bi] = cand[--found];
 	while (res->n_alternatives < job->max_alternatives && found) {
 		bi = 0;
 		for (size_t i = 1; i < found; i++)
 			if (better(&cand[i], &cand[bi], job->origin))
 				bi = i;
+		fill_costs(&p, res, &cand[bi]);
 		res->alternatives[res->n_alternatives++] = cand[bi];
 		cand[bi] = cand[--found];
 	}
