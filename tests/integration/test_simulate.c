@@ -245,9 +245,47 @@ static void test_streaming(void)
 	TL_ASSERT(rss[1] < rss[0] + 2048);
 }
 
+
+static void test_segment_constraints(void)
+{
+	char sig[4200], pl[4200], t[TS_BUFSZ];
+	static const int v[8] = {5, 9, 1, 9, 1, 9, 9, 9};
+	FILE *f = simrun_create("seg-signals.csv", sig, sizeof(sig));
+
+	fprintf(f, "zone,ts,value\n");
+	for (int h = 0; h < 8; h++)
+		fprintf(f, "X,%s,%d\n", ts_format(D0 + h * TS_HOUR, t), v[h]);
+	fclose(f);
+	/* 2 h interruptible at 1 kW: the two 1s (2 g) in two segments; with a
+	 * 2-hour minimum segment or a single segment, the best pair (10 g) */
+	const char *jobs = write_jobs("seg.csv", "id,region,submit,deadline,duration_min,power_kw,interruptible,"
+						 "min_segment_min,max_segments\n"
+						 "free,X,2024-01-01T00:00:00Z,2024-01-01T08:00:00Z,120,1,true,,\n"
+						 "minseg,X,2024-01-01T00:00:00Z,2024-01-01T08:00:00Z,120,1,true,120,\n"
+						 "oneseg,X,2024-01-01T00:00:00Z,2024-01-01T08:00:00Z,120,1,true,,1\n");
+	snprintf(pl, sizeof(pl), "%s", simrun_path("seg-placements.csv"));
+	const char *args[] = {"--signals", sig, "--signals-format", "long", "--jobs", jobs, "--placements", pl, NULL};
+	json_t *j = simrun_json(args);
+	if (!j)
+		return;
+	TL_ASSERT_DBL_EQ(simrun_num(j, "scheduled_g"), 2 + 10 + 10, 1e-9);
+	json_decref(j);
+	f = fopen(pl, "r");
+	char line[512];
+	TL_ASSERT(f && fgets(line, sizeof(line), f) && fgets(line, sizeof(line), f));
+	TL_ASSERT_CONTAINS(line, "free,X,X,2024-01-01T02:00:00Z,2024-01-01T05:00:00Z,"
+				 "2024-01-01T02:00:00Z/2024-01-01T03:00:00Z;2024-01-01T04:00:00Z/2024-01-01T05:00:00Z");
+	TL_ASSERT(f && fgets(line, sizeof(line), f));
+	TL_ASSERT_CONTAINS(line, "minseg,X,X,");
+	TL_ASSERT(strchr(line, ';') == NULL); /* one segment */
+	if (f)
+		fclose(f);
+}
+
 static CU_TestInfo tests[] = {
 	{"relocation, per-region totals, placements", test_relocation_and_placements},
 	{"capacity and unplaced jobs", test_capacity_and_unplaced},
+	{"segment constraints from the jobs file", test_segment_constraints},
 	{"noisy forecasts are charged on the truth", test_noise},
 	{"errors name file, line and field", test_errors},
 	{"jobs are streamed", test_streaming},
