@@ -40,38 +40,38 @@
 #include "service/sched.h"
 
 #define MAX_SIGNAL_FILES 64
-#define MAX_LINE (1 << 20)
-#define MAX_COLUMNS 32
+#define MAX_LINE	 (1 << 20)
+#define MAX_COLUMNS	 32
 
 static const char usage[] =
-	"usage: carbonsched simulate --signals FILE [--signals-format FORMAT] --jobs FILE\n"
-	"                            [--capacity FILE] [--forecast perfect|noise:E:SEED] [--json]\n"
-	"       carbonsched simulate --protocol temporal --signals FILE [--lengths H,..] [--slacks H,..]\n"
-	"\n"
-	"Place every job of a CSV file with the scheduling engine and report the emissions against\n"
-	"running each job at its submit time in its own region.\n"
-	"\n"
-	"  --signals FILE         carbon intensity per zone (repeatable); gzip is detected\n"
-	"  --signals-format F     wide (default), long, lwa, dacf, emaps, ... (see below)\n"
-	"  --kind KIND            signal kind to use (default carbon_intensity)\n"
-	"  --step DURATION        grid step (e.g. 30m); the files are resampled to it\n"
-	"  --resample mean|sample how a coarser step is formed: mean of the sub-steps (default)\n"
-	"                         or the value stamped exactly at each grid instant\n"
-	"  --jobs FILE            jobs CSV, header\n"
-	"                         id,region,submit,earliest_start,deadline,duration_min,power_kw,\n"
-	"                         interruptible,allowed_regions  (optional: min_segment_min,max_segments)\n"
-	"  --capacity FILE        region,capacity_kw (regions not listed are unlimited)\n"
-	"  --forecast perfect     decide on the true series (default)\n"
-	"  --forecast noise:E:SEED decide on true + N(0, (E * series mean)^2) per step; charge the truth\n"
-	"  --placements FILE      write every job's placement as CSV\n"
-	"  --one-by-one           book consecutive identical rows one by one, not as a job array\n"
-	"  --json                 print the totals as JSON\n"
-	"  --protocol temporal    Sukprasert et al.'s temporal-shifting bounds per zone\n"
-	"  --lengths H,...        job lengths in hours (default 1,6,12,24,48,96,168)\n"
-	"  --slacks H,...         slacks in hours (default 24,168,480,720,8760; >= the series = rest)\n"
-	"\n"
-	"Times are RFC 3339 or 'YYYY-MM-DD HH:MM[:SS]' (UTC). 'long' signals: header zone,ts,value,\n"
-	"one row per zone and step, an empty value is a gap.\n";
+    "usage: carbonsched simulate --signals FILE [--signals-format FORMAT] --jobs FILE\n"
+    "                            [--capacity FILE] [--forecast perfect|noise:E:SEED] [--json]\n"
+    "       carbonsched simulate --protocol temporal --signals FILE [--lengths H,..] [--slacks H,..]\n"
+    "\n"
+    "Place every job of a CSV file with the scheduling engine and report the emissions against\n"
+    "running each job at its submit time in its own region.\n"
+    "\n"
+    "  --signals FILE         carbon intensity per zone (repeatable); gzip is detected\n"
+    "  --signals-format F     wide (default), long, lwa, dacf, emaps, ... (see below)\n"
+    "  --kind KIND            signal kind to use (default carbon_intensity)\n"
+    "  --step DURATION        grid step (e.g. 30m); the files are resampled to it\n"
+    "  --resample mean|sample how a coarser step is formed: mean of the sub-steps (default)\n"
+    "                         or the value stamped exactly at each grid instant\n"
+    "  --jobs FILE            jobs CSV, header\n"
+    "                         id,region,submit,earliest_start,deadline,duration_min,power_kw,\n"
+    "                         interruptible,allowed_regions  (optional: min_segment_min,max_segments)\n"
+    "  --capacity FILE        region,capacity_kw (regions not listed are unlimited)\n"
+    "  --forecast perfect     decide on the true series (default)\n"
+    "  --forecast noise:E:SEED decide on true + N(0, (E * series mean)^2) per step; charge the truth\n"
+    "  --placements FILE      write every job's placement as CSV\n"
+    "  --one-by-one           book consecutive identical rows one by one, not as a job array\n"
+    "  --json                 print the totals as JSON\n"
+    "  --protocol temporal    Sukprasert et al.'s temporal-shifting bounds per zone\n"
+    "  --lengths H,...        job lengths in hours (default 1,6,12,24,48,96,168)\n"
+    "  --slacks H,...         slacks in hours (default 24,168,480,720,8760; >= the series = rest)\n"
+    "\n"
+    "Times are RFC 3339 or 'YYYY-MM-DD HH:MM[:SS]' (UTC). 'long' signals: header zone,ts,value,\n"
+    "one row per zone and step, an empty value is a gap.\n";
 
 struct opts {
 	const char *signals[MAX_SIGNAL_FILES];
@@ -123,7 +123,8 @@ static int read_long(const char *path, const char *kind, struct sig_set *set, st
 		if (lineno == 1) {
 			if (csv_split((char *)csv_skip_bom(line), fld, 4) != 3 || strcmp(fld[0], "zone") ||
 			    strcmp(fld[1], "ts") || strcmp(fld[2], "value")) {
-				rc = err_set(err, ERR_MALFORMED, "signals", "%s:1: header must be zone,ts,value", path);
+				rc = err_set(err, ERR_MALFORMED, "signals",
+					     "%s:1: header must be zone,ts,value", path);
 				break;
 			}
 			continue;
@@ -131,16 +132,19 @@ static int read_long(const char *path, const char *kind, struct sig_set *set, st
 		if (!*line)
 			continue;
 		if (csv_split(line, fld, 4) != 3) {
-			rc = err_set(err, ERR_MALFORMED, "signals", "%s:%zu: expected 3 fields", path, lineno);
+			rc =
+			    err_set(err, ERR_MALFORMED, "signals", "%s:%zu: expected 3 fields", path, lineno);
 			break;
 		}
 		struct long_row r = {.line = lineno, .v = NAN};
 		if (!ts_parse_loose(fld[1], strlen(fld[1]), &r.t)) {
-			rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: bad time '%.64s'", path, lineno, fld[1]);
+			rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: bad time '%.64s'", path, lineno,
+				     fld[1]);
 			break;
 		}
 		if (*fld[2] && !csv_double(fld[2], &r.v)) {
-			rc = err_set(err, ERR_MALFORMED, "value", "%s:%zu: bad value '%.64s'", path, lineno, fld[2]);
+			rc = err_set(err, ERR_MALFORMED, "value", "%s:%zu: bad value '%.64s'", path, lineno,
+				     fld[2]);
 			break;
 		}
 		if (!*fld[0]) {
@@ -171,8 +175,8 @@ static int read_long(const char *path, const char *kind, struct sig_set *set, st
 			int64_t d = rows[k].t - rows[k - 1].t;
 
 			if (d == 0) {
-				rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: time repeated for zone '%s'", path,
-					     rows[k].line, zones[rows[k].zone]);
+				rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: time repeated for zone '%s'",
+					     path, rows[k].line, zones[rows[k].zone]);
 				break;
 			}
 			if (!step || d < step)
@@ -180,11 +184,13 @@ static int read_long(const char *path, const char *kind, struct sig_set *set, st
 		}
 		if (!rc && !step)
 			step = TS_HOUR; /* a single row */
-		struct series *s = rc ? NULL : sig_set_get(set, zones[rows[z0].zone], kind, "file", (int32_t)step);
+		struct series *s =
+		    rc ? NULL : sig_set_get(set, zones[rows[z0].zone], kind, "file", (int32_t)step);
 		for (size_t k = z0; s && k < i; k++)
 			if (series_set(s, rows[k].t, rows[k].v, false)) {
-				rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: time is not on the %lld s grid of zone '%s'",
-					     path, rows[k].line, (long long)step, zones[rows[k].zone]);
+				rc = err_set(err, ERR_MALFORMED, "ts",
+					     "%s:%zu: time is not on the %lld s grid of zone '%s'", path,
+					     rows[k].line, (long long)step, zones[rows[k].zone]);
 				break;
 			}
 		z0 = i;
@@ -202,7 +208,7 @@ struct signals {
 	struct {
 		const struct series *s;
 		const char *zone;
-	} *reg; /* one per region, in region order; borrowed from sets */
+	} * reg; /* one per region, in region order; borrowed from sets */
 	size_t n, cap;
 };
 
@@ -405,18 +411,19 @@ static int load_capacity(const char *path, const struct sched_model *m, struct s
 		int nf = csv_split(lineno == 1 ? (char *)csv_skip_bom(line) : line, fld, 4);
 		if (lineno == 1) {
 			if (nf != 2 || strcmp(fld[0], "region") || strcmp(fld[1], "capacity_kw"))
-				rc = err_set(err, ERR_MALFORMED, "capacity", "%s:1: header must be region,capacity_kw",
-					     path);
+				rc = err_set(err, ERR_MALFORMED, "capacity",
+					     "%s:1: header must be region,capacity_kw", path);
 			continue;
 		}
 		if (nf != 2)
-			rc = err_set(err, ERR_MALFORMED, "capacity", "%s:%zu: expected 2 fields", path, lineno);
+			rc = err_set(err, ERR_MALFORMED, "capacity", "%s:%zu: expected 2 fields", path,
+				     lineno);
 		else if ((r = sched_model_find(m, fld[0])) < 0)
-			rc = err_set(err, ERR_INVALID, "region", "%s:%zu: region '%.64s' has no signal", path, lineno,
-				     fld[0]);
+			rc = err_set(err, ERR_INVALID, "region", "%s:%zu: region '%.64s' has no signal", path,
+				     lineno, fld[0]);
 		else if (!csv_double(fld[1], &kw) || kw < 0)
-			rc = err_set(err, ERR_INVALID, "capacity_kw", "%s:%zu: capacity_kw must be a number >= 0",
-				     path, lineno);
+			rc = err_set(err, ERR_INVALID, "capacity_kw",
+				     "%s:%zu: capacity_kw must be a number >= 0", path, lineno);
 		else
 			sched_capacity_set(cap, (size_t)r, kw);
 	}
@@ -427,24 +434,24 @@ static int load_capacity(const char *path, const struct sched_model *m, struct s
 
 /* ---- jobs ------------------------------------------------------------- */
 
-#define JOB_COLUMNS(X)                             \
-	X(ID, "id", true)                          \
-	X(REGION, "region", true)                  \
-	X(SUBMIT, "submit", true)                  \
-	X(EARLIEST, "earliest_start", false)       \
-	X(DEADLINE, "deadline", true)              \
-	X(DURATION, "duration_min", true)          \
-	X(POWER, "power_kw", true)                 \
-	X(INTERRUPTIBLE, "interruptible", false)   \
-	X(ALLOWED, "allowed_regions", false)       \
-	X(MIN_SEGMENT, "min_segment_min", false)   \
+#define JOB_COLUMNS(X)                           \
+	X(ID, "id", true)                        \
+	X(REGION, "region", true)                \
+	X(SUBMIT, "submit", true)                \
+	X(EARLIEST, "earliest_start", false)     \
+	X(DEADLINE, "deadline", true)            \
+	X(DURATION, "duration_min", true)        \
+	X(POWER, "power_kw", true)               \
+	X(INTERRUPTIBLE, "interruptible", false) \
+	X(ALLOWED, "allowed_regions", false)     \
+	X(MIN_SEGMENT, "min_segment_min", false) \
 	X(MAX_SEGMENTS, "max_segments", false)
 
 enum col {
 #define COL_ENUM(name, str, req) COL_##name,
 	JOB_COLUMNS(COL_ENUM)
 #undef COL_ENUM
-	COL__COUNT
+	    COL__COUNT
 };
 
 static const struct {
@@ -452,7 +459,7 @@ static const struct {
 	bool required;
 } columns[] = {
 #define COL_ROW(name, str, req) {str, req},
-	JOB_COLUMNS(COL_ROW)
+    JOB_COLUMNS(COL_ROW)
 #undef COL_ROW
 };
 
@@ -488,7 +495,8 @@ struct run {
 
 static bool parse_bool(const char *s, bool *ret)
 {
-	static const char *const yes[] = {"1", "true", "yes", "t", "y"}, *const no[] = {"", "0", "false", "no", "f", "n"};
+	static const char *const yes[] = {"1", "true", "yes", "t", "y"}, *const no[] = {"",   "0", "false",
+											"no", "f", "n"};
 
 	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
 		if (!strcasecmp(s, yes[i]))
@@ -507,10 +515,12 @@ static void write_row(struct run *run, const char *id, size_t origin, const stru
 	const struct sched_model *m = run->fc;
 	char a[TS_BUFSZ], b[TS_BUFSZ];
 
-	fprintf(run->placements, "%s,%s,%s,%s,%s,", id, sched_region_id(m, origin), p ? sched_region_id(m, p->region) : "",
-		p ? ts_format(p->start, a) : "", p ? ts_format(p->end, b) : "");
+	fprintf(run->placements, "%s,%s,%s,%s,%s,", id, sched_region_id(m, origin),
+		p ? sched_region_id(m, p->region) : "", p ? ts_format(p->start, a) : "",
+		p ? ts_format(p->end, b) : "");
 	for (size_t s = 0; p && s < p->n_seg; s++)
-		fprintf(run->placements, "%s%s/%s", s ? ";" : "", ts_format(seg[s].start, a), ts_format(seg[s].end, b));
+		fprintf(run->placements, "%s%s/%s", s ? ";" : "", ts_format(seg[s].start, a),
+			ts_format(seg[s].end, b));
 	fprintf(run->placements, ",%.6f,%.6f\n", base, sched);
 }
 
@@ -542,21 +552,26 @@ static int place_pending(struct run *run, struct err_detail *err)
 	/* one job first: validation, errors and the baseline are the same for every copy */
 	int prc = sched_place(run->fc, run->cap, job, res, err);
 	if (prc && prc != ERR_NO_CAPACITY) {
-		err_prefix(err, "%s:%zu: job '%.64s': %s%s", o->jobs, pd->line, id0, err->field, *err->field ? ": " : "");
+		err_prefix(err, "%s:%zu: job '%.64s': %s%s", o->jobs, pd->line, id0, err->field,
+			   *err->field ? ": " : "");
 		return prc;
 	}
 	const double *t_origin = sched_region_intensity(run->truth, origin, SCHED_P50);
-	double base = isnan(res->baseline_g) ? NAN : sched_charge(run->fc, job, res, &res->baseline, t_origin);
+	double base =
+	    isnan(res->baseline_g) ? NAN : sched_charge(run->fc, job, res, &res->baseline, t_origin);
 	if (isnan(base))
-		return err_set(err, ERR_UNPROCESSABLE, "submit", "%s:%zu: job '%.64s': no signal in '%s' to run it at %s (the baseline)",
-			       o->jobs, pd->line, id0, sched_region_id(run->fc, origin), ts_format(job->submit, tb));
+		return err_set(err, ERR_UNPROCESSABLE, "submit",
+			       "%s:%zu: job '%.64s': no signal in '%s' to run it at %s (the baseline)",
+			       o->jobs, pd->line, id0, sched_region_id(run->fc, origin),
+			       ts_format(job->submit, tb));
 
 	if (pd->count == 1 || prc == ERR_NO_CAPACITY) {
 		/* a single booking (or an array none of which fits) */
 		for (size_t k = 0; k < pd->count; k++) {
 			bool placed = prc == ERR_OK;
 			double sched = placed ? sched_charge(run->fc, job, res, &res->best,
-							     sched_region_intensity(run->truth, res->best.region, SCHED_P50))
+							     sched_region_intensity(
+								 run->truth, res->best.region, SCHED_P50))
 					      : base;
 
 			if (placed && run->cap)
@@ -584,9 +599,10 @@ static int place_pending(struct run *run, struct err_detail *err)
 	for (size_t i = 0; i < b->n_blocks; i++) {
 		const struct sched_block *bl = &b->blocks[i];
 		struct sched_segment sg = {bl->start, bl->end};
-		struct sched_placement pl = {.region = bl->region, .start = bl->start, .end = bl->end, .n_seg = 1};
-		double sched = sched_charge_segments(run->fc, job, &sg, 1,
-						     sched_region_intensity(run->truth, bl->region, SCHED_P50));
+		struct sched_placement pl = {
+		    .region = bl->region, .start = bl->start, .end = bl->end, .n_seg = 1};
+		double sched = sched_charge_segments(
+		    run->fc, job, &sg, 1, sched_region_intensity(run->truth, bl->region, SCHED_P50));
 
 		account(run, origin, bl->count, base, sched);
 		for (size_t c = 0; run->placements && c < bl->count; c++)
@@ -643,8 +659,8 @@ static int run_jobs(struct run *run, struct err_detail *err)
 	while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
 		lineno++;
 		if ((size_t)len > MAX_LINE) {
-			rc = err_set(err, ERR_TOO_LARGE, "jobs", "%s:%zu: line longer than %d bytes", o->jobs, lineno,
-				     MAX_LINE);
+			rc = err_set(err, ERR_TOO_LARGE, "jobs", "%s:%zu: line longer than %d bytes", o->jobs,
+				     lineno, MAX_LINE);
 			break;
 		}
 		csv_chomp(line, (size_t)len);
@@ -656,8 +672,8 @@ static int run_jobs(struct run *run, struct err_detail *err)
 					if (!strcmp(fld[k], columns[c].name))
 						col[c] = k;
 				if (col[c] < 0 && columns[c].required)
-					rc = err_set(err, ERR_MALFORMED, columns[c].name, "%s:1: no column '%s'", o->jobs,
-						     columns[c].name);
+					rc = err_set(err, ERR_MALFORMED, columns[c].name,
+						     "%s:1: no column '%s'", o->jobs, columns[c].name);
 			}
 			continue;
 		}
@@ -665,16 +681,16 @@ static int run_jobs(struct run *run, struct err_detail *err)
 			continue;
 		int nf = csv_split(line, fld, MAX_COLUMNS);
 		if (nf != ncols) {
-			rc = err_set(err, ERR_MALFORMED, "jobs", "%s:%zu: %d fields, the header has %d", o->jobs, lineno,
-				     nf, ncols);
+			rc = err_set(err, ERR_MALFORMED, "jobs", "%s:%zu: %d fields, the header has %d",
+				     o->jobs, lineno, nf, ncols);
 			break;
 		}
 #define FIELD(c) (col[COL_##c] >= 0 ? fld[col[COL_##c]] : "")
-#define BAD(c, ...)                                                                                    \
-	do {                                                                                           \
-		rc = err_set(err, ERR_INVALID, columns[COL_##c].name, __VA_ARGS__);                     \
-		err_prefix(err, "%s:%zu: column '%s': ", o->jobs, lineno, columns[COL_##c].name);       \
-		goto done;                                                                             \
+#define BAD(c, ...)                                                                               \
+	do {                                                                                      \
+		rc = err_set(err, ERR_INVALID, columns[COL_##c].name, __VA_ARGS__);               \
+		err_prefix(err, "%s:%zu: column '%s': ", o->jobs, lineno, columns[COL_##c].name); \
+		goto done;                                                                        \
 	} while (0)
 		const char *id = FIELD(ID), *s;
 		double x;
@@ -842,8 +858,9 @@ static int parse_hours(const char *s, const char *field, int32_t step, size_t *o
 		if (n == max)
 			rc = err_set(err, ERR_INVALID, field, "at most %zu values", max);
 		else if (!csv_double(tok, &h) || h <= 0 || h > 1e6 || fmod(h * 3600, step) != 0)
-			rc = err_set(err, ERR_INVALID, field, "'%s' is not a positive number of hours on the %d s grid",
-				     tok, (int)step);
+			rc = err_set(err, ERR_INVALID, field,
+				     "'%s' is not a positive number of hours on the %d s grid", tok,
+				     (int)step);
 		else
 			out[n++] = (size_t)(h * 3600 / step);
 	}
@@ -863,9 +880,11 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 	struct buf b;
 	int rc;
 
-	if ((rc = parse_hours(o->lengths ? o->lengths : "1,6,12,24,48,96,168", "lengths", step, lens, 32, &nl, err)))
+	if ((rc = parse_hours(o->lengths ? o->lengths : "1,6,12,24,48,96,168", "lengths", step, lens, 32, &nl,
+			      err)))
 		return rc;
-	if ((rc = parse_hours(o->slacks ? o->slacks : "24,168,480,720,8760", "slacks", step, slacks, 32, &ns, err)))
+	if ((rc = parse_hours(o->slacks ? o->slacks : "24,168,480,720,8760", "slacks", step, slacks, 32, &ns,
+			      err)))
 		return rc;
 	for (size_t r = 0; r < nr; r++) {
 		const double *c = sched_region_intensity(m, r, SCHED_P50);
@@ -874,15 +893,17 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 			if (isnan(c[t])) {
 				char tb[TS_BUFSZ];
 
-				return err_set(err, ERR_INVALID, "signals",
-					       "zone '%s' has a gap at %s: the protocol needs complete series",
-					       sched_region_id(m, r), ts_format(sched_model_start(m) + (int64_t)t * step, tb));
+				return err_set(
+				    err, ERR_INVALID, "signals",
+				    "zone '%s' has a gap at %s: the protocol needs complete series",
+				    sched_region_id(m, r),
+				    ts_format(sched_model_start(m) + (int64_t)t * step, tb));
 			}
 	}
 	struct sched_bound *bd = xmalloc(nr * nl * ns * sizeof(*bd));
 	for (size_t r = 0; r < nr; r++) {
-		rc = sched_temporal_bounds(sched_region_intensity(m, r, SCHED_P50), steps, lens, nl, slacks, ns,
-					   bd + r * nl * ns, err);
+		rc = sched_temporal_bounds(sched_region_intensity(m, r, SCHED_P50), steps, lens, nl, slacks,
+					   ns, bd + r * nl * ns, err);
 		if (rc) {
 			err_prefix(err, "zone '%s': ", sched_region_id(m, r));
 			free(bd);
@@ -892,7 +913,8 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 	double secs = (double)(ts_mono_ms() - t0) / 1000;
 	buf_init(&b, 0);
 	if (o->json)
-		buf_addf(&b, "{\"protocol\":\"temporal\",\"step_s\":%d,\"steps\":%zu,\"configs\":[", (int)step, steps);
+		buf_addf(&b, "{\"protocol\":\"temporal\",\"step_s\":%d,\"steps\":%zu,\"configs\":[",
+			 (int)step, steps);
 	else
 		buf_addf(&b, "%-20s %8s %8s %8s %12s %14s %14s\n", "zone", "length_h", "slack_h", "arrivals",
 			 "run_now", "deferrable_%", "interrupt_%");
@@ -902,8 +924,9 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 			double sum_d = 0, sum_i = 0;
 
 			if (o->json)
-				buf_addf(&b, "%s{\"length_h\":%g,\"slack_h\":%g,\"zones\":{", a + s ? "," : "",
-					 (double)lens[a] * hstep, (double)slacks[s] * hstep);
+				buf_addf(&b, "%s{\"length_h\":%g,\"slack_h\":%g,\"zones\":{",
+					 a + s ? "," : "", (double)lens[a] * hstep,
+					 (double)slacks[s] * hstep);
 			for (size_t r = 0; r < nr; r++) {
 				const struct sched_bound *x = &bd[(r * nl + a) * ns + s];
 				double pd = 100 * (1 - x->deferrable / x->run_now);
@@ -926,9 +949,9 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 					buf_add_double(&b, pi);
 					buf_addc(&b, '}');
 				} else {
-					buf_addf(&b, "%-20s %8g %8g %8zu %12.3f %14.3f %14.3f\n", sched_region_id(m, r),
-						 (double)lens[a] * hstep, (double)slacks[s] * hstep, x->arrivals, x->run_now,
-						 pd, pi);
+					buf_addf(&b, "%-20s %8g %8g %8zu %12.3f %14.3f %14.3f\n",
+						 sched_region_id(m, r), (double)lens[a] * hstep,
+						 (double)slacks[s] * hstep, x->arrivals, x->run_now, pd, pi);
 				}
 			}
 			if (o->json) {
@@ -939,7 +962,8 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 				buf_addc(&b, '}');
 			} else {
 				buf_addf(&b, "%-20s %8g %8g %8s %12s %14.3f %14.3f\n", "(mean of zones)",
-					 (double)lens[a] * hstep, (double)slacks[s] * hstep, "", "", sum_d / nr, sum_i / nr);
+					 (double)lens[a] * hstep, (double)slacks[s] * hstep, "", "",
+					 sum_d / nr, sum_i / nr);
 			}
 		}
 	free(bd);
@@ -947,8 +971,10 @@ static int run_protocol(const struct opts *o, const struct sched_model *m, struc
 		buf_adds(&b, "]}\n");
 	fputs(b.data, stdout);
 	buf_release(&b);
-	fprintf(stderr, "simulate: temporal protocol, %zu zones x %zu lengths x %zu slacks, both variants, in %.2f s\n",
-		nr, nl, ns, secs);
+	fprintf(
+	    stderr,
+	    "simulate: temporal protocol, %zu zones x %zu lengths x %zu slacks, both variants, in %.2f s\n",
+	    nr, nl, ns, secs);
 	return ERR_OK;
 }
 
@@ -967,7 +993,8 @@ static int parse_forecast(const char *s, struct opts *o, struct err_detail *err)
 	errno = 0;
 	o->noise_e = strtod(s + 6, &end);
 	if (end == s + 6 || *end != ':' || !(o->noise_e >= 0) || o->noise_e > 100)
-		return err_set(err, ERR_INVALID, "forecast", "noise:E:SEED needs E, a number >= 0 (0.05 = 5 %%)");
+		return err_set(err, ERR_INVALID, "forecast",
+			       "noise:E:SEED needs E, a number >= 0 (0.05 = 5 %%)");
 	const char *sd = end + 1;
 	o->seed = strtoull(sd, &end, 10);
 	if (end == sd || *end || errno)
@@ -989,15 +1016,14 @@ static bool known_format(const char *f)
 int cmd_simulate(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"signals", required_argument, NULL, 's'},	{"signals-format", required_argument, NULL, 'f'},
-		{"kind", required_argument, NULL, 'k'},		{"step", required_argument, NULL, 'S'},
-		{"resample", required_argument, NULL, 'R'},	{"jobs", required_argument, NULL, 'j'},
-		{"capacity", required_argument, NULL, 'c'},	{"forecast", required_argument, NULL, 'F'},
-		{"placements", required_argument, NULL, 'p'},	{"json", no_argument, NULL, 'J'},
-		{"protocol", required_argument, NULL, 'P'},	{"lengths", required_argument, NULL, 'L'},
-		{"slacks", required_argument, NULL, 'K'},	{"help", no_argument, NULL, 'h'},
-		{"one-by-one", no_argument, NULL, '1'},
-		{NULL, 0, NULL, 0},
+	    {"signals", required_argument, NULL, 's'},	  {"signals-format", required_argument, NULL, 'f'},
+	    {"kind", required_argument, NULL, 'k'},	  {"step", required_argument, NULL, 'S'},
+	    {"resample", required_argument, NULL, 'R'},	  {"jobs", required_argument, NULL, 'j'},
+	    {"capacity", required_argument, NULL, 'c'},	  {"forecast", required_argument, NULL, 'F'},
+	    {"placements", required_argument, NULL, 'p'}, {"json", no_argument, NULL, 'J'},
+	    {"protocol", required_argument, NULL, 'P'},	  {"lengths", required_argument, NULL, 'L'},
+	    {"slacks", required_argument, NULL, 'K'},	  {"help", no_argument, NULL, 'h'},
+	    {"one-by-one", no_argument, NULL, '1'},	  {NULL, 0, NULL, 0},
 	};
 	struct opts o = {.format = "wide", .kind = "carbon_intensity"};
 	struct err_detail err = {0};
@@ -1024,7 +1050,8 @@ int cmd_simulate(int argc, char **argv)
 		case 'k': o.kind = optarg; break;
 		case 'S':
 			if (ts_parse_duration(optarg, "step", &dur, &err) || dur > TS_DAY) {
-				fprintf(stderr, "simulate: --step: %s\n", *err.msg ? err.msg : "at most one day");
+				fprintf(stderr, "simulate: --step: %s\n",
+					*err.msg ? err.msg : "at most one day");
 				return EXIT_USAGE;
 			}
 			o.step = (int32_t)dur;
@@ -1092,7 +1119,8 @@ int cmd_simulate(int argc, char **argv)
 		if (!run.placements)
 			rc = err_set(&err, ERR_IO, "placements", "%s: %s", o.placements, strerror(errno));
 		else
-			fprintf(run.placements, "id,origin,region,start,end,segments,baseline_g,scheduled_g\n");
+			fprintf(run.placements,
+				"id,origin,region,start,end,segments,baseline_g,scheduled_g\n");
 	}
 	if (!rc) {
 		run.truth = truth;

@@ -117,7 +117,8 @@ static int to_grid(const struct sched_model *m, const struct series *s, const ch
 			       (int)s->step, (int)m->step);
 	if (g.n && (g.start - m->start) % m->step) {
 		series_release(&g);
-		return err_set(err, ERR_INVALID, field, "series is not aligned on the %d s grid", (int)m->step);
+		return err_set(err, ERR_INVALID, field, "series is not aligned on the %d s grid",
+			       (int)m->step);
 	}
 	for (size_t i = 0; i < m->n; i++)
 		out[i] = series_at(&g, m->start + (int64_t)i * m->step);
@@ -194,7 +195,8 @@ int sched_model_add_region(struct sched_model *m, const struct sched_region_spec
 			break;
 		}
 	for (int q = 0; q < SCHED__NQ; q++)
-		r.pre[q] = q != SCHED_P50 && r.eff[q] == r.eff[SCHED_P50] ? NULL : prefix_sums(r.eff[q], m->n);
+		r.pre[q] =
+		    q != SCHED_P50 && r.eff[q] == r.eff[SCHED_P50] ? NULL : prefix_sums(r.eff[q], m->n);
 	for (int q = 0; q < SCHED__NQ; q++)
 		if (!r.pre[q])
 			r.pre[q] = r.pre[SCHED_P50];
@@ -424,8 +426,10 @@ static void fill_costs(const struct plan *p, const struct sched_result *res, str
 	const struct region *r = &p->m->r[pl->region];
 
 	pl->expected_g = cost_of(p, res, pl, r->eff[SCHED_P50]);
-	pl->low_g = r->eff[SCHED_P10] == r->eff[SCHED_P50] ? pl->expected_g : cost_of(p, res, pl, r->eff[SCHED_P10]);
-	pl->high_g = r->eff[SCHED_P90] == r->eff[SCHED_P50] ? pl->expected_g : cost_of(p, res, pl, r->eff[SCHED_P90]);
+	pl->low_g =
+	    r->eff[SCHED_P10] == r->eff[SCHED_P50] ? pl->expected_g : cost_of(p, res, pl, r->eff[SCHED_P10]);
+	pl->high_g =
+	    r->eff[SCHED_P90] == r->eff[SCHED_P50] ? pl->expected_g : cost_of(p, res, pl, r->eff[SCHED_P90]);
 	pl->decision_g = p->job->risk == SCHED_P90 ? pl->high_g : pl->expected_g;
 }
 
@@ -438,7 +442,8 @@ static int64_t run_end(const struct plan *p, size_t t, bool last)
 }
 
 /* Best contiguous start in region r; false when none fits. */
-static bool search_block(const struct plan *p, size_t r, struct sched_result *res, struct sched_placement *ret)
+static bool search_block(const struct plan *p, size_t r, struct sched_result *res,
+			 struct sched_placement *ret)
 {
 	const struct region *rg = &p->m->r[r];
 	const double *v = rg->eff[p->job->risk], *pre = rg->pre[p->job->risk];
@@ -559,7 +564,8 @@ static void marks_to_segments(const struct plan *p, const unsigned char *mark, s
 		taken++;
 		bool last = taken == p->n;
 		int64_t end = run_end(p, t, last);
-		if (ret->n_seg && res->segments[res->n_segments - 1].end == p->m->start + (int64_t)t * p->m->step)
+		if (ret->n_seg &&
+		    res->segments[res->n_segments - 1].end == p->m->start + (int64_t)t * p->m->step)
 			res->segments[res->n_segments - 1].end = end;
 		else {
 			add_segment(res, p->m->start + (int64_t)t * p->m->step, end);
@@ -572,7 +578,8 @@ static void marks_to_segments(const struct plan *p, const unsigned char *mark, s
 	ret->end = res->segments[res->n_segments - 1].end;
 }
 
-static bool search_select(const struct plan *p, size_t r, struct sched_result *res, struct sched_placement *ret)
+static bool search_select(const struct plan *p, size_t r, struct sched_result *res,
+			  struct sched_placement *ret)
 {
 	const double *v = p->m->r[r].eff[p->job->risk];
 	size_t w = p->hi - p->lo, cnt = 0;
@@ -615,7 +622,8 @@ static int search_dp(const struct plan *p, size_t r, struct sched_result *res, s
 	*ret_found = false;
 	if (states > SCHED_MAX_DP_STATES)
 		return err_set(err, ERR_RANGE_TOO_LARGE, "min_segment",
-			       "segment constraints over %zu steps × %zu job steps are too large a problem", w, n);
+			       "segment constraints over %zu steps × %zu job steps are too large a problem",
+			       w, n);
 	if (states > res->dp_cap) {
 		free(res->dp);
 		res->dp = xmalloc(states);
@@ -624,7 +632,8 @@ static int search_dp(const struct plan *p, size_t r, struct sched_result *res, s
 	unsigned char *bp = res->dp;
 	/* scratch: ring of values, eligible-run lengths, window prefix sums, marks */
 	size_t ring = ms + 1;
-	size_t bytes = ring * layer * sizeof(double) + (w + 1) * sizeof(size_t) + (w + 1) * sizeof(double) + w + 16;
+	size_t bytes =
+	    ring * layer * sizeof(double) + (w + 1) * sizeof(size_t) + (w + 1) * sizeof(double) + w + 16;
 	double *f = (double *)scratch(res, bytes);
 	size_t *runlen = (size_t *)(f + ring * layer);
 	double *pre = (double *)(runlen + w + 1);
@@ -643,7 +652,7 @@ static int search_dp(const struct plan *p, size_t r, struct sched_result *res, s
 	for (size_t i = 0; i < ring * layer; i++)
 		f[i] = INFINITY;
 	memset(bp, BP_NONE, states);
-#define IDX(j, k, in) ((((j) * kd) + (k)) * 2 + (in))
+#define IDX(j, k, in) ((((j)*kd) + (k)) * 2 + (in))
 	f[IDX(0, 0, 0)] = 0;
 	for (size_t t = 0; t < w; t++) {
 		double *cur = f + (t % ring) * layer, *nx = f + ((t + 1) % ring) * layer;
@@ -747,7 +756,8 @@ static int validate(const struct sched_model *m, const struct sched_job *job, st
 	if (job->deadline <= job->earliest_start)
 		return err_set(err, ERR_INVALID, "deadline", "deadline must be after the earliest start");
 	if (job->deadline - job->earliest_start < job->duration)
-		return err_set(err, ERR_INVALID, "duration", "duration is longer than the window before the deadline");
+		return err_set(err, ERR_INVALID, "duration",
+			       "duration is longer than the window before the deadline");
 	if (!job->profile_kw && !(job->power_kw > 0 && isfinite(job->power_kw)))
 		return err_set(err, ERR_INVALID, "power_kw", "power must be a positive number");
 	if (job->profile_kw) {
@@ -758,22 +768,25 @@ static int validate(const struct sched_model *m, const struct sched_job *job, st
 				       "an energy profile is only supported for non-interruptible jobs");
 		for (size_t k = 0; k < n; k++)
 			if (!(job->profile_kw[k] >= 0 && isfinite(job->profile_kw[k])))
-				return err_set(err, ERR_INVALID, "profile", "power of step %zu is not a number >= 0",
-					       k);
+				return err_set(err, ERR_INVALID, "profile",
+					       "power of step %zu is not a number >= 0", k);
 	}
 	if (job->risk != SCHED_P50 && job->risk != SCHED_P90)
 		return err_set(err, ERR_INVALID, "risk", "risk must be p50 or p90");
 	if (job->min_segment < 0)
 		return err_set(err, ERR_INVALID, "min_segment", "minimum segment must not be negative");
 	if (job->max_segments < 0)
-		return err_set(err, ERR_INVALID, "max_segments", "maximum number of segments must not be negative");
+		return err_set(err, ERR_INVALID, "max_segments",
+			       "maximum number of segments must not be negative");
 	if (job->origin >= 0 && (size_t)job->origin >= m->nr)
 		return err_set(err, ERR_INVALID, "origin", "unknown origin region index %d", job->origin);
 	for (size_t i = 0; i < job->n_regions; i++)
 		if (job->regions[i] >= m->nr)
-			return err_set(err, ERR_INVALID, "regions", "unknown region index %zu", job->regions[i]);
+			return err_set(err, ERR_INVALID, "regions", "unknown region index %zu",
+				       job->regions[i]);
 	if (job->max_alternatives > SCHED_MAX_ALTERNATIVES)
-		return err_set(err, ERR_INVALID, "alternatives", "at most %d alternatives", SCHED_MAX_ALTERNATIVES);
+		return err_set(err, ERR_INVALID, "alternatives", "at most %d alternatives",
+			       SCHED_MAX_ALTERNATIVES);
 	return ERR_OK;
 }
 
@@ -876,7 +889,8 @@ int sched_place(const struct sched_model *m, const struct sched_capacity *cap, c
 		goto out;
 	if (!n_cand) {
 		rc = err_set(err, ERR_UNPROCESSABLE, job->n_residency ? "residency" : "regions",
-			     job->n_residency ? "residency excludes every candidate region" : "no candidate region");
+			     job->n_residency ? "residency excludes every candidate region"
+					      : "no candidate region");
 		goto out;
 	}
 	if (!found && cap) {
@@ -907,9 +921,10 @@ int sched_place(const struct sched_model *m, const struct sched_capacity *cap, c
 				horizon = m->r[r].horizon;
 		}
 		if (job->deadline > horizon)
-			rc = err_set(err, ERR_UNPROCESSABLE, "deadline",
-				     "no complete signal in the window: the forecast reaches only %s (deadline %s)",
-				     ts_format(horizon, a), ts_format(job->deadline, b));
+			rc = err_set(
+			    err, ERR_UNPROCESSABLE, "deadline",
+			    "no complete signal in the window: the forecast reaches only %s (deadline %s)",
+			    ts_format(horizon, a), ts_format(job->deadline, b));
 		else
 			rc = err_set(err, ERR_UNPROCESSABLE, "deadline",
 				     "no gap-free run of the job's length in the window before %s",
@@ -996,11 +1011,11 @@ void sched_batch_release(struct sched_batch *b)
 struct layer {
 	size_t region;
 	size_t mult;
-	size_t maxm;	/* most runs one layer holds (capped by the copies asked) */
-	size_t st;	/* row stride of h */
-	double *h;	/* (w + 1) × st: best cost of m runs from step t on */
+	size_t maxm;		 /* most runs one layer holds (capped by the copies asked) */
+	size_t st;		 /* row stride of h */
+	double *h;		 /* (w + 1) × st: best cost of m runs from step t on */
 	unsigned char *start_ok; /* w flags: a run may start here */
-	size_t taken;	/* copies given to these layers */
+	size_t taken;		 /* copies given to these layers */
 };
 
 /* Marginal cost of one more copy in layer group L, INFINITY when full. */
@@ -1170,7 +1185,8 @@ static size_t layered_fill(const struct plan *p, struct bregion *br, size_t nbr,
 {
 	const struct sched_model *m = p->m;
 	size_t w = p->hi - p->lo, nl = 0, lcap = 0, placed = 0;
-	size_t maxm_all = w / n, *levels = xmalloc((w + 1) * sizeof(size_t)), *starts = xmalloc((w / n + 1) * sizeof(size_t));
+	size_t maxm_all = w / n, *levels = xmalloc((w + 1) * sizeof(size_t)),
+	       *starts = xmalloc((w / n + 1) * sizeof(size_t));
 	struct layer *layers = NULL;
 
 	for (size_t i = 0; i < nbr; i++) {
@@ -1189,7 +1205,8 @@ static size_t layered_fill(const struct plan *p, struct bregion *br, size_t nbr,
 			if (!uniq || levels[uniq - 1] != levels[x])
 				levels[uniq++] = levels[x];
 		for (size_t j = 0, below = 0; j < uniq; below = levels[j++]) {
-			struct layer L = {.region = i, .mult = levels[j] - below}; /* region = index into br */
+			struct layer L = {.region = i,
+					  .mult = levels[j] - below}; /* region = index into br */
 
 			L.start_ok = xmalloc(w);
 			for (size_t t = 0, run = 0; t < w; t++) { /* steps k..k+n-1 free at this level */
@@ -1242,7 +1259,8 @@ static size_t layered_fill(const struct plan *p, struct bregion *br, size_t nbr,
 			for (size_t x = 0; x < k; x++) {
 				for (size_t t = starts[x]; t < starts[x] + n; t++)
 					br[L->region].units[t] -= copies;
-				add_block(b, br[L->region].region, m->start + (int64_t)(p->lo + starts[x]) * m->step, copies);
+				add_block(b, br[L->region].region,
+					  m->start + (int64_t)(p->lo + starts[x]) * m->step, copies);
 				*ret_cost += br[L->region].c[starts[x]] * (double)copies;
 			}
 		}
@@ -1255,8 +1273,9 @@ static size_t layered_fill(const struct plan *p, struct bregion *br, size_t nbr,
 	return placed;
 }
 
-int sched_place_batch(const struct sched_model *m, const struct sched_capacity *cap, const struct sched_job *job,
-		      size_t count, struct sched_batch *b, struct err_detail *err)
+int sched_place_batch(const struct sched_model *m, const struct sched_capacity *cap,
+		      const struct sched_job *job, size_t count, struct sched_batch *b,
+		      struct err_detail *err)
 {
 	struct plan p;
 	int rc = validate(m, job, err);
@@ -1264,8 +1283,9 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 	if (rc)
 		return rc;
 	if (job->interruptible || job->profile_kw)
-		return err_set(err, ERR_INVALID, job->interruptible ? "interruptible" : "profile",
-			       "job arrays are placed jointly only for non-interruptible jobs of constant power");
+		return err_set(
+		    err, ERR_INVALID, job->interruptible ? "interruptible" : "profile",
+		    "job arrays are placed jointly only for non-interruptible jobs of constant power");
 	if (cap && (cap->n_regions != m->nr || cap->n_steps != m->n))
 		return err_set(err, ERR_INVALID, "capacity", "capacity does not match the model");
 	plan_init(&p, m, job, cap);
@@ -1273,7 +1293,8 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 	p.b = ts_floor(job->deadline - p.rem - m->start, m->step) / m->step + 1;
 	if (p.b - p.a < (int64_t)p.n)
 		return err_set(err, ERR_INVALID, "duration",
-			       "duration is longer than the window before the deadline on the %d s grid", (int)m->step);
+			       "duration is longer than the window before the deadline on the %d s grid",
+			       (int)m->step);
 	p.lo = p.a < 0 ? 0 : (size_t)p.a;
 	p.hi = p.b < 0 ? 0 : (size_t)p.b > m->n ? m->n : (size_t)p.b;
 	if (p.hi < p.lo)
@@ -1304,13 +1325,15 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 		x->c = xmalloc(w * sizeof(double));
 		for (size_t t = 0; t < w; t++) {
 			size_t T = p.lo + t;
-			double u = isnan(v[T]) ? 0 : !row || isinf(row[T]) ? (double)count
-									     : floor(row[T] / job->power_kw + 1e-9);
+			double u = isnan(v[T])		   ? 0
+				   : !row || isinf(row[T]) ? (double)count
+							   : floor(row[T] / job->power_kw + 1e-9);
 
 			x->units[t] = u <= 0 ? 0 : u >= (double)count ? count : (size_t)u;
 			x->c[t] = INFINITY;
 			if (t + n <= w) {
-				double c = job->power_kw * (p.h_full * (pre[T + n - 1] - pre[T]) + p.h_last * v[T + n - 1]);
+				double c = job->power_kw *
+					   (p.h_full * (pre[T + n - 1] - pre[T]) + p.h_last * v[T + n - 1]);
 				bool gap = false;
 
 				for (size_t k = T; k < T + n && !gap; k++)
@@ -1367,7 +1390,8 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 		sched_result_release(&res);
 		return rc ? rc : err_set(err, ERR_NO_CAPACITY, "count", "no capacity left for these jobs");
 	}
-	return err_set(err, ERR_NO_CAPACITY, "count", "capacity left for %zu of the %zu jobs", b->placed, count);
+	return err_set(err, ERR_NO_CAPACITY, "count", "capacity left for %zu of the %zu jobs", b->placed,
+		       count);
 }
 
 int sched_commit_batch(const struct sched_model *m, struct sched_capacity *cap, const struct sched_job *job,
@@ -1376,7 +1400,8 @@ int sched_commit_batch(const struct sched_model *m, struct sched_capacity *cap, 
 	for (int pass = 0; pass < 2; pass++)
 		for (size_t i = 0; i < b->n_blocks; i++) {
 			const struct sched_block *bl = &b->blocks[i];
-			double *row = sched_capacity_row(cap, bl->region), kw = job->power_kw * (double)bl->count;
+			double *row = sched_capacity_row(cap, bl->region),
+			       kw = job->power_kw * (double)bl->count;
 
 			for (int64_t ts = bl->start; ts < bl->end; ts += m->step) {
 				int64_t t = (ts - m->start) / m->step;
@@ -1400,7 +1425,8 @@ int sched_commit_batch(const struct sched_model *m, struct sched_capacity *cap, 
 					double *rw = sched_capacity_row(cap, x->region);
 
 					for (int64_t u = x->start; u < x->end; u += m->step)
-						rw[(u - m->start) / m->step] += job->power_kw * (double)x->count;
+						rw[(u - m->start) / m->step] +=
+						    job->power_kw * (double)x->count;
 				}
 				return ERR_NO_CAPACITY;
 			}

@@ -49,9 +49,9 @@ void sched_model_free(struct sched_model *m);
 
 /* A region as the caller describes it; everything is copied. */
 struct sched_region_spec {
-	const char *id;			/* unique, e.g. "eu-central-1" or "DE" */
-	const char *zone;		/* grid zone (informational), NULL = id */
-	const char *const *tags;	/* jurisdiction tags ("EU", "GDPR") */
+	const char *id;		 /* unique, e.g. "eu-central-1" or "DE" */
+	const char *zone;	 /* grid zone (informational), NULL = id */
+	const char *const *tags; /* jurisdiction tags ("EU", "GDPR") */
 	size_t n_tags;
 	/* Carbon intensity; [SCHED_P50] required, p10/p90 NULL = p50.  Any step
 	 * that is a multiple or a divisor of the model step; steps the series
@@ -119,10 +119,10 @@ struct sched_job {
 	 * non-interruptible jobs. */
 	const double *profile_kw;
 	bool interruptible;
-	int64_t min_segment;	/* seconds, interruptible only; 0 = no minimum */
-	int max_segments;	/* interruptible only; 0 = unlimited */
+	int64_t min_segment;	  /* seconds, interruptible only; 0 = no minimum */
+	int max_segments;	  /* interruptible only; 0 = unlimited */
 	enum sched_quantile risk; /* SCHED_P50 or SCHED_P90 */
-	int origin;		/* region index of the baseline, -1 = none */
+	int origin;		  /* region index of the baseline, -1 = none */
 	/* Candidate region indices; n_regions 0 = every region of the model. */
 	const size_t *regions;
 	size_t n_regions;
@@ -141,11 +141,11 @@ struct sched_segment {
 
 struct sched_placement {
 	size_t region;
-	int64_t start, end;	/* first step start, end of the run */
-	size_t seg_off, n_seg;	/* its segments: result->segments[seg_off ..] */
-	double expected_g;	/* on the p50 intensity */
-	double low_g, high_g;	/* on p10 and p90 */
-	double decision_g;	/* what was minimised (the job's risk quantile) */
+	int64_t start, end;    /* first step start, end of the run */
+	size_t seg_off, n_seg; /* its segments: result->segments[seg_off ..] */
+	double expected_g;     /* on the p50 intensity */
+	double low_g, high_g;  /* on p10 and p90 */
+	double decision_g;     /* what was minimised (the job's risk quantile) */
 };
 
 struct sched_result {
@@ -168,7 +168,7 @@ struct sched_result {
 void sched_result_init(struct sched_result *res);
 void sched_result_release(struct sched_result *res);
 static inline const struct sched_segment *sched_segments(const struct sched_result *res,
-							  const struct sched_placement *p)
+							 const struct sched_placement *p)
 {
 	return res->segments + p->seg_off;
 }
@@ -243,11 +243,12 @@ void sched_batch_release(struct sched_batch *b);
  * window (as for a fresh booking horizon); always feasible.  Ties go to
  * earlier starts and the origin region.  Returns ERR_OK when every copy
  * was placed, ERR_NO_CAPACITY when only b->placed were (b holds them), or
- * the errors of sched_place (ERR_INVALID also for interruptible jobs,
- * segment constraints or energy profiles).  Unlimited capacity places
- * every copy where sched_place would place one. */
-int sched_place_batch(const struct sched_model *m, const struct sched_capacity *cap, const struct sched_job *job,
-		      size_t count, struct sched_batch *b, struct err_detail *err);
+ * the errors of sched_place (ERR_INVALID also for interruptible jobs and
+ * energy profiles).  Unlimited capacity places every copy where
+ * sched_place would place one.  Allocates scratch for the call only. */
+int sched_place_batch(const struct sched_model *m, const struct sched_capacity *cap,
+		      const struct sched_job *job, size_t count, struct sched_batch *b,
+		      struct err_detail *err);
 
 /* Debit the capacity used by every block of b.  ERR_NO_CAPACITY (and
  * nothing debited) when a step no longer fits. */
@@ -264,9 +265,9 @@ int sched_commit_batch(const struct sched_model *m, struct sched_capacity *cap, 
  * Results are means over arrivals.  Runs in O(n log n). */
 struct sched_bound {
 	size_t arrivals;
-	double run_now;		/* mean Σ of the run-now steps */
-	double deferrable;	/* mean best contiguous Σ */
-	double interruptible;	/* mean Σ of the len smallest */
+	double run_now;	      /* mean Σ of the run-now steps */
+	double deferrable;    /* mean best contiguous Σ */
+	double interruptible; /* mean Σ of the len smallest */
 };
 
 /* ERR_INVALID when len is 0 or ≥ n, or c has a gap. */

@@ -118,10 +118,12 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	sink += direct_bound(de->s.v, n, 24, 168);
 	double direct1 = now_s() - t0;
-	printf("sched: 123-zone temporal protocol (%zu zones x 7 lengths x 5 slacks, deferrable and interruptible): "
+	printf("sched: 123-zone temporal protocol (%zu zones x 7 lengths x 5 slacks, deferrable and "
+	       "interruptible): "
 	       "%.2f s (goal < 30 s, best of %d)\n",
 	       nz, best, runs);
-	printf("sched:   one configuration (DE, 24 h job, 168 h slack): %.2f ms; direct method (sum and sort every "
+	printf("sched:   one configuration (DE, 24 h job, 168 h slack): %.2f ms; direct method (sum and sort "
+	       "every "
 	       "window) %.0f ms; ratio direct/ours = %.0f\n",
 	       fast1 * 1e3, direct1 * 1e3, direct1 / fast1);
 
@@ -142,7 +144,8 @@ int main(int argc, char **argv)
 		sched_model_free(m);
 		m = sched_model_new(set.items[0].s.start, step, nn);
 		for (size_t z = 0; z < nz; z++) {
-			struct sched_region_spec spec = {.id = set.items[z].zone, .ci = {NULL, &set.items[z].s, NULL}};
+			struct sched_region_spec spec = {.id = set.items[z].zone,
+							 .ci = {NULL, &set.items[z].s, NULL}};
 			sched_model_add_region(m, &spec, &idx, &err);
 		}
 		for (int intr = 0; intr < 2; intr++) {
@@ -155,7 +158,8 @@ int main(int argc, char **argv)
 					size_t a = rnd() % (nn - w), dur = (1 + rnd() % 24) * per_h;
 
 					sched_job_init(&j);
-					j.submit = j.earliest_start = sched_model_start(m) + (int64_t)a * step;
+					j.submit = j.earliest_start =
+					    sched_model_start(m) + (int64_t)a * step;
 					j.deadline = j.earliest_start + (int64_t)w * step;
 					j.duration = (int64_t)dur * step;
 					j.power_kw = 1;
@@ -179,7 +183,8 @@ int main(int argc, char **argv)
 					double bestc = INFINITY;
 
 					for (size_t i = 0; i < 20; i++) {
-						const double *v = sched_region_intensity(m, regions[i], SCHED_P50);
+						const double *v =
+						    sched_region_intensity(m, regions[i], SCHED_P50);
 
 						if (intr) {
 							double s = 0;
@@ -203,10 +208,12 @@ int main(int argc, char **argv)
 				ref = dt < ref ? dt : ref;
 			}
 			free(win);
-			printf("sched: place one %s job (1-24 h) over 20 regions x 96 h of %d-min steps: %.1f us/job = "
+			printf("sched: place one %s job (1-24 h) over 20 regions x 96 h of %d-min steps: "
+			       "%.1f us/job = "
 			       "%.0f jobs/s; direct %s %.1f us/job; ratio direct/ours = %.2f\n",
-			       intr ? "interruptible" : "contiguous", step / 60, ours / JOBS * 1e6, JOBS / ours,
-			       intr ? "(sort every window)" : "(sum every window)", ref / JOBS * 1e6, ref / ours);
+			       intr ? "interruptible" : "contiguous", step / 60, ours / JOBS * 1e6,
+			       JOBS / ours, intr ? "(sort every window)" : "(sum every window)",
+			       ref / JOBS * 1e6, ref / ours);
 		}
 	}
 

@@ -84,7 +84,8 @@ int simrun(const char *const *args, char **ret_out, char **ret_err, long *ret_ma
 	argv[n] = NULL;
 	pid_t pid = fork();
 	if (pid == 0) {
-		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644), fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644),
+		    fe = open(errp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 
 		if (fo < 0 || fe < 0 || dup2(fo, 1) < 0 || dup2(fe, 2) < 0)
 			_exit(127);

@@ -19,9 +19,9 @@
 #include "tests/integration/simrun.h"
 #include "tests/lib/testlib.h"
 
-#define D0 INT64_C(1717200000) /* 2024-06-01T00:00:00Z */
-#define NR 4
-#define MAXH 48
+#define D0    INT64_C(1717200000) /* 2024-06-01T00:00:00Z */
+#define NR    4
+#define MAXH  48
 #define NJOBS 1000
 #define POWER 1.0 /* kW */
 
@@ -61,7 +61,8 @@ static void make_instance(int k, struct inst *in)
 	in->dur = durs[(int)(RND() * 4)];
 	double w[NR], sum = 0;
 	for (int r = 0; r < NR; r++) {
-		double base = 100 + 400 * RND(), amp = 10 + 190 * RND(), per = 8 + 22 * RND(), ph = 6.28 * RND();
+		double base = 100 + 400 * RND(), amp = 10 + 190 * RND(), per = 8 + 22 * RND(),
+		       ph = 6.28 * RND();
 
 		for (int h = 0; h < in->nh; h++)
 			in->ci[r][h] = round(10 * fmax(10, base + amp * sin(2 * M_PI * h / per + ph))) / 10;
@@ -91,9 +92,10 @@ static bool ensure_glpsol(void)
 	}
 	printf("\n  installing glpk-utils with apt ... ");
 	fflush(stdout);
-	if (system("DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 glpk-utils "
-		   ">/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive "
-		   "apt-get install -y -q -o DPkg::Lock::Timeout=120 glpk-utils >/dev/null 2>&1)") != 0 ||
+	if (system(
+		"DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 glpk-utils "
+		">/dev/null 2>&1 || (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive "
+		"apt-get install -y -q -o DPkg::Lock::Timeout=120 glpk-utils >/dev/null 2>&1)") != 0 ||
 	    !have_glpsol()) {
 		printf("\n  skipped: glpsol not found and apt-get install glpk-utils failed ");
 		return false;
@@ -182,7 +184,8 @@ static void check_placements(const struct inst *in, const char *pl, int *ret_cel
 			break;
 		for (r = 0; r < NR && strcmp(fld[2], region[r]); r++)
 			;
-		TL_ASSERT(r < NR && ts_parse_loose(fld[3], strlen(fld[3]), &s) && ts_parse_loose(fld[4], strlen(fld[4]), &e));
+		TL_ASSERT(r < NR && ts_parse_loose(fld[3], strlen(fld[3]), &s) &&
+			  ts_parse_loose(fld[4], strlen(fld[4]), &e));
 		if (r == NR)
 			break;
 		starts[r][(s - D0) / TS_HOUR]++;
@@ -222,19 +225,22 @@ static void run_instance(int k)
 		fprintf(f, "%s,%.1f\n", region[r], in.cap_kw[r]);
 	fclose(f);
 	f = simrun_create("herd-jobs.csv", jobs, sizeof(jobs));
-	fprintf(f, "id,region,submit,earliest_start,deadline,duration_min,power_kw,interruptible,allowed_regions\n");
+	fprintf(
+	    f,
+	    "id,region,submit,earliest_start,deadline,duration_min,power_kw,interruptible,allowed_regions\n");
 	ts_format(D0, a);
 	ts_format(D0 + in.nh * TS_HOUR, e);
 	for (int i = 0; i < NJOBS; i++)
-		fprintf(f, "h%d,solar,%s,,%s,%d,%.1f,false,solar;wind;hydro;coal\n", i, a, e, in.dur * 60, POWER);
+		fprintf(f, "h%d,solar,%s,,%s,%d,%.1f,false,solar;wind;hydro;coal\n", i, a, e, in.dur * 60,
+			POWER);
 	fclose(f);
 	snprintf(pl, sizeof(pl), "%s", simrun_path("herd-placements.csv"));
 
 	/* booked as one job array, and one by one */
-	const char *args[] = {"--signals", sig, "--signals-format", "long", "--jobs", jobs, "--capacity", cap,
-			      "--placements", pl, NULL};
-	const char *single[] = {"--signals", sig, "--signals-format", "long", "--jobs", jobs, "--capacity", cap,
-				"--one-by-one", NULL};
+	const char *args[] = {"--signals",  sig, "--signals-format", "long", "--jobs", jobs,
+			      "--capacity", cap, "--placements",     pl,     NULL};
+	const char *single[] = {"--signals",  sig, "--signals-format", "long", "--jobs", jobs,
+				"--capacity", cap, "--one-by-one",     NULL};
 	json_t *j = simrun_json(args), *js = simrun_json(single);
 	if (!j || !js) {
 		json_decref(j);
@@ -252,10 +258,12 @@ static void run_instance(int k)
 	double lp = solve_lp(&in, false), mip = solve_lp(&in, true);
 	TL_ASSERT(!isnan(lp) && !isnan(mip));
 	double gap = 100 * (array / lp - 1);
-	printf("\n  #%d %2d h window, %d h jobs, capacity %g/%g/%g/%g kW: array %.1f g, LP %.1f g, integer %.1f g: "
-	       "gap %.2f %% (one by one: %.2f %%, %lld found no room); %d (region, start) pairs in %d regions ",
-	       k, in.nh, in.dur, in.cap_kw[0], in.cap_kw[1], in.cap_kw[2], in.cap_kw[3], array, lp, mip, gap,
-	       100 * (greedy / lp - 1), unplaced1, cells, regions);
+	printf(
+	    "\n  #%d %2d h window, %d h jobs, capacity %g/%g/%g/%g kW: array %.1f g, LP %.1f g, integer %.1f "
+	    "g: "
+	    "gap %.2f %% (one by one: %.2f %%, %lld found no room); %d (region, start) pairs in %d regions ",
+	    k, in.nh, in.dur, in.cap_kw[0], in.cap_kw[1], in.cap_kw[2], in.cap_kw[3], array, lp, mip, gap,
+	    100 * (greedy / lp - 1), unplaced1, cells, regions);
 	TL_ASSERT(array >= lp - 1e-6 * lp); /* nothing beats the relaxation */
 	TL_ASSERT(gap <= 2.0);
 	TL_ASSERT(regions >= 2);
@@ -271,8 +279,8 @@ static void test_herding_vs_glpk(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"1,000 identical jobs within 2 % of the LP optimum", test_herding_vs_glpk},
-	CU_TEST_INFO_NULL,
+    {"1,000 identical jobs within 2 % of the LP optimum", test_herding_vs_glpk},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("sched/herding", NULL, NULL, tests)

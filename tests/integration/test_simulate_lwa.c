@@ -13,18 +13,18 @@
 #include "tests/integration/simrun.h"
 #include "tests/lib/testlib.h"
 
-#define STEP 1800
+#define STEP  1800
 #define Y2020 INT64_C(1577836800) /* 2020-01-01T00:00:00Z */
 
 static const struct country {
 	const char *file, *zone;
-	double ci0, ci8;	     /* scenario I mean CI at w = 0 and ±8 h (one decimal) */
-	double save4, save8;	     /* scenario I savings at ±4 h and ±8 h, % */
+	double ci0, ci8;	   /* scenario I mean CI at w = 0 and ±8 h (one decimal) */
+	double save4, save8;	   /* scenario I savings at ±4 h and ±8 h, % */
 	double nw, nw_i, sw, sw_i; /* scenario II savings, % */
 } countries[] = {
-	{"ger_ci.csv", "DE", 305.3, 263.3, 3.97, 13.76, 5.93, 8.16, 14.13, 18.50},
-	{"gb_ci.csv", "GB", 184.1, 164.9, 8.61, 10.41, 6.57, 9.23, 14.75, 20.00},
-	{"fr_ci.csv", "FR", 52.1, 48.1, 6.09, 7.79, 4.79, 6.22, 11.15, 13.86},
+    {"ger_ci.csv", "DE", 305.3, 263.3, 3.97, 13.76, 5.93, 8.16, 14.13, 18.50},
+    {"gb_ci.csv", "GB", 184.1, 164.9, 8.61, 10.41, 6.57, 9.23, 14.75, 20.00},
+    {"fr_ci.csv", "FR", 52.1, 48.1, 6.09, 7.79, 4.79, 6.22, 11.15, 13.86},
 };
 
 static const char *data_file(const char *name)
@@ -51,8 +51,8 @@ static void fmt(int64_t t, char out[TS_BUFSZ])
  * the protocol keeps rows with minute in {0, 30}). */
 static json_t *run_lwa(const char *signals, const char *jobs)
 {
-	const char *args[] = {"--signals", signals, "--signals-format", "lwa", "--step", "30m",
-			      "--resample", "sample", "--jobs", jobs, NULL};
+	const char *args[] = {"--signals",  signals,  "--signals-format", "lwa", "--step", "30m",
+			      "--resample", "sample", "--jobs",		  jobs,	 NULL};
 
 	return simrun_json(args);
 }
@@ -69,7 +69,8 @@ static void test_scenario1_nightly(void)
 		char jobs[4200], a[TS_BUFSZ], b[TS_BUFSZ], e[TS_BUFSZ];
 
 		if (!sig) {
-			printf("\n  skipped: lets-wait-awhile/%s not found (set CARBONSCHED_SHARED_DATA) ", k->file);
+			printf("\n  skipped: lets-wait-awhile/%s not found (set CARBONSCHED_SHARED_DATA) ",
+			       k->file);
 			return;
 		}
 		char sigpath[4096];
@@ -77,8 +78,9 @@ static void test_scenario1_nightly(void)
 		for (int w = 0; w <= 16; w++) {
 			FILE *f = simrun_create("nightly.csv", jobs, sizeof(jobs));
 
-			fprintf(f, "id,region,submit,earliest_start,deadline,duration_min,power_kw,interruptible,"
-				   "allowed_regions\n");
+			fprintf(
+			    f, "id,region,submit,earliest_start,deadline,duration_min,power_kw,interruptible,"
+			       "allowed_regions\n");
 			for (int d = 0; d < 365; d++) {
 				int64_t p = Y2020 + (int64_t)d * TS_DAY + TS_HOUR;
 
@@ -185,7 +187,9 @@ static void write_ml_jobs(const char *path, const struct mljob *jobs, size_t n, 
 	TL_ASSERT(f != NULL);
 	if (!f)
 		return;
-	fprintf(f, "id,region,submit,earliest_start,deadline,duration_min,power_kw,interruptible,allowed_regions\n");
+	fprintf(
+	    f,
+	    "id,region,submit,earliest_start,deadline,duration_min,power_kw,interruptible,allowed_regions\n");
 	for (size_t i = 0; i < n; i++) {
 		int64_t fin = jobs[i].arrival + (int64_t)jobs[i].steps * STEP;
 		int64_t slack = mode == 0 ? 0 : slack_steps(fin, mode == 2);
@@ -214,14 +218,19 @@ static void test_scenario2_ml_jobs(void)
 		TL_ASSERT(jobs[i].steps >= 8 && jobs[i].steps <= 179);
 	}
 	/* deadline rules on hand-checked instants */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 3, 18, 0, 0), false), 30); /* Fri 18:00 -> Sat 09:00 */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 4, 12, 0, 0), false), 90); /* Sat 12:00 -> Mon 09:00 */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 7, 17, 0, 0), false), 0);	/* Tue 17:00: no slack */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 7, 8, 0, 0), false), 2);	/* Tue 08:00 -> 09:00 */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 6, 9, 30, 0), true), 143); /* Mon 09:30 -> Thu 09:00 */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 9, 9, 0, 0), true), 0);	/* Thu 09:00 */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 9, 9, 30, 0), true), 191); /* Thu 09:30 -> Mon 09:00 */
-	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 6, 8, 0, 0), true), 2);	/* Mon 08:00 -> 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 3, 18, 0, 0), false),
+			 30); /* Fri 18:00 -> Sat 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 4, 12, 0, 0), false),
+			 90); /* Sat 12:00 -> Mon 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 7, 17, 0, 0), false),
+			 0);							     /* Tue 17:00: no slack */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 7, 8, 0, 0), false), 2); /* Tue 08:00 -> 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 6, 9, 30, 0), true),
+			 143); /* Mon 09:30 -> Thu 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 9, 9, 0, 0), true), 0); /* Thu 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 9, 9, 30, 0), true),
+			 191); /* Thu 09:30 -> Mon 09:00 */
+	TL_ASSERT_INT_EQ(slack_steps(ts_from_civil(2020, 1, 6, 8, 0, 0), true), 2); /* Mon 08:00 -> 09:00 */
 
 	for (size_t c = 0; c < ARRAY_SIZE(countries); c++) {
 		const struct country *k = &countries[c];
@@ -237,7 +246,8 @@ static void test_scenario2_ml_jobs(void)
 		double want[4] = {k->nw, k->nw_i, k->sw, k->sw_i};
 
 		if (!sig) {
-			printf("\n  skipped: lets-wait-awhile/%s not found (set CARBONSCHED_SHARED_DATA) ", k->file);
+			printf("\n  skipped: lets-wait-awhile/%s not found (set CARBONSCHED_SHARED_DATA) ",
+			       k->file);
 			return;
 		}
 		snprintf(sigpath, sizeof(sigpath), "%s", sig);
@@ -256,8 +266,9 @@ static void test_scenario2_ml_jobs(void)
 				return;
 			double e = simrun_num(j, "scheduled_g");
 			double saving = 100 * (1 - e / e_base);
-			printf("\n  %s scenario II %-28s %6.2f %% (published %5.2f; vs strict run-now %6.2f %%)", k->zone,
-			       runs[r].name, saving, want[r], simrun_num(j, "saving_pct"));
+			printf(
+			    "\n  %s scenario II %-28s %6.2f %% (published %5.2f; vs strict run-now %6.2f %%)",
+			    k->zone, runs[r].name, saving, want[r], simrun_num(j, "saving_pct"));
 			TL_ASSERT_DBL_EQ(saving, want[r], 0.01);
 			TL_ASSERT_DBL_EQ(simrun_num(j, "baseline_g"), e_now, 1e-6 * e_now);
 			json_decref(j);
@@ -266,9 +277,9 @@ static void test_scenario2_ml_jobs(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"scenario I, nightly jobs, every window 0..8 h", test_scenario1_nightly},
-	{"scenario II, ML jobs, next workday and semi-weekly", test_scenario2_ml_jobs},
-	CU_TEST_INFO_NULL,
+    {"scenario I, nightly jobs, every window 0..8 h", test_scenario1_nightly},
+    {"scenario II, ML jobs, next workday and semi-weekly", test_scenario2_ml_jobs},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("simulate/lets-wait-awhile", NULL, NULL, tests)

@@ -65,8 +65,8 @@ static void test_temporal_protocol(void)
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/sukprasert-eurosys24/ci_2022_hourly_lca_123regions.csv", d);
-	const char *args[] = {"--protocol", "temporal", "--signals", path, "--lengths", "1,6,12,24,48,96,168",
-			      "--slacks", "24,168,720,8760", NULL};
+	const char *args[] = {"--protocol",	     "temporal", "--signals",	    path, "--lengths",
+			      "1,6,12,24,48,96,168", "--slacks", "24,168,720,8760", NULL};
 	json_t *j = simrun_json(args);
 	if (!j)
 		return;
@@ -81,12 +81,12 @@ static void test_temporal_protocol(void)
 
 		TL_ASSERT_DBL_EQ(simrun_num(cf, "length_h"), (double)lens[li], 0);
 		TL_ASSERT_INT_EQ(json_object_size(zones), 123);
-		json_object_foreach(zones, z, v)
-		{
+		json_object_foreach (zones, z, v) {
 			long long a = json_integer_value(json_object_get(v, "arrivals"));
 
 			if (a != arrivals[li] + (slack == 8760))
-				tl_fail(__LINE__, __FILE__, false, "%s L=%zu S=%g: %lld arrivals", z, lens[li], slack, a);
+				tl_fail(__LINE__, __FILE__, false, "%s L=%zu S=%g: %lld arrivals", z,
+					lens[li], slack, a);
 			if (simrun_num(v, "interruptible") > simrun_num(v, "deferrable") + 1e-9)
 				tl_fail(__LINE__, __FILE__, false, "%s: interruptible above deferrable", z);
 		}
@@ -107,11 +107,14 @@ static void test_temporal_protocol(void)
 		while (ci < ARRAY_SIZE(lens) && lens[ci] != checks[k].len)
 			ci++;
 		size_t si = checks[k].slack == 24 ? 0 : checks[k].slack == 168 ? 1 : 2;
-		json_t *v = json_object_get(json_object_get(json_array_get(configs, ci * 4 + si), "zones"), checks[k].zone);
+		json_t *v = json_object_get(json_object_get(json_array_get(configs, ci * 4 + si), "zones"),
+					    checks[k].zone);
 		double def, in, now;
 		direct(ss->s.v, ss->s.n, checks[k].len, checks[k].slack, &def, &in, &now);
-		printf("\n  %-12s %3zu h job, %3zu h slack: run-now %.3f, deferrable -%.3f %%, interruptible -%.3f %%",
-		       checks[k].zone, checks[k].len, checks[k].slack, now, 100 * (1 - def / now), 100 * (1 - in / now));
+		printf("\n  %-12s %3zu h job, %3zu h slack: run-now %.3f, deferrable -%.3f %%, interruptible "
+		       "-%.3f %%",
+		       checks[k].zone, checks[k].len, checks[k].slack, now, 100 * (1 - def / now),
+		       100 * (1 - in / now));
 		TL_ASSERT_DBL_EQ(simrun_num(v, "run_now"), now, 1e-9 * now);
 		TL_ASSERT_DBL_EQ(simrun_num(v, "deferrable"), def, 1e-9 * now);
 		TL_ASSERT_DBL_EQ(simrun_num(v, "interruptible"), in, 1e-9 * now);
@@ -121,8 +124,8 @@ static void test_temporal_protocol(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"123-zone temporal protocol", test_temporal_protocol},
-	CU_TEST_INFO_NULL,
+    {"123-zone temporal protocol", test_temporal_protocol},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("simulate/temporal", NULL, NULL, tests)

@@ -9,7 +9,7 @@
 #include "service/sched.h"
 #include "tests/lib/testlib.h"
 
-#define H 3600
+#define H  3600
 #define T0 INT64_C(1700006400) /* 2023-11-15T00:00:00Z, on every grid */
 
 /* Series of n values at 'step' from T0 (NAN = gap). */
@@ -27,7 +27,8 @@ static size_t add_region(struct sched_model *m, const char *id, const double *v,
 {
 	struct series *s = mkseries(v, n, step);
 	const char *tags[1] = {tag};
-	struct sched_region_spec spec = {.id = id, .tags = tags, .n_tags = tag ? 1 : 0, .ci = {NULL, s, NULL}};
+	struct sched_region_spec spec = {
+	    .id = id, .tags = tags, .n_tags = tag ? 1 : 0, .ci = {NULL, s, NULL}};
 	struct err_detail err;
 	size_t r = SIZE_MAX;
 
@@ -282,7 +283,7 @@ static void test_p90_risk(void)
 
 static void test_pue_and_resampling(void)
 {
-	double ci[4] = {100, 200, 300, 400}; /* hourly */
+	double ci[4] = {100, 200, 300, 400};			  /* hourly */
 	double pue[8] = {1.1, 1.1, 1.2, 1.2, 1.0, 1.0, 1.5, 1.5}; /* half-hourly */
 	struct series *sc = mkseries(ci, 4, H), *sp = mkseries(pue, 8, 1800);
 	struct sched_region_spec spec = {.id = "A", .ci = {NULL, sc, NULL}, .pue = {NULL, sp, NULL}};
@@ -424,8 +425,8 @@ static void test_validation(void)
 	static const struct {
 		int field; /* which to break */
 		const char *name;
-	} cases[] = {{0, "deadline"}, {1, "duration"}, {2, "power_kw"}, {3, "duration"},
-		     {4, "min_segment"}, {5, "max_segments"}, {6, "origin"}, {7, "alternatives"}};
+	} cases[] = {{0, "deadline"},	 {1, "duration"},     {2, "power_kw"}, {3, "duration"},
+		     {4, "min_segment"}, {5, "max_segments"}, {6, "origin"},   {7, "alternatives"}};
 
 	struct sched_model *m = sched_model_new(T0, H, 4);
 	add_region(m, "A", v, 4, H, NULL);
@@ -634,7 +635,6 @@ static void test_selection_large(void)
 	free(sorted);
 }
 
-
 /* ---- job arrays ------------------------------------------------------- */
 
 /* Best total cost of k copies of an n-step job over regions with unit
@@ -769,20 +769,20 @@ static void test_batch_cases(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"cats fixture golden values", test_cats_fixture},
-	{"ties: earliest start, then origin", test_ties},
-	{"capacity exhaustion", test_capacity_exhaustion},
-	{"p90 risk", test_p90_risk},
-	{"pue, resampling, partial step", test_pue_and_resampling},
-	{"gaps are never eligible", test_gaps},
-	{"residency filtering", test_residency},
-	{"validation names the field", test_validation},
-	{"interruptible vs brute force", test_interruptible_brute_force},
-	{"contiguous and profile vs brute force", test_block_and_profile_brute_force},
-	{"selection on a long window", test_selection_large},
-	{"job arrays vs brute force", test_batch_brute_force},
-	{"job arrays: unlimited, exhausted, refused", test_batch_cases},
-	CU_TEST_INFO_NULL,
+    {"cats fixture golden values", test_cats_fixture},
+    {"ties: earliest start, then origin", test_ties},
+    {"capacity exhaustion", test_capacity_exhaustion},
+    {"p90 risk", test_p90_risk},
+    {"pue, resampling, partial step", test_pue_and_resampling},
+    {"gaps are never eligible", test_gaps},
+    {"residency filtering", test_residency},
+    {"validation names the field", test_validation},
+    {"interruptible vs brute force", test_interruptible_brute_force},
+    {"contiguous and profile vs brute force", test_block_and_profile_brute_force},
+    {"selection on a long window", test_selection_large},
+    {"job arrays vs brute force", test_batch_brute_force},
+    {"job arrays: unlimited, exhausted, refused", test_batch_cases},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("service/sched", NULL, NULL, tests)

@@ -108,7 +108,8 @@ static void test_against_sorting_every_window(void)
 			c[i] = trial == 2 && i % 50 < 30 ? 435.36 : (double)(rnd() % 60000) / 100;
 		for (size_t a = 0; a < ARRAY_SIZE(lens); a++)
 			for (size_t b = 0; b < ARRAY_SIZE(slacks); b++) {
-				TL_ASSERT_INT_EQ(sched_temporal_bound(c, N, lens[a], slacks[b], &fast, &err), ERR_OK);
+				TL_ASSERT_INT_EQ(sched_temporal_bound(c, N, lens[a], slacks[b], &fast, &err),
+						 ERR_OK);
 				naive(c, N, lens[a], slacks[b], &slow);
 				TL_ASSERT_INT_EQ(fast.arrivals, slow.arrivals);
 				TL_ASSERT_DBL_EQ(fast.run_now, slow.run_now, 1e-9);
@@ -142,10 +143,10 @@ static void test_arrival_counts(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"hand-computed case", test_hand_computed},
-	{"against sorting every window", test_against_sorting_every_window},
-	{"arrival counts of the protocol", test_arrival_counts},
-	CU_TEST_INFO_NULL,
+    {"hand-computed case", test_hand_computed},
+    {"against sorting every window", test_against_sorting_every_window},
+    {"arrival counts of the protocol", test_arrival_counts},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("service/sched_bound", NULL, NULL, tests)

@@ -95,15 +95,16 @@ static void test_relocation_property(void)
 		const char *tags[2];
 		size_t r, nt = 0;
 
-		snprintf(country, sizeof(country), "%.*s", (int)strcspn(set.items[i].zone, "-"), set.items[i].zone);
+		snprintf(country, sizeof(country), "%.*s", (int)strcspn(set.items[i].zone, "-"),
+			 set.items[i].zone);
 		bool member = false;
 		for (size_t k = 0; k < ARRAY_SIZE(eu_members); k++)
 			member |= !strcmp(country, eu_members[k]);
 		if (member)
 			tags[nt++] = "EU";
 		tags[nt++] = country;
-		struct sched_region_spec spec = {.id = set.items[i].zone, .tags = tags, .n_tags = nt,
-						 .ci = {NULL, &set.items[i].s, NULL}};
+		struct sched_region_spec spec = {
+		    .id = set.items[i].zone, .tags = tags, .n_tags = nt, .ci = {NULL, &set.items[i].s, NULL}};
 		TL_ASSERT_INT_EQ(sched_model_add_region(m, &spec, &r, &err), ERR_OK);
 		if (member)
 			eu[neu++] = r;
@@ -162,8 +163,8 @@ static void test_relocation_property(void)
 				allowed |= list[i] == r;
 			if (!allowed)
 				continue;
-			double c = brute(sched_region_intensity(m, r, SCHED_P50), sched_capacity_row(cap, r), a, a + win, n,
-					 j.interruptible, tmp);
+			double c = brute(sched_region_intensity(m, r, SCHED_P50), sched_capacity_row(cap, r),
+					 a, a + win, n, j.interruptible, tmp);
 			best = c < best ? c : best;
 		}
 		int rc = sched_place(m, cap, &j, &res, &err);
@@ -198,9 +199,10 @@ static void test_relocation_property(void)
 		moved += (int)res.best.region != j.origin;
 		TL_ASSERT_INT_EQ(sched_commit(m, cap, &j, &res, &res.best), ERR_OK);
 	}
-	printf("\n  600 jobs (%d EU-wide, %d one country, %d region lists): %d relocated, %d pushed off their "
-	       "unconstrained optimum by capacity ",
-	       kinds[0], kinds[1], kinds[2], moved, constrained);
+	printf(
+	    "\n  600 jobs (%d EU-wide, %d one country, %d region lists): %d relocated, %d pushed off their "
+	    "unconstrained optimum by capacity ",
+	    kinds[0], kinds[1], kinds[2], moved, constrained);
 	TL_ASSERT(constrained > 20); /* capacity really binds */
 	TL_ASSERT(moved > 100);
 	sched_result_release(&res);
@@ -211,8 +213,8 @@ static void test_relocation_property(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"EU jobs land in the greenest feasible zone-hours", test_relocation_property},
-	CU_TEST_INFO_NULL,
+    {"EU jobs land in the greenest feasible zone-hours", test_relocation_property},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("service/sched_relocation", NULL, NULL, tests)
