@@ -165,8 +165,11 @@ struct sched_result {
 	unsigned char *dp;
 };
 
+/* A result in caller storage: init allocates nothing; release frees what
+ * the calls allocated (segments, scratch) and leaves it initialised. */
 void sched_result_init(struct sched_result *res);
 void sched_result_release(struct sched_result *res);
+/* The segments of placement p of res (borrowed; valid until the next call). */
 static inline const struct sched_segment *sched_segments(const struct sched_result *res,
 							 const struct sched_placement *p)
 {
@@ -188,7 +191,8 @@ static inline const struct sched_segment *sched_segments(const struct sched_resu
  *                      says how far the forecast reaches)
  *   ERR_NO_CAPACITY    placements exist but none fits the capacity left
  *   ERR_RANGE_TOO_LARGE segment constraints over a too large problem
- * 'res' is overwritten (and only meaningful) on success. */
+ * 'res' is overwritten and meaningful on success; with ERR_NO_CAPACITY its
+ * baseline is still filled (what running at submit would emit). */
 int sched_place(const struct sched_model *m, const struct sched_capacity *cap, const struct sched_job *job,
 		struct sched_result *res, struct err_detail *err);
 
@@ -230,6 +234,7 @@ struct sched_batch {
 	size_t cap;
 };
 
+/* Caller storage, as sched_result. */
 void sched_batch_init(struct sched_batch *b);
 void sched_batch_release(struct sched_batch *b);
 
