@@ -17,8 +17,8 @@
  *    2024) per zone, job length and slack (evaluation.md §5.1).
  *
  * Signals come from files through connectors/files.h; the 'long' format
- * (zone,ts,value) is read here because it is this command's own exchange
- * format.  Each zone of the chosen kind becomes a region of the same name
+ * (zone,ts,value), the jobs and the capacity files are this command's own
+ * and are read by service/sched_csv.c.  Each zone of the chosen kind becomes a region of the same name
  * with PUE 1 and, without --capacity, unlimited capacity.
  */
 #include <errno.h>
@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <unistd.h>
 
 #include "connectors/files.h"
@@ -38,10 +37,9 @@
 #include "core/time.h"
 #include "service/commands.h"
 #include "service/sched.h"
+#include "service/sched_csv.h"
 
 #define MAX_SIGNAL_FILES 64
-#define MAX_LINE	 (1 << 20)
-#define MAX_COLUMNS	 32
 
 static const char usage[] =
     "usage: carbonsched simulate --signals FILE [--signals-format FORMAT] --jobs FILE\n"
@@ -87,121 +85,6 @@ struct opts {
 
 /* ---- signals ---------------------------------------------------------- */
 
-/* The 'long' format: zone,ts,value.  Rows may come in any order; a zone's
- * step is the smallest spacing of its timestamps. */
-struct long_row {
-	size_t zone;
-	int64_t t;
-	double v;
-	size_t line;
-};
-
-static int cmp_long_row(const void *a, const void *b)
-{
-	const struct long_row *x = a, *y = b;
-
-	if (x->zone != y->zone)
-		return x->zone < y->zone ? -1 : 1;
-	return (x->t > y->t) - (x->t < y->t);
-}
-
-static int read_long(const char *path, const char *kind, struct sig_set *set, struct err_detail *err)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *fld[4];
-	size_t cap = 0, lineno = 0, nrows = 0, rcap = 0, nz = 0, zcap = 0;
-	struct long_row *rows = NULL;
-	char **zones = NULL;
-	ssize_t len;
-	int rc = ERR_OK;
-
-	if (!f)
-		return err_set(err, ERR_IO, "signals", "%s: %s", path, strerror(errno));
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		csv_chomp(line, (size_t)len);
-		if (lineno == 1) {
-			if (csv_split((char *)csv_skip_bom(line), fld, 4) != 3 || strcmp(fld[0], "zone") ||
-			    strcmp(fld[1], "ts") || strcmp(fld[2], "value")) {
-				rc = err_set(err, ERR_MALFORMED, "signals",
-					     "%s:1: header must be zone,ts,value", path);
-				break;
-			}
-			continue;
-		}
-		if (!*line)
-			continue;
-		if (csv_split(line, fld, 4) != 3) {
-			rc =
-			    err_set(err, ERR_MALFORMED, "signals", "%s:%zu: expected 3 fields", path, lineno);
-			break;
-		}
-		struct long_row r = {.line = lineno, .v = NAN};
-		if (!ts_parse_loose(fld[1], strlen(fld[1]), &r.t)) {
-			rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: bad time '%.64s'", path, lineno,
-				     fld[1]);
-			break;
-		}
-		if (*fld[2] && !csv_double(fld[2], &r.v)) {
-			rc = err_set(err, ERR_MALFORMED, "value", "%s:%zu: bad value '%.64s'", path, lineno,
-				     fld[2]);
-			break;
-		}
-		if (!*fld[0]) {
-			rc = err_set(err, ERR_MALFORMED, "zone", "%s:%zu: empty zone", path, lineno);
-			break;
-		}
-		for (r.zone = 0; r.zone < nz && strcmp(zones[r.zone], fld[0]); r.zone++)
-			;
-		if (r.zone == nz) {
-			zones = xgrow(zones, &zcap, nz + 1, sizeof(*zones));
-			zones[nz++] = xstrdup(fld[0]);
-		}
-		rows = xgrow(rows, &rcap, nrows + 1, sizeof(*rows));
-		rows[nrows++] = r;
-	}
-	if (!rc && ferror(f))
-		rc = err_set(err, ERR_IO, "signals", "%s: read error", path);
-	fclose(f);
-	free(line);
-	if (!rc)
-		qsort(rows, nrows, sizeof(*rows), cmp_long_row);
-	for (size_t i = 0, z0 = 0; !rc && i <= nrows; i++) {
-		if (i < nrows && rows[i].zone == rows[z0].zone)
-			continue;
-		/* zone rows [z0, i) */
-		int64_t step = 0;
-		for (size_t k = z0 + 1; k < i; k++) {
-			int64_t d = rows[k].t - rows[k - 1].t;
-
-			if (d == 0) {
-				rc = err_set(err, ERR_MALFORMED, "ts", "%s:%zu: time repeated for zone '%s'",
-					     path, rows[k].line, zones[rows[k].zone]);
-				break;
-			}
-			if (!step || d < step)
-				step = d;
-		}
-		if (!rc && !step)
-			step = TS_HOUR; /* a single row */
-		struct series *s =
-		    rc ? NULL : sig_set_get(set, zones[rows[z0].zone], kind, "file", (int32_t)step);
-		for (size_t k = z0; s && k < i; k++)
-			if (series_set(s, rows[k].t, rows[k].v, false)) {
-				rc = err_set(err, ERR_MALFORMED, "ts",
-					     "%s:%zu: time is not on the %lld s grid of zone '%s'", path,
-					     rows[k].line, (long long)step, zones[rows[k].zone]);
-				break;
-			}
-		z0 = i;
-	}
-	for (size_t i = 0; i < nz; i++)
-		free(zones[i]);
-	free(zones);
-	free(rows);
-	return rc;
-}
-
 struct signals {
 	struct sig_set sets[MAX_SIGNAL_FILES];
 	size_t n_sets;
@@ -227,8 +110,16 @@ static int load_signals(const struct opts *o, struct signals *sg, struct err_det
 		int rc;
 
 		if (!strcmp(o->format, "long")) {
+			FILE *f = fopen(o->signals[i], "r");
+
 			sig_set_init(&sg->sets[i]);
-			rc = read_long(o->signals[i], o->kind, &sg->sets[i], err);
+			if (!f)
+				rc =
+				    err_set(err, ERR_IO, "signals", "%s: %s", o->signals[i], strerror(errno));
+			else {
+				rc = sched_csv_read_long(f, o->signals[i], o->kind, &sg->sets[i], err);
+				fclose(f);
+			}
 		} else {
 			rc = files_read(o->signals[i], o->format, &fo, &sg->sets[i], err);
 		}
@@ -387,81 +278,7 @@ static int build_models(const struct opts *o, const struct signals *sg, struct s
 	return ERR_OK;
 }
 
-/* ---- capacity --------------------------------------------------------- */
-
-static int load_capacity(const char *path, const struct sched_model *m, struct sched_capacity *cap,
-			 struct err_detail *err)
-{
-	FILE *f = fopen(path, "r");
-	char *line = NULL, *fld[4];
-	size_t lcap = 0, lineno = 0;
-	ssize_t len;
-	int rc = ERR_OK;
-
-	if (!f)
-		return err_set(err, ERR_IO, "capacity", "%s: %s", path, strerror(errno));
-	while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
-		double kw;
-		int r;
-
-		lineno++;
-		csv_chomp(line, (size_t)len);
-		if (!*line)
-			continue;
-		int nf = csv_split(lineno == 1 ? (char *)csv_skip_bom(line) : line, fld, 4);
-		if (lineno == 1) {
-			if (nf != 2 || strcmp(fld[0], "region") || strcmp(fld[1], "capacity_kw"))
-				rc = err_set(err, ERR_MALFORMED, "capacity",
-					     "%s:1: header must be region,capacity_kw", path);
-			continue;
-		}
-		if (nf != 2)
-			rc = err_set(err, ERR_MALFORMED, "capacity", "%s:%zu: expected 2 fields", path,
-				     lineno);
-		else if ((r = sched_model_find(m, fld[0])) < 0)
-			rc = err_set(err, ERR_INVALID, "region", "%s:%zu: region '%.64s' has no signal", path,
-				     lineno, fld[0]);
-		else if (!csv_double(fld[1], &kw) || kw < 0)
-			rc = err_set(err, ERR_INVALID, "capacity_kw",
-				     "%s:%zu: capacity_kw must be a number >= 0", path, lineno);
-		else
-			sched_capacity_set(cap, (size_t)r, kw);
-	}
-	fclose(f);
-	free(line);
-	return rc;
-}
-
 /* ---- jobs ------------------------------------------------------------- */
-
-#define JOB_COLUMNS(X)                           \
-	X(ID, "id", true)                        \
-	X(REGION, "region", true)                \
-	X(SUBMIT, "submit", true)                \
-	X(EARLIEST, "earliest_start", false)     \
-	X(DEADLINE, "deadline", true)            \
-	X(DURATION, "duration_min", true)        \
-	X(POWER, "power_kw", true)               \
-	X(INTERRUPTIBLE, "interruptible", false) \
-	X(ALLOWED, "allowed_regions", false)     \
-	X(MIN_SEGMENT, "min_segment_min", false) \
-	X(MAX_SEGMENTS, "max_segments", false)
-
-enum col {
-#define COL_ENUM(name, str, req) COL_##name,
-	JOB_COLUMNS(COL_ENUM)
-#undef COL_ENUM
-	    COL__COUNT
-};
-
-static const struct {
-	const char *name;
-	bool required;
-} columns[] = {
-#define COL_ROW(name, str, req) {str, req},
-    JOB_COLUMNS(COL_ROW)
-#undef COL_ROW
-};
 
 struct totals {
 	size_t jobs;
@@ -476,8 +293,8 @@ struct pending {
 	struct sched_job job;
 	size_t *regions, regions_cap;
 	size_t count, line;
-	char first_id[128]; /* for messages */
-	char **ids;	    /* the count ids, when writing placements */
+	char first_id[SCHED_CSV_MAX_ID]; /* for messages */
+	char **ids;			 /* the count ids, when writing placements */
 	size_t ids_cap;
 };
 
@@ -492,22 +309,6 @@ struct run {
 	struct sched_batch batch;
 	struct pending pend;
 };
-
-static bool parse_bool(const char *s, bool *ret)
-{
-	static const char *const yes[] = {"1", "true", "yes", "t", "y"}, *const no[] = {"",   "0", "false",
-											"no", "f", "n"};
-
-	for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
-		if (!strcasecmp(s, yes[i]))
-			return *ret = true;
-	for (size_t i = 0; i < ARRAY_SIZE(no); i++)
-		if (!strcasecmp(s, no[i])) {
-			*ret = false;
-			return true;
-		}
-	return false;
-}
 
 static void write_row(struct run *run, const char *id, size_t origin, const struct sched_placement *p,
 		      const struct sched_segment *seg, double base, double sched)
@@ -646,128 +447,35 @@ static int run_jobs(struct run *run, struct err_detail *err)
 {
 	const struct opts *o = run->o;
 	FILE *f = !strcmp(o->jobs, "-") ? stdin : fopen(o->jobs, "r");
-	char *line = NULL, *fld[MAX_COLUMNS];
-	int col[COL__COUNT];
-	size_t lcap = 0, lineno = 0, *allowed = NULL, acap = 0, shown = 0;
+	struct sched_jobs_reader rd;
 	struct sched_job job;
-	ssize_t len;
-	int rc = ERR_OK, ncols = 0;
-	bool tty = isatty(STDERR_FILENO) && !o->json;
+	size_t shown = 0;
+	bool more = true, tty = isatty(STDERR_FILENO) && !o->json;
+	int rc = ERR_OK;
 
 	if (!f)
 		return err_set(err, ERR_IO, "jobs", "%s: %s", o->jobs, strerror(errno));
-	while (!rc && (len = getline(&line, &lcap, f)) >= 0) {
-		lineno++;
-		if ((size_t)len > MAX_LINE) {
-			rc = err_set(err, ERR_TOO_LARGE, "jobs", "%s:%zu: line longer than %d bytes", o->jobs,
-				     lineno, MAX_LINE);
-			break;
-		}
-		csv_chomp(line, (size_t)len);
-		if (lineno == 1) {
-			ncols = csv_split((char *)csv_skip_bom(line), fld, MAX_COLUMNS);
-			for (int c = 0; c < COL__COUNT && !rc; c++) {
-				col[c] = -1;
-				for (int k = 0; k < ncols && k < MAX_COLUMNS; k++)
-					if (!strcmp(fld[k], columns[c].name))
-						col[c] = k;
-				if (col[c] < 0 && columns[c].required)
-					rc = err_set(err, ERR_MALFORMED, columns[c].name,
-						     "%s:1: no column '%s'", o->jobs, columns[c].name);
-			}
-			continue;
-		}
-		if (!*line)
-			continue;
-		int nf = csv_split(line, fld, MAX_COLUMNS);
-		if (nf != ncols) {
-			rc = err_set(err, ERR_MALFORMED, "jobs", "%s:%zu: %d fields, the header has %d",
-				     o->jobs, lineno, nf, ncols);
-			break;
-		}
-#define FIELD(c) (col[COL_##c] >= 0 ? fld[col[COL_##c]] : "")
-#define BAD(c, ...)                                                                               \
-	do {                                                                                      \
-		rc = err_set(err, ERR_INVALID, columns[COL_##c].name, __VA_ARGS__);               \
-		err_prefix(err, "%s:%zu: column '%s': ", o->jobs, lineno, columns[COL_##c].name); \
-		goto done;                                                                        \
-	} while (0)
-		const char *id = FIELD(ID), *s;
-		double x;
-		int r;
-		sched_job_init(&job);
-		job.max_alternatives = 0;
-		if ((r = sched_model_find(run->fc, FIELD(REGION))) < 0)
-			BAD(REGION, "region '%.64s' has no signal", FIELD(REGION));
-		job.origin = r;
-		s = FIELD(SUBMIT);
-		if (!ts_parse_loose(s, strlen(s), &job.submit))
-			BAD(SUBMIT, "bad time '%.64s'", s);
-		s = FIELD(EARLIEST);
-		job.earliest_start = job.submit;
-		if (*s && !ts_parse_loose(s, strlen(s), &job.earliest_start))
-			BAD(EARLIEST, "bad time '%.64s'", s);
-		s = FIELD(DEADLINE);
-		if (!ts_parse_loose(s, strlen(s), &job.deadline))
-			BAD(DEADLINE, "bad time '%.64s'", s);
-		if (!csv_double(FIELD(DURATION), &x) || x <= 0 || x > 1e8)
-			BAD(DURATION, "must be a positive number of minutes");
-		job.duration = llround(x * 60);
-		if (!csv_double(FIELD(POWER), &job.power_kw) || job.power_kw <= 0)
-			BAD(POWER, "must be a positive number");
-		if (!parse_bool(FIELD(INTERRUPTIBLE), &job.interruptible))
-			BAD(INTERRUPTIBLE, "must be true or false");
-		if (*FIELD(MIN_SEGMENT)) {
-			if (!csv_double(FIELD(MIN_SEGMENT), &x) || x < 0 || x > 1e8)
-				BAD(MIN_SEGMENT, "must be a number of minutes >= 0");
-			job.min_segment = llround(x * 60);
-		}
-		if (*FIELD(MAX_SEGMENTS)) {
-			if (!csv_double(FIELD(MAX_SEGMENTS), &x) || x < 0 || x != floor(x) || x > 1e6)
-				BAD(MAX_SEGMENTS, "must be a whole number >= 0");
-			job.max_segments = (int)x;
-		}
-		/* candidates: allowed_regions, or the job's own region */
-		size_t na = 0;
-		char *list = (char *)FIELD(ALLOWED), *save = NULL;
-		for (char *tok = strtok_r(list, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
-			while (*tok == ' ')
-				tok++;
-			for (char *e = tok + strlen(tok); e > tok && e[-1] == ' ';)
-				*--e = '\0';
-			if (!*tok)
-				continue;
-			if ((r = sched_model_find(run->fc, tok)) < 0)
-				BAD(ALLOWED, "region '%.64s' has no signal", tok);
-			allowed = xgrow(allowed, &acap, na + 1, sizeof(*allowed));
-			allowed[na++] = (size_t)r;
-		}
-		if (!na) {
-			allowed = xgrow(allowed, &acap, 1, sizeof(*allowed));
-			allowed[na++] = (size_t)job.origin;
-		}
-		job.regions = allowed;
-		job.n_regions = na;
-#undef FIELD
-#undef BAD
-
+	sched_jobs_reader_init(&rd, f, o->jobs, run->fc);
+	while (!rc && (rc = sched_jobs_next(&rd, &job, &more, err)) == ERR_OK && more) {
 		/* the same job again (an array): book it with the pending ones */
 		struct pending *pd = &run->pend;
 		bool arrays = run->cap && !o->one_by_one && !job.interruptible;
+
 		if (!(arrays && pd->count && pd->count < MAX_ARRAY && same_job(&pd->job, &job))) {
 			rc = flush(run, err);
 			if (rc)
 				break;
 			pd->job = job;
-			pd->regions = xgrow(pd->regions, &pd->regions_cap, na, sizeof(*pd->regions));
-			memcpy(pd->regions, allowed, na * sizeof(*allowed));
+			pd->regions =
+			    xgrow(pd->regions, &pd->regions_cap, job.n_regions, sizeof(*pd->regions));
+			memcpy(pd->regions, job.regions, job.n_regions * sizeof(*job.regions));
 			pd->job.regions = pd->regions;
-			pd->line = lineno;
-			snprintf(pd->first_id, sizeof(pd->first_id), "%s", id);
+			pd->line = rd.line;
+			snprintf(pd->first_id, sizeof(pd->first_id), "%s", rd.id);
 		}
 		if (run->placements) {
 			pd->ids = xgrow(pd->ids, &pd->ids_cap, pd->count + 1, sizeof(*pd->ids));
-			pd->ids[pd->count] = xstrdup(id);
+			pd->ids[pd->count] = xstrdup(rd.id);
 		}
 		pd->count++;
 		if (tty && run->all.jobs >= shown + 65536) {
@@ -777,17 +485,11 @@ static int run_jobs(struct run *run, struct err_detail *err)
 	}
 	if (!rc)
 		rc = flush(run, err);
-done:
 	if (tty && shown)
 		fprintf(stderr, "\r\033[K");
-	if (!rc && ferror(f))
-		rc = err_set(err, ERR_IO, "jobs", "%s: read error", o->jobs);
-	if (!rc && lineno == 0)
-		rc = err_set(err, ERR_MALFORMED, "jobs", "%s: empty file (a header is required)", o->jobs);
 	if (f != stdin)
 		fclose(f);
-	free(line);
-	free(allowed);
+	sched_jobs_reader_release(&rd);
 	return rc;
 }
 
@@ -1111,8 +813,15 @@ int cmd_simulate(int argc, char **argv)
 		goto out;
 	}
 	if (!rc && o.capacity) {
+		FILE *f = fopen(o.capacity, "r");
+
 		run.cap = sched_capacity_new(fc, INFINITY);
-		rc = load_capacity(o.capacity, fc, run.cap, &err);
+		if (!f)
+			rc = err_set(&err, ERR_IO, "capacity", "%s: %s", o.capacity, strerror(errno));
+		else {
+			rc = sched_csv_read_capacity(f, o.capacity, fc, run.cap, &err);
+			fclose(f);
+		}
 	}
 	if (!rc && o.placements) {
 		run.placements = fopen(o.placements, "w");

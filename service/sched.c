@@ -790,6 +790,15 @@ static int validate(const struct sched_model *m, const struct sched_job *job, st
 	return ERR_OK;
 }
 
+/* Candidate i of the job's list appears earlier in it. */
+static bool listed_before(const struct sched_job *job, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (job->regions[k] == job->regions[i])
+			return true;
+	return false;
+}
+
 static bool region_allowed(const struct sched_model *m, const struct sched_job *job, size_t r)
 {
 	for (size_t i = 0; i < job->n_residency; i++)
@@ -878,7 +887,7 @@ int sched_place(const struct sched_model *m, const struct sched_capacity *cap, c
 		size_t r = job->n_regions ? job->regions[i] : i;
 		bool ok = false;
 
-		if (!region_allowed(m, job, r))
+		if (!region_allowed(m, job, r) || (job->n_regions && listed_before(job, i)))
 			continue;
 		n_cand++;
 		rc = search_region(&p, r, res, &cand[found], &ok, err);
@@ -1278,9 +1287,12 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 		      struct err_detail *err)
 {
 	struct plan p;
-	int rc = validate(m, job, err);
+	int rc;
 
-	if (rc)
+	b->placed = 0;
+	b->expected_g = 0;
+	b->n_blocks = 0;
+	if ((rc = validate(m, job, err)))
 		return rc;
 	if (job->interruptible || job->profile_kw)
 		return err_set(
@@ -1299,9 +1311,6 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 	p.hi = p.b < 0 ? 0 : (size_t)p.b > m->n ? m->n : (size_t)p.b;
 	if (p.hi < p.lo)
 		p.hi = p.lo;
-	b->placed = 0;
-	b->expected_g = 0;
-	b->n_blocks = 0;
 	if (count == 0)
 		return ERR_OK;
 
@@ -1318,7 +1327,7 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 		const double *row = cap ? cap->kw + r * cap->n_steps : NULL;
 		struct bregion *x = &br[nbr];
 
-		if (!region_allowed(m, job, r))
+		if (!region_allowed(m, job, r) || (job->n_regions && listed_before(job, i)))
 			continue;
 		x->region = r;
 		x->units = xmalloc(w * sizeof(size_t));
@@ -1369,7 +1378,8 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 	}
 	free(br);
 	free(save);
-	qsort(b->blocks, b->n_blocks, sizeof(*b->blocks), cmp_block);
+	if (b->n_blocks)
+		qsort(b->blocks, b->n_blocks, sizeof(*b->blocks), cmp_block);
 	for (size_t i = 0; i < b->n_blocks; i++) {
 		struct sched_block *bl = &b->blocks[i];
 		struct sched_segment sg;

@@ -760,6 +760,20 @@ static void test_batch_cases(void)
 	TL_ASSERT_INT_EQ(sched_commit_batch(m, cap, &j, &b), ERR_OK);
 	TL_ASSERT_INT_EQ(sched_place_batch(m, cap, &j, 1, &b, &err), ERR_NO_CAPACITY);
 	TL_ASSERT_INT_EQ(b.placed, 0);
+	/* a region listed twice is one candidate, not twice the capacity */
+	size_t twice[] = {0, 0};
+	sched_capacity_set(cap, 0, 1);
+	j.regions = twice;
+	j.n_regions = 2;
+	TL_ASSERT_INT_EQ(sched_place_batch(m, cap, &j, 4, &b, &err), ERR_NO_CAPACITY);
+	TL_ASSERT_INT_EQ(b.placed, 3);
+	TL_ASSERT_INT_EQ(sched_commit_batch(m, cap, &j, &b), ERR_OK);
+	j.max_alternatives = 3;
+	sched_capacity_set(cap, 0, 1);
+	TL_ASSERT_INT_EQ(sched_place(m, cap, &j, &res, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(res.n_alternatives, 0);
+	j.regions = NULL;
+	j.n_regions = 0;
 	j.interruptible = true;
 	TL_ASSERT_INT_EQ(sched_place_batch(m, cap, &j, 1, &b, &err), ERR_INVALID);
 	sched_capacity_free(cap);
