@@ -18,6 +18,7 @@ static const struct command {
 	{"migrate", cmd_migrate, "apply database migrations (idempotent)"},
 	{"ingest", cmd_ingest, "load a data file or pull a provider once"},
 	{"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
+	{"backtest", cmd_backtest, "score the forecasting models on a data file (rolling origin)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "list the commands"},
 };

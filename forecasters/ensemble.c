@@ -1,0 +1,151 @@
+/*
+ * ensemble.c - a blend of the other models, weighted per quarter day of
+ * the horizon by their recent error.  Forecasting.md §4.4.
+ *
+ * fit fits every member, then scores each on the last ENS_DAYS daily issue
+ * times of the history (backcasts: anchors out of sample, parameters from
+ * the full fit) per quarter-day block of the horizon, and weights the
+ * members by 1/MAPE² with a floor, so a member that is clearly worse on a
+ * zone and lead time fades out, and near-ties average (which is where a
+ * blend gains).  A member that cannot be fitted is left out.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "forecasters/models.h"
+
+#define ENS_DAYS 28
+#define FLOOR 0.02
+#define NBLOCKS (FC_MAX_HORIZON_DAYS * 4)
+
+static const struct fc_model_ops *const members[] = {&fc_ewma_ops, &fc_dshw_ops, &fc_ridge_ops};
+#define NMEM (sizeof(members) / sizeof(members[0]))
+
+struct ensemble_state {
+	void *st[NMEM];
+	bool ok[NMEM];
+	double w[NMEM][NBLOCKS];
+	size_t pd;
+};
+
+static void ens_release(void *state)
+{
+	struct ensemble_state *e = state;
+
+	for (size_t i = 0; i < NMEM; i++) {
+		if (e->st[i] && members[i]->release)
+			members[i]->release(e->st[i]);
+		free(e->st[i]);
+		e->st[i] = NULL;
+	}
+}
+
+struct score {
+	size_t pd;
+	double sum[NBLOCKS];
+	size_t n[NBLOCKS];
+};
+
+static void score_cb(void *ctx, size_t origin, const double *p50, const double *actual, size_t horizon)
+{
+	struct score *s = ctx;
+	size_t bs = s->pd >= 4 ? s->pd / 4 : 1;
+
+	(void)origin;
+	for (size_t h = 0; h < horizon; h++) {
+		size_t b = h / bs;
+
+		if (b >= NBLOCKS || !isfinite(actual[h]) || !isfinite(p50[h]) || actual[h] == 0)
+			continue;
+		s->sum[b] += fabs(p50[h] - actual[h]) / fabs(actual[h]);
+		s->n[b]++;
+	}
+}
+
+static int ens_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+{
+	struct ensemble_state *e = state;
+	size_t pd = fc_steps_per_day(in->step), any = 0;
+	struct score sc[NMEM];
+
+	e->pd = pd;
+	for (size_t i = 0; i < NMEM; i++) {
+		if (!e->st[i])
+			e->st[i] = xcalloc(1, members[i]->state_size);
+		e->ok[i] = !members[i]->fit(e->st[i], opt, in, i + 1 == NMEM ? err : NULL);
+		memset(&sc[i], 0, sizeof(sc[i]));
+		sc[i].pd = pd;
+		if (e->ok[i]) {
+			fc_backcast(members[i], e->st[i], in, ENS_DAYS, FC_MAX_HORIZON_DAYS * pd, score_cb, &sc[i]);
+			any++;
+		}
+	}
+	if (!any)
+		return err_set(err, ERR_UNPROCESSABLE, "history", "no member of the ensemble could be fitted");
+	for (size_t b = 0; b < NBLOCKS; b++) {
+		double tot = 0;
+
+		for (size_t i = 0; i < NMEM; i++) {
+			double m = sc[i].n[b] ? sc[i].sum[b] / (double)sc[i].n[b] : NAN;
+
+			e->w[i][b] = e->ok[i] ? (isfinite(m) && m > 0 ? 1 / (m * m) : 1) : 0;
+			tot += e->w[i][b];
+		}
+		for (size_t i = 0; i < NMEM; i++)
+			e->w[i][b] /= tot;
+		tot = 0;
+		for (size_t i = 0; i < NMEM; i++) {
+			if (e->ok[i] && e->w[i][b] < FLOOR)
+				e->w[i][b] = FLOOR;
+			tot += e->w[i][b];
+		}
+		for (size_t i = 0; i < NMEM; i++)
+			e->w[i][b] /= tot;
+	}
+	return ERR_OK;
+}
+
+static int ens_predict(const void *state, const struct fc_input *in, size_t horizon, double *out,
+		       struct err_detail *err)
+{
+	const struct ensemble_state *e = state;
+	size_t bs = e->pd >= 4 ? e->pd / 4 : 1;
+	double *tmp = xmalloc(horizon * sizeof(double)), *wsum = xcalloc(horizon, sizeof(double));
+	int rc = ERR_OK;
+
+	for (size_t h = 0; h < horizon; h++)
+		out[h] = 0;
+	for (size_t i = 0; i < NMEM; i++) {
+		if (!e->ok[i] || members[i]->predict(e->st[i], in, horizon, tmp, NULL))
+			continue;
+		for (size_t h = 0; h < horizon; h++) {
+			size_t b = h / bs < NBLOCKS ? h / bs : NBLOCKS - 1;
+
+			if (!isfinite(tmp[h]))
+				continue;
+			out[h] += e->w[i][b] * tmp[h];
+			wsum[h] += e->w[i][b];
+		}
+	}
+	for (size_t h = 0; h < horizon; h++) {
+		if (wsum[h] > 0) {
+			out[h] /= wsum[h];
+		} else {
+			rc = err_set(err, ERR_UNPROCESSABLE, "history", "no member of the ensemble could predict");
+			break;
+		}
+	}
+	free(tmp);
+	free(wsum);
+	return rc;
+}
+
+const struct fc_model_ops fc_ensemble_ops = {
+	.name = "ensemble",
+	.summary = "blend of ewma, dshw and ridge weighted per quarter day by recent error",
+	.state_size = sizeof(struct ensemble_state),
+	.release = ens_release,
+	.fit = ens_fit,
+	.predict = ens_predict,
+};

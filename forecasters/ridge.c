@@ -1,0 +1,379 @@
+/*
+ * ridge.c - ridge regression, one model per step of the horizon, on
+ * calendar features, anchors from the recent history, the observed
+ * generation mix at the issue time and the weather forecast for the
+ * target step.  Forecasting.md §4.3.
+ *
+ * Rows: the model for horizon step h learns from every past issue time o
+ * at the same time of day as the issue time of the fit (o ≡ n mod one
+ * day), with target y[o+h]; features only read y below o, past exogenous
+ * series below o, and forecast exogenous series (weather) anywhere.  So a
+ * row is exactly what predict will see, and there is no leakage.
+ *
+ * Target: log(y) by default (errors are multiplicative on wind and solar
+ * grids), plain y when the options say so.
+ *
+ * Each model keeps weighted sufficient statistics (forecasters/lsq.h);
+ * refitting on a history that extends the previous one by whole days only
+ * adds the new rows after discounting the old ones by RHO per day, so the
+ * daily refit of a backtest or of the service costs microseconds.  A fit
+ * on a different grid or time of day starts over.
+ *
+ * Missing features: a training row with a missing feature is skipped; at
+ * predict time a missing feature takes its training mean (weather columns
+ * of the data sets have gaps on their last day).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/mem.h"
+#include "core/time.h"
+#include "forecasters/lsq.h"
+#include "forecasters/models.h"
+
+#define RHO 0.998     /* weight kept per day of age */
+#define LAMBDA 0.02   /* ridge penalty, relative to each feature's variance */
+#define MIN_DAYS 14   /* rows needed before a model is used */
+#define MAX_FEATURES 64
+
+/* Feature groups, enabled by what the first fit's input provides. */
+enum {
+	G_WIND = 1 << 0,
+	G_SOLAR = 1 << 1,
+	G_TEMP = 1 << 2,
+	G_DEW = 1 << 3,
+	G_PRECIP = 1 << 4,
+	G_MIX = 1 << 5,
+};
+
+/* Generation kinds read as the observed mix (past exogenous series). */
+static const char *const mix_kinds[] = {
+	"generation:wind", "generation:solar", "generation:hydro", "generation:nuclear",
+	"generation:coal", "generation:gas",   "generation:oil",   "generation:unknown",
+	"generation:biomass", "generation:geothermal",
+};
+#define NMIX (sizeof(mix_kinds) / sizeof(mix_kinds[0]))
+
+struct ridge_state {
+	size_t pd, H, p;
+	unsigned groups;
+	bool log_target;
+	int64_t start;
+	int32_t step;
+	size_t fit_n; /* history length of the last fit, 0 = none */
+	struct fc_ls *ls; /* H */
+	double *beta;	  /* H * p */
+	double *b0;	  /* H */
+	double *mean;	  /* H * p */
+	unsigned char *ok; /* H: model solved */
+};
+
+struct ctx {
+	const struct ridge_state *st;
+	const struct fc_input *in;
+	const struct fc_exo *wind, *solar, *temp, *dew, *precip, *mix[NMIX];
+};
+
+static double tr(const struct ridge_state *st, double v)
+{
+	return st->log_target ? fc_log(v) : v;
+}
+
+/* Aggregated wind power curve on the 10 m regional mean wind speed,
+ * extrapolated to hub height (Hellmann, α = 1/7): cut-in 3, rated 12 m/s. */
+static double power_curve(double v)
+{
+	double vh = v * 1.39;
+
+	if (!isfinite(vh))
+		return NAN;
+	if (vh <= 3)
+		return 0;
+	if (vh >= 12)
+		return 1;
+	return (vh * vh * vh - 27) / (1728 - 27);
+}
+
+static double exo(const struct ctx *c, const struct fc_exo *x, size_t i)
+{
+	return fc_exo_at(c->in, x, i);
+}
+
+/* Mean of a forecast exogenous series over [t-r, t+r]; NAN when any gap. */
+static double exo_mean(const struct ctx *c, const struct fc_exo *x, size_t t, size_t r, bool pc)
+{
+	double s = 0;
+	size_t n = 0;
+
+	for (size_t i = t >= r ? t - r : 0; i <= t + r; i++) {
+		double v = exo(c, x, i);
+
+		if (!isfinite(v))
+			continue;
+		s += pc ? power_curve(v) : v;
+		n++;
+	}
+	return n > r ? s / (double)n : NAN;
+}
+
+static double mean_tr(const struct ridge_state *st, const double *y, size_t from, size_t to)
+{
+	double s = 0;
+	size_t n = 0;
+
+	for (size_t i = from; i < to; i++)
+		if (isfinite(y[i])) {
+			s += tr(st, y[i]);
+			n++;
+		}
+	return n * 2 >= to - from ? s / (double)n : NAN;
+}
+
+/* Share of one fuel in the observed mix at step i (NAN when unknown). */
+static double mix_share(const struct ctx *c, size_t which, size_t i)
+{
+	double tot = 0, v = NAN;
+
+	for (size_t k = 0; k < NMIX; k++) {
+		double g = exo(c, c->mix[k], i);
+
+		if (isfinite(g) && g > 0)
+			tot += g;
+		if (k == which)
+			v = g;
+	}
+	if (!(tot > 0) || !c->mix[which])
+		return NAN;
+	return isfinite(v) && v > 0 ? v / tot : 0;
+}
+
+/* Fill x with the features of target t = o + h; returns the count. */
+static size_t features(const struct ctx *c, size_t o, size_t h, double *x)
+{
+	const struct ridge_state *st = c->st;
+	const struct fc_input *in = c->in;
+	const double *y = in->y;
+	size_t pd = st->pd, t = o + h, p = 0;
+	struct ts_civil cv;
+	int64_t ts = in->start + (int64_t)t * in->step + in->utc_offset;
+	double last = fc_last_valid(y, o, 6);
+
+	if (o == 0)
+		o = 1; /* never: callers need 8 days of history */
+
+	/* anchors */
+	x[p++] = tr(st, last);
+	x[p++] = tr(st, fc_same_phase(y, o, t, pd));
+	x[p++] = tr(st, fc_same_phase(y, o, t, 7 * pd));
+	x[p++] = o >= pd ? mean_tr(st, y, o - pd, o) : NAN;
+	x[p++] = o >= 7 * pd ? mean_tr(st, y, o - 7 * pd, o) : NAN;
+	{
+		double s = 0;
+		size_t n = 0;
+
+		for (size_t d = 1; d <= 7; d++) {
+			size_t back = (t - o) / pd * pd + d * pd;
+
+			if (back <= t && isfinite(y[t - back])) {
+				s += tr(st, y[t - back]);
+				n++;
+			}
+		}
+		x[p++] = n >= 3 ? s / (double)n : NAN;
+	}
+	/* calendar of the target, local time */
+	ts_to_civil(ts, &cv);
+	x[p++] = cv.weekday == 5;
+	x[p++] = cv.weekday == 6;
+	x[p++] = cv.weekday == 0;
+	x[p++] = sin(2 * M_PI * cv.yday / 365.25);
+	x[p++] = cos(2 * M_PI * cv.yday / 365.25);
+	if (st->groups & G_WIND) {
+		double v = exo(c, c->wind, t);
+
+		x[p++] = v;
+		x[p++] = v * v / 10;
+		x[p++] = power_curve(v);
+		x[p++] = power_curve(exo(c, c->wind, t >= 3 ? t - 3 : 0));
+		x[p++] = power_curve(exo(c, c->wind, t + 3));
+		x[p++] = exo_mean(c, c->wind, t, 12, true);
+		x[p++] = exo_mean(c, c->wind, t, 12, false);
+	}
+	if (st->groups & G_SOLAR) {
+		x[p++] = exo(c, c->solar, t >= 1 ? t - 1 : 0) / 100;
+		x[p++] = exo(c, c->solar, t) / 100;
+		x[p++] = exo(c, c->solar, t + 1) / 100;
+		x[p++] = exo(c, c->solar, t + 2) / 100;
+		x[p++] = exo_mean(c, c->solar, t, 12, false) / 100;
+	}
+	if (st->groups & G_TEMP) {
+		double T = exo(c, c->temp, t);
+
+		x[p++] = T;
+		x[p++] = fmax(0, 18 - T);
+		x[p++] = fmax(0, T - 22);
+		x[p++] = exo_mean(c, c->temp, t, 12, false);
+	}
+	if (st->groups & G_DEW)
+		x[p++] = exo(c, c->dew, t);
+	if (st->groups & G_PRECIP)
+		x[p++] = exo(c, c->precip, t);
+	if (st->groups & G_MIX) {
+		for (size_t k = 0; k < NMIX; k++)
+			if (c->mix[k])
+				x[p++] = mix_share(c, k, o - 1);
+		/* the observed wind share scaled by the forecast change in power */
+		if ((st->groups & G_WIND) && c->mix[0]) {
+			double pc0 = power_curve(exo(c, c->wind, o - 1)), pc1 = power_curve(exo(c, c->wind, t));
+			double sh = mix_share(c, 0, o - 1);
+
+			x[p++] = sh * (pc1 + 0.05) / (pc0 + 0.05);
+		}
+	}
+	return p;
+}
+
+static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct fc_input *in)
+{
+	memset(c, 0, sizeof(*c));
+	c->st = st;
+	c->in = in;
+	c->wind = fc_input_exo(in, "wind_speed");
+	c->solar = fc_input_exo(in, "solar_irradiance");
+	c->temp = fc_input_exo(in, "temperature");
+	c->dew = fc_input_exo(in, "dewpoint");
+	c->precip = fc_input_exo(in, "precipitation");
+	for (size_t k = 0; k < NMIX; k++) {
+		const struct fc_exo *x = fc_input_exo(in, mix_kinds[k]);
+
+		c->mix[k] = x && !x->future ? x : NULL;
+	}
+}
+
+static void ridge_release(void *state)
+{
+	struct ridge_state *st = state;
+
+	for (size_t h = 0; st->ls && h < st->H; h++)
+		fc_ls_release(&st->ls[h]);
+	free(st->ls);
+	free(st->beta);
+	free(st->b0);
+	free(st->mean);
+	free(st->ok);
+	memset(st, 0, sizeof(*st));
+}
+
+static bool all_finite(const double *x, size_t p)
+{
+	for (size_t i = 0; i < p; i++)
+		if (!isfinite(x[i]))
+			return false;
+	return true;
+}
+
+static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+{
+	struct ridge_state *st = state;
+	size_t pd = fc_steps_per_day(in->step), from_t;
+	double x[MAX_FEATURES];
+	struct ctx c;
+
+	if (in->n < MIN_DAYS * pd + 8 * pd)
+		return err_set(err, ERR_UNPROCESSABLE, "history", "ridge needs at least %d days of history",
+			       MIN_DAYS + 8);
+	if (!(st->fit_n && st->start == in->start && st->step == in->step && in->n >= st->fit_n &&
+	      (in->n - st->fit_n) % pd == 0)) {
+		bool positive = true;
+
+		ridge_release(st);
+		st->pd = pd;
+		st->H = FC_MAX_HORIZON_DAYS * pd;
+		st->start = in->start;
+		st->step = in->step;
+		for (size_t i = 0; i < in->n; i++)
+			if (isfinite(in->y[i]) && in->y[i] <= 0)
+				positive = false;
+		st->log_target = opt->no_log_target ? false : opt->log_target ? true : positive;
+		ctx_init(&c, st, in);
+		st->groups = (c.wind ? G_WIND : 0) | (c.solar ? G_SOLAR : 0) | (c.temp ? G_TEMP : 0) |
+			     (c.dew ? G_DEW : 0) | (c.precip ? G_PRECIP : 0);
+		for (size_t k = 0; k < NMIX; k++)
+			if (c.mix[k])
+				st->groups |= G_MIX;
+		st->p = features(&c, 8 * pd, 0, x);
+		st->ls = xcalloc(st->H, sizeof(*st->ls));
+		for (size_t h = 0; h < st->H; h++)
+			fc_ls_init(&st->ls[h], st->p);
+		st->beta = xcalloc(st->H * st->p, sizeof(double));
+		st->b0 = xcalloc(st->H, sizeof(double));
+		st->mean = xcalloc(st->H * st->p, sizeof(double));
+		st->ok = xcalloc(st->H, 1);
+		from_t = 0;
+	} else {
+		double rho = pow(RHO, (double)((in->n - st->fit_n) / pd));
+
+		from_t = st->fit_n;
+		for (size_t h = 0; h < st->H; h++)
+			fc_ls_scale(&st->ls[h], rho);
+		ctx_init(&c, st, in);
+	}
+	/* Rows: issue times o ≡ n (mod pd), o >= 8 days, targets t = o+h in
+	 * [from_t, n), weighted by age. */
+	for (size_t o = in->n % pd + 8 * pd; o < in->n; o += pd) {
+		double w = pow(RHO, (double)((in->n - o) / pd));
+
+		for (size_t h = 0; h < st->H; h++) {
+			size_t t = o + h;
+
+			if (t < from_t || t >= in->n || !isfinite(in->y[t]))
+				continue;
+			if (features(&c, o, h, x) != st->p || !all_finite(x, st->p))
+				continue;
+			fc_ls_add(&st->ls[h], x, tr(st, in->y[t]), w);
+		}
+	}
+	for (size_t h = 0; h < st->H; h++)
+		st->ok[h] = st->ls[h].rows >= MIN_DAYS &&
+			    !fc_ls_solve(&st->ls[h], LAMBDA, st->beta + h * st->p, &st->b0[h], st->mean + h * st->p);
+	st->fit_n = in->n;
+	if (!st->ok[0])
+		return err_set(err, ERR_UNPROCESSABLE, "history", "ridge: too few complete rows to fit");
+	return ERR_OK;
+}
+
+static int ridge_predict(const void *state, const struct fc_input *in, size_t horizon, double *out,
+			 struct err_detail *err)
+{
+	const struct ridge_state *st = state;
+	double x[MAX_FEATURES];
+	struct ctx c;
+	int rc;
+
+	if (!st->fit_n)
+		return err_set(err, ERR_INVALID, "model", "ridge is not fitted");
+	rc = fc_snaive24_ops.predict(NULL, in, horizon, out, err);
+	if (rc)
+		return rc;
+	ctx_init(&c, st, in);
+	for (size_t h = 0; h < horizon && h < st->H; h++) {
+		const double *beta = st->beta + h * st->p, *mean = st->mean + h * st->p;
+		double v = st->b0[h];
+
+		if (!st->ok[h] || features(&c, in->n, h, x) != st->p)
+			continue;
+		for (size_t j = 0; j < st->p; j++)
+			v += beta[j] * (isfinite(x[j]) ? x[j] : mean[j]);
+		out[h] = st->log_target ? exp(v) : v;
+	}
+	return ERR_OK;
+}
+
+const struct fc_model_ops fc_ridge_ops = {
+	.name = "ridge",
+	.summary = "ridge regression per horizon step on anchors, calendar, mix and weather forecast",
+	.state_size = sizeof(struct ridge_state),
+	.release = ridge_release,
+	.fit = ridge_fit,
+	.predict = ridge_predict,
+};
