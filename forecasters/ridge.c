@@ -30,9 +30,12 @@
 #include "core/time.h"
 #include "forecasters/lsq.h"
 #include "forecasters/models.h"
+#include "forecasters/renewable.h"
 
-#define RHO 0.998     /* weight kept per day of age */
-#define LAMBDA 0.02   /* ridge penalty, relative to each feature's variance */
+#include <stdlib.h>
+static double devp(const char *n, double d) { const char *v = getenv(n); return v ? atof(v) : d; }
+#define RHO devp("FC_RHO", 0.998)     /* weight kept per day of age */
+#define LAMBDA devp("FC_LAMBDA", 0.02)   /* ridge penalty, relative to each feature's variance */
 #define MIN_DAYS 14   /* rows needed before a model is used */
 #define MAX_FEATURES 64
 
@@ -44,6 +47,9 @@ enum {
 	G_DEW = 1 << 3,
 	G_PRECIP = 1 << 4,
 	G_MIX = 1 << 5,
+	G_RWIND = 1 << 6,  /* stage-one generation models (renewable.h) */
+	G_RSOLAR = 1 << 7,
+	G_RTOTAL = 1 << 8,
 };
 
 /* Generation kinds read as the observed mix (past exogenous series). */
@@ -66,6 +72,7 @@ struct ridge_state {
 	double *b0;	  /* H */
 	double *mean;	  /* H * p */
 	unsigned char *ok; /* H: model solved */
+	struct fc_renew renew;
 };
 
 struct ctx {
@@ -230,6 +237,39 @@ static size_t features(const struct ctx *c, size_t o, size_t h, double *x)
 			x[p++] = sh * (pc1 + 0.05) / (pc0 + 0.05);
 		}
 	}
+	if (st->groups & (G_RWIND | G_RSOLAR | G_RTOTAL)) {
+		const struct fc_renew *r = &st->renew;
+		double ref = NAN, s = 0;
+		size_t n = 0;
+
+		for (size_t i = o >= 7 * pd ? o - 7 * pd : 0; i < o; i++) {
+			double v = fc_renew_observed(in, FC_GEN_TOTAL, i);
+
+			if (isfinite(v)) {
+				s += v;
+				n++;
+			}
+		}
+		ref = n ? s / (double)n : NAN;
+		if (st->groups & G_RTOTAL) {
+			double th = fc_renew_at(r, in, FC_GEN_TOTAL, t);
+
+			x[p++] = th / ref;
+			x[p++] = (fc_renew_observed(in, FC_GEN_TOTAL, o - 1) - fc_renew_at(r, in, FC_GEN_TOTAL, o - 1)) / ref;
+			if (th > 0)
+				ref = th;
+		}
+		if (st->groups & G_RWIND) {
+			x[p++] = fc_renew_at(r, in, FC_GEN_WIND, t) / ref;
+			x[p++] = (fc_renew_observed(in, FC_GEN_WIND, o - 1) - fc_renew_at(r, in, FC_GEN_WIND, o - 1)) / ref;
+		}
+		if (st->groups & G_RSOLAR) {
+			size_t y1 = t - ((t - o) / pd + 1) * pd;
+
+			x[p++] = fc_renew_at(r, in, FC_GEN_SOLAR, t) / ref;
+			x[p++] = (fc_renew_observed(in, FC_GEN_SOLAR, y1) - fc_renew_at(r, in, FC_GEN_SOLAR, y1)) / ref;
+		}
+	}
 	return p;
 }
 
@@ -261,6 +301,7 @@ static void ridge_release(void *state)
 	free(st->b0);
 	free(st->mean);
 	free(st->ok);
+	fc_renew_release(&st->renew);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -301,6 +342,12 @@ static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_
 		for (size_t k = 0; k < NMIX; k++)
 			if (c.mix[k])
 				st->groups |= G_MIX;
+		fc_renew_init(&st->renew, RHO);
+		if (!devp("FC_NORENEW", 0) && fc_renew_fit(&st->renew, in)) {
+			st->groups |= (st->renew.m[FC_GEN_WIND].ok ? G_RWIND : 0) |
+				      (st->renew.m[FC_GEN_SOLAR].ok ? G_RSOLAR : 0) |
+				      (st->renew.m[FC_GEN_TOTAL].ok ? G_RTOTAL : 0);
+		}
 		st->p = features(&c, 8 * pd, 0, x);
 		st->ls = xcalloc(st->H, sizeof(*st->ls));
 		for (size_t h = 0; h < st->H; h++)
@@ -317,6 +364,8 @@ static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_
 		for (size_t h = 0; h < st->H; h++)
 			fc_ls_scale(&st->ls[h], rho);
 		ctx_init(&c, st, in);
+		if (st->groups & (G_RWIND | G_RSOLAR | G_RTOTAL))
+			fc_renew_fit(&st->renew, in);
 	}
 	/* Rows: issue times o ≡ n (mod pd), o >= 8 days, targets t = o+h in
 	 * [from_t, n), weighted by age. */
