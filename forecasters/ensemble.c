@@ -10,6 +10,7 @@
  * blend gains).  A member that cannot be fitted is left out.
  */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -19,7 +20,7 @@
 #define FLOOR 0.02
 #define NBLOCKS (FC_MAX_HORIZON_DAYS * 4)
 
-static const struct fc_model_ops *const members[] = {&fc_ewma_ops, &fc_dshw_ops, &fc_ridge_ops};
+static const struct fc_model_ops *const members[] = {&fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops};
 #define NMEM (sizeof(members) / sizeof(members[0]))
 
 struct ensemble_state {
@@ -89,7 +90,9 @@ static int ens_fit(void *state, const struct fc_options *opt, const struct fc_in
 		for (size_t i = 0; i < NMEM; i++) {
 			double m = sc[i].n[b] ? sc[i].sum[b] / (double)sc[i].n[b] : NAN;
 
-			e->w[i][b] = e->ok[i] ? (isfinite(m) && m > 0 ? 1 / (m * m) : 1) : 0;
+			e->w[i][b] = e->ok[i] ? (isfinite(m) && m > 0 ? 1 / pow(m, getenv("FC_EP") ? atof(getenv("FC_EP")) : 2) : 1) : 0;
+			if (getenv("FC_EQ"))
+				e->w[i][b] = e->ok[i] && i > 0 ? 1 : 0;
 			tot += e->w[i][b];
 		}
 		for (size_t i = 0; i < NMEM; i++)

@@ -18,10 +18,10 @@
 
 /* The registry, in the order reports list the models. */
 static const struct fc_model_ops *const registry[] = {
-	&fc_snaive24_ops, &fc_snaive168_ops, &fc_ewma_ops, &fc_dshw_ops, &fc_ridge_ops, &fc_ensemble_ops,
+	&fc_snaive24_ops, &fc_snaive168_ops, &fc_ewma_ops, &fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops, &fc_ensemble_ops,
 };
 
-const char *const fc_model_names[] = {"snaive24", "snaive168", "ewma", "dshw", "ridge", "ensemble", NULL};
+const char *const fc_model_names[] = {"snaive24", "snaive168", "ewma", "dshw", "ridge", "ridge_log", "ensemble", NULL};
 
 struct fc_model {
 	const struct fc_model_ops *ops;
@@ -111,7 +111,7 @@ int fc_model_new(const char *name, const struct fc_options *opt, struct fc_model
 
 	if (!ops)
 		return err_set(err, ERR_INVALID, "model",
-			       "unknown model '%s' (expected snaive24, snaive168, ewma, dshw, ridge or ensemble)",
+			       "unknown model '%s' (expected snaive24, snaive168, ewma, dshw, ridge, ridge_log or ensemble)",
 			       name ? name : "");
 	m = xcalloc(1, sizeof(*m));
 	m->ops = ops;

@@ -86,8 +86,6 @@ struct fc_options {
 	double interval;      /* nominal central interval, 0.8 by default */
 	double aci_gamma;     /* ACI step, 0.005 by default; negative disables ACI */
 	int calib_days;	      /* origins kept by the calibrator, 60 by default */
-	bool log_target;      /* ridge: force the log target (default: chosen by the model) */
-	bool no_log_target;   /* ridge: force the linear target */
 };
 
 struct fc_model;

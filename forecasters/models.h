@@ -14,6 +14,7 @@ extern const struct fc_model_ops fc_snaive168_ops;
 extern const struct fc_model_ops fc_ewma_ops;
 extern const struct fc_model_ops fc_dshw_ops;
 extern const struct fc_model_ops fc_ridge_ops;
+extern const struct fc_model_ops fc_ridge_log_ops;
 extern const struct fc_model_ops fc_ensemble_ops;
 
 /* Smallest value a log transform sees (gCO2/kWh and % alike): keeps

@@ -22,6 +22,33 @@ static const char *const all_gen[] = {
 	"generation:storage",
 };
 
+void fc_renew_view_init(struct fc_renew_view *v, const struct fc_input *in)
+{
+	const struct fc_exo *x;
+
+	memset(v, 0, sizeof(*v));
+	v->in = in;
+	x = fc_input_exo(in, "wind_speed");
+	v->wind = x && x->future ? x : NULL;
+	x = fc_input_exo(in, "solar_irradiance");
+	v->solar = x && x->future ? x : NULL;
+	x = fc_input_exo(in, "temperature");
+	v->temp = x && x->future ? x : NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(all_gen); k++) {
+		x = fc_input_exo(in, all_gen[k]);
+		if (x && !x->future)
+			v->gen[v->ngen++] = x;
+	}
+	x = fc_input_exo(in, "generation:wind");
+	v->gwind = x && !x->future ? x : NULL;
+	x = fc_input_exo(in, "generation:solar");
+	v->gsolar = x && !x->future ? x : NULL;
+	for (size_t k = 0; k < ARRAY_SIZE(other_renewables); k++) {
+		x = fc_input_exo(in, other_renewables[k]);
+		v->gother[k] = x && !x->future ? x : NULL;
+	}
+}
+
 void fc_renew_init(struct fc_renew *r, double rho)
 {
 	memset(r, 0, sizeof(*r));
@@ -37,13 +64,11 @@ void fc_renew_release(struct fc_renew *r)
 	memset(r->m, 0, sizeof(r->m));
 }
 
-static double wx(const struct fc_input *in, const char *kind, size_t t, long off)
+static double wx(const struct fc_renew_view *v, const struct fc_exo *x, size_t t, long off)
 {
-	const struct fc_exo *x = fc_input_exo(in, kind);
-
-	if (!x || !x->future || ((long)t + off) < 0)
+	if (!x || ((long)t + off) < 0)
 		return NAN;
-	return fc_exo_at(in, x, (size_t)((long)t + off));
+	return fc_exo_at(v->in, x, (size_t)((long)t + off));
 }
 
 static double hinge(double v, double k)
@@ -51,13 +76,13 @@ static double hinge(double v, double k)
 	return v > k ? v - k : 0;
 }
 
-static double wmean(const struct fc_input *in, size_t t, long r)
+static double wmean(const struct fc_renew_view *in, size_t t, long r)
 {
 	double s = 0;
 	long n = 0;
 
 	for (long k = -r; k <= r; k++) {
-		double v = wx(in, "wind_speed", t, k);
+		double v = wx(in, in->wind, t, k);
 
 		if (isfinite(v)) {
 			s += v;
@@ -68,27 +93,27 @@ static double wmean(const struct fc_input *in, size_t t, long r)
 }
 
 /* Features of model g at step t; returns the count. */
-static size_t features(const struct fc_input *in, enum fc_gen g, size_t t, double *x)
+static size_t features(const struct fc_renew_view *in, enum fc_gen g, size_t t, double *x)
 {
-	int64_t ts = in->start + (int64_t)t * in->step;
+	int64_t ts = in->in->start + (int64_t)t * in->in->step;
 	struct ts_civil cv;
 	size_t p = 0;
 	double hod, doy;
 
-	ts_to_civil(ts + in->utc_offset, &cv);
+	ts_to_civil(ts + in->in->utc_offset, &cv);
 	hod = 2 * M_PI * (cv.hour + cv.minute / 60.0) / 24;
 	doy = 2 * M_PI * cv.yday / 365.25;
 	switch (g) {
 	case FC_GEN_WIND: {
-		double v = wx(in, "wind_speed", t, 0);
+		double v = wx(in, in->wind, t, 0);
 
 		x[p++] = v;
 		for (int k = 2; k <= 9; k++)
 			x[p++] = hinge(v, k);
-		x[p++] = hinge(wx(in, "wind_speed", t, -3), 4);
-		x[p++] = hinge(wx(in, "wind_speed", t, 3), 4);
-		x[p++] = wx(in, "wind_speed", t, -3);
-		x[p++] = wx(in, "wind_speed", t, 3);
+		x[p++] = hinge(wx(in, in->wind, t, -3), 4);
+		x[p++] = hinge(wx(in, in->wind, t, 3), 4);
+		x[p++] = wx(in, in->wind, t, -3);
+		x[p++] = wx(in, in->wind, t, 3);
 		x[p++] = wmean(in, t, 6);
 		x[p++] = wmean(in, t, 12);
 		x[p++] = v * sin(hod);
@@ -99,20 +124,20 @@ static size_t features(const struct fc_input *in, enum fc_gen g, size_t t, doubl
 		x[p++] = cos(hod);
 		x[p++] = sin(doy);
 		x[p++] = cos(doy);
-		x[p++] = wx(in, "temperature", t, 0);
+		x[p++] = wx(in, in->temp, t, 0);
 		break;
 	}
 	case FC_GEN_SOLAR:
 		for (long k = -2; k <= 3; k++)
-			x[p++] = wx(in, "solar_irradiance", t, k) / 100;
+			x[p++] = wx(in, in->solar, t, k) / 100;
 		{
-			double s1 = wx(in, "solar_irradiance", t, 1) / 100;
+			double s1 = wx(in, in->solar, t, 1) / 100;
 
 			x[p++] = s1 * sin(doy);
 			x[p++] = s1 * cos(doy);
 			x[p++] = s1 * sin(hod);
 			x[p++] = s1 * cos(hod);
-			x[p++] = s1 * wx(in, "temperature", t, 0) / 10;
+			x[p++] = s1 * wx(in, in->temp, t, 0) / 10;
 		}
 		for (int h = 0; h < 4; h++) {
 			x[p++] = sin((h + 1) * hod);
@@ -122,7 +147,7 @@ static size_t features(const struct fc_input *in, enum fc_gen g, size_t t, doubl
 		x[p++] = cos(doy);
 		break;
 	case FC_GEN_TOTAL: {
-		double T = wx(in, "temperature", t, 0);
+		double T = wx(in, in->temp, t, 0);
 
 		for (int h = 1; h < 24; h++)
 			x[p++] = cv.hour == h;
@@ -142,24 +167,23 @@ static size_t features(const struct fc_input *in, enum fc_gen g, size_t t, doubl
 	return p;
 }
 
-double fc_renew_observed(const struct fc_input *in, enum fc_gen g, size_t t)
+double fc_renew_observed(const struct fc_renew_view *v, enum fc_gen g, size_t t)
 {
 	double tot = 0;
 	bool any = false;
 
-	if (t >= in->n)
+	if (t >= v->in->n)
 		return NAN;
 	if (g == FC_GEN_WIND || g == FC_GEN_SOLAR) {
-		const struct fc_exo *x = fc_input_exo(in, g == FC_GEN_WIND ? "generation:wind" : "generation:solar");
+		const struct fc_exo *x = g == FC_GEN_WIND ? v->gwind : v->gsolar;
 
-		return x && !x->future ? fc_exo_at(in, x, t) : NAN;
+		return x ? fc_exo_at(v->in, x, t) : NAN;
 	}
-	for (size_t k = 0; k < ARRAY_SIZE(all_gen); k++) {
-		const struct fc_exo *x = fc_input_exo(in, all_gen[k]);
-		double v = x && !x->future ? fc_exo_at(in, x, t) : NAN;
+	for (size_t k = 0; k < v->ngen; k++) {
+		double val = fc_exo_at(v->in, v->gen[k], t);
 
-		if (isfinite(v)) {
-			tot += v > 0 ? v : 0;
+		if (isfinite(val)) {
+			tot += val > 0 ? val : 0;
 			any = true;
 		}
 	}
@@ -178,8 +202,10 @@ int fc_renew_fit(struct fc_renew *r, const struct fc_input *in)
 {
 	size_t pd = fc_steps_per_day(in->step), from = 0;
 	double x[FC_RENEW_MAX_FEATURES];
+	struct fc_renew_view v;
 	int fitted = 0;
 
+	fc_renew_view_init(&v, in);
 	if (!pd)
 		return 0;
 	if (r->fit_n && r->start == in->start && r->step == in->step && in->n >= r->fit_n) {
@@ -194,7 +220,7 @@ int fc_renew_fit(struct fc_renew *r, const struct fc_input *in)
 		r->start = in->start;
 		r->step = in->step;
 		for (int g = 0; g < FC_GEN__COUNT; g++) {
-			r->m[g].p = features(in, (enum fc_gen)g, 0, x);
+			r->m[g].p = features(&v, (enum fc_gen)g, 0, x);
 			fc_ls_init(&r->m[g].ls, r->m[g].p);
 		}
 	}
@@ -202,11 +228,11 @@ int fc_renew_fit(struct fc_renew *r, const struct fc_input *in)
 		double w = pow(r->rho, (double)(in->n - t) / (double)pd);
 
 		for (int g = 0; g < FC_GEN__COUNT; g++) {
-			double y = fc_renew_observed(in, (enum fc_gen)g, t);
+			double y = fc_renew_observed(&v, (enum fc_gen)g, t);
 
 			if (!isfinite(y))
 				continue;
-			features(in, (enum fc_gen)g, t, x);
+			features(&v, (enum fc_gen)g, t, x);
 			if (finite_all(x, r->m[g].p))
 				fc_ls_add(&r->m[g].ls, x, y, w);
 		}
@@ -221,7 +247,7 @@ int fc_renew_fit(struct fc_renew *r, const struct fc_input *in)
 	return fitted;
 }
 
-double fc_renew_at(const struct fc_renew *r, const struct fc_input *in, enum fc_gen g, size_t t)
+double fc_renew_at(const struct fc_renew *r, const struct fc_renew_view *in, enum fc_gen g, size_t t)
 {
 	const struct fc_renew_model *m = &r->m[g];
 	double x[FC_RENEW_MAX_FEATURES], v;
@@ -238,7 +264,7 @@ double fc_renew_at(const struct fc_renew *r, const struct fc_input *in, enum fc_
 	return v > 0 ? v : 0;
 }
 
-double fc_renew_share(const struct fc_renew *r, const struct fc_input *in, size_t t)
+double fc_renew_share(const struct fc_renew *r, const struct fc_renew_view *in, size_t t)
 {
 	double tot = fc_renew_at(r, in, FC_GEN_TOTAL, t), ren = 0;
 
@@ -251,8 +277,9 @@ double fc_renew_share(const struct fc_renew *r, const struct fc_input *in, size_
 			ren += v;
 	}
 	for (size_t k = 0; k < ARRAY_SIZE(other_renewables); k++) {
-		const struct fc_exo *x = fc_input_exo(in, other_renewables[k]);
-		double v = x && !x->future ? fc_last_valid(x->v, in->n < x->n ? in->n : x->n, 24) : NAN;
+		const struct fc_exo *x = in->gother[k];
+		size_t n = in->in->n;
+		double v = x ? fc_last_valid(x->v, n < x->n ? n : x->n, 24) : NAN;
 
 		if (isfinite(v) && v > 0)
 			ren += v;

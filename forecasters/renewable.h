@@ -41,6 +41,17 @@ struct fc_renew {
 	double rho;
 };
 
+/* The input series a model reads, looked up once per input. */
+struct fc_renew_view {
+	const struct fc_input *in;
+	const struct fc_exo *wind, *solar, *temp, *gen[12];
+	size_t ngen;
+	const struct fc_exo *gwind, *gsolar, *gother[3];
+};
+
+/* Resolve the series of 'in' (borrowed; the view is valid while 'in' is). */
+void fc_renew_view_init(struct fc_renew_view *v, const struct fc_input *in);
+
 /* Initialise in caller storage; release frees the statistics. */
 void fc_renew_init(struct fc_renew *r, double rho);
 void fc_renew_release(struct fc_renew *r);
@@ -54,15 +65,15 @@ int fc_renew_fit(struct fc_renew *r, const struct fc_input *in);
 
 /* Predicted generation of 'g' at step t (weather of step t as known at
  * issue time); NAN when the model is not fitted or an input is missing. */
-double fc_renew_at(const struct fc_renew *r, const struct fc_input *in, enum fc_gen g, size_t t);
+double fc_renew_at(const struct fc_renew *r, const struct fc_renew_view *v, enum fc_gen g, size_t t);
 
 /* Observed generation of 'g' at step t < in->n (the sum of every
  * generation series for FC_GEN_TOTAL); NAN when unknown. */
-double fc_renew_observed(const struct fc_input *in, enum fc_gen g, size_t t);
+double fc_renew_observed(const struct fc_renew_view *v, enum fc_gen g, size_t t);
 
 /* Renewable share forecast (%) at step t issued at in->n: predicted wind
  * and solar plus the other renewables (hydro, biomass, geothermal) as
- * last observed, over the predicted total.  NAN when not available. */
-double fc_renew_share(const struct fc_renew *r, const struct fc_input *in, size_t t);
+ * last observed before v->in->n, over the predicted total.  NAN when not available. */
+double fc_renew_share(const struct fc_renew *r, const struct fc_renew_view *v, size_t t);
 
 #endif

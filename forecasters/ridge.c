@@ -34,8 +34,8 @@
 
 #include <stdlib.h>
 static double devp(const char *n, double d) { const char *v = getenv(n); return v ? atof(v) : d; }
-#define RHO devp("FC_RHO", 0.998)     /* weight kept per day of age */
-#define LAMBDA devp("FC_LAMBDA", 0.02)   /* ridge penalty, relative to each feature's variance */
+#define RHO devp("FC_RHO", 0.997)     /* weight kept per day of age */
+#define LAMBDA devp("FC_LAMBDA", 0.005)   /* ridge penalty, relative to each feature's variance */
 #define MIN_DAYS 14   /* rows needed before a model is used */
 #define MAX_FEATURES 64
 
@@ -73,12 +73,17 @@ struct ridge_state {
 	double *mean;	  /* H * p */
 	unsigned char *ok; /* H: model solved */
 	struct fc_renew renew;
+	double *fmin, *fmax; /* p: range of each feature over the training rows */
+	double ymin, ymax;   /* range of the (transformed) target */
 };
 
 struct ctx {
 	const struct ridge_state *st;
 	const struct fc_input *in;
 	const struct fc_exo *wind, *solar, *temp, *dew, *precip, *mix[NMIX];
+	struct fc_renew_view rv;
+	size_t ref_o;	/* issue time of the cached 'ref' */
+	double ref;	/* mean observed total generation over the week before ref_o */
 };
 
 static double tr(const struct ridge_state *st, double v)
@@ -155,7 +160,7 @@ static double mix_share(const struct ctx *c, size_t which, size_t i)
 }
 
 /* Fill x with the features of target t = o + h; returns the count. */
-static size_t features(const struct ctx *c, size_t o, size_t h, double *x)
+static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 {
 	const struct ridge_state *st = c->st;
 	const struct fc_input *in = c->in;
@@ -239,35 +244,42 @@ static size_t features(const struct ctx *c, size_t o, size_t h, double *x)
 	}
 	if (st->groups & (G_RWIND | G_RSOLAR | G_RTOTAL)) {
 		const struct fc_renew *r = &st->renew;
-		double ref = NAN, s = 0;
-		size_t n = 0;
+		const struct fc_renew_view *rv = &c->rv;
+		double ref;
 
-		for (size_t i = o >= 7 * pd ? o - 7 * pd : 0; i < o; i++) {
-			double v = fc_renew_observed(in, FC_GEN_TOTAL, i);
+		if (c->ref_o != o) {
+			double s = 0;
+			size_t n = 0;
 
-			if (isfinite(v)) {
-				s += v;
-				n++;
+			for (size_t i = o >= 7 * pd ? o - 7 * pd : 0; i < o; i++) {
+				double v = fc_renew_observed(rv, FC_GEN_TOTAL, i);
+
+				if (isfinite(v)) {
+					s += v;
+					n++;
+				}
 			}
+			c->ref = n ? s / (double)n : NAN;
+			c->ref_o = o;
 		}
-		ref = n ? s / (double)n : NAN;
+		ref = c->ref;
 		if (st->groups & G_RTOTAL) {
-			double th = fc_renew_at(r, in, FC_GEN_TOTAL, t);
+			double th = fc_renew_at(r, rv, FC_GEN_TOTAL, t);
 
 			x[p++] = th / ref;
-			x[p++] = (fc_renew_observed(in, FC_GEN_TOTAL, o - 1) - fc_renew_at(r, in, FC_GEN_TOTAL, o - 1)) / ref;
+			x[p++] = (fc_renew_observed(rv, FC_GEN_TOTAL, o - 1) - fc_renew_at(r, rv, FC_GEN_TOTAL, o - 1)) / ref;
 			if (th > 0)
 				ref = th;
 		}
 		if (st->groups & G_RWIND) {
-			x[p++] = fc_renew_at(r, in, FC_GEN_WIND, t) / ref;
-			x[p++] = (fc_renew_observed(in, FC_GEN_WIND, o - 1) - fc_renew_at(r, in, FC_GEN_WIND, o - 1)) / ref;
+			x[p++] = fc_renew_at(r, rv, FC_GEN_WIND, t) / ref;
+			x[p++] = (fc_renew_observed(rv, FC_GEN_WIND, o - 1) - fc_renew_at(r, rv, FC_GEN_WIND, o - 1)) / ref;
 		}
 		if (st->groups & G_RSOLAR) {
 			size_t y1 = t - ((t - o) / pd + 1) * pd;
 
-			x[p++] = fc_renew_at(r, in, FC_GEN_SOLAR, t) / ref;
-			x[p++] = (fc_renew_observed(in, FC_GEN_SOLAR, y1) - fc_renew_at(r, in, FC_GEN_SOLAR, y1)) / ref;
+			x[p++] = fc_renew_at(r, rv, FC_GEN_SOLAR, t) / ref;
+			x[p++] = (fc_renew_observed(rv, FC_GEN_SOLAR, y1) - fc_renew_at(r, rv, FC_GEN_SOLAR, y1)) / ref;
 		}
 	}
 	return p;
@@ -283,6 +295,8 @@ static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct f
 	c->temp = fc_input_exo(in, "temperature");
 	c->dew = fc_input_exo(in, "dewpoint");
 	c->precip = fc_input_exo(in, "precipitation");
+	fc_renew_view_init(&c->rv, in);
+	c->ref_o = SIZE_MAX;
 	for (size_t k = 0; k < NMIX; k++) {
 		const struct fc_exo *x = fc_input_exo(in, mix_kinds[k]);
 
@@ -302,6 +316,8 @@ static void ridge_release(void *state)
 	free(st->mean);
 	free(st->ok);
 	fc_renew_release(&st->renew);
+	free(st->fmin);
+	free(st->fmax);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -313,7 +329,8 @@ static bool all_finite(const double *x, size_t p)
 	return true;
 }
 
-static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_target,
+			  struct err_detail *err)
 {
 	struct ridge_state *st = state;
 	size_t pd = fc_steps_per_day(in->step), from_t;
@@ -325,24 +342,19 @@ static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_
 			       MIN_DAYS + 8);
 	if (!(st->fit_n && st->start == in->start && st->step == in->step && in->n >= st->fit_n &&
 	      (in->n - st->fit_n) % pd == 0)) {
-		bool positive = true;
-
 		ridge_release(st);
 		st->pd = pd;
 		st->H = FC_MAX_HORIZON_DAYS * pd;
 		st->start = in->start;
 		st->step = in->step;
-		for (size_t i = 0; i < in->n; i++)
-			if (isfinite(in->y[i]) && in->y[i] <= 0)
-				positive = false;
-		st->log_target = opt->no_log_target ? false : opt->log_target ? true : positive;
+		st->log_target = log_target;
 		ctx_init(&c, st, in);
 		st->groups = (c.wind ? G_WIND : 0) | (c.solar ? G_SOLAR : 0) | (c.temp ? G_TEMP : 0) |
 			     (c.dew ? G_DEW : 0) | (c.precip ? G_PRECIP : 0);
 		for (size_t k = 0; k < NMIX; k++)
 			if (c.mix[k])
 				st->groups |= G_MIX;
-		fc_renew_init(&st->renew, RHO);
+		fc_renew_init(&st->renew, devp("FC_RRHO", 1.0));
 		if (!devp("FC_NORENEW", 0) && fc_renew_fit(&st->renew, in)) {
 			st->groups |= (st->renew.m[FC_GEN_WIND].ok ? G_RWIND : 0) |
 				      (st->renew.m[FC_GEN_SOLAR].ok ? G_RSOLAR : 0) |
@@ -356,6 +368,14 @@ static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_
 		st->b0 = xcalloc(st->H, sizeof(double));
 		st->mean = xcalloc(st->H * st->p, sizeof(double));
 		st->ok = xcalloc(st->H, 1);
+		st->fmin = xmalloc(st->p * sizeof(double));
+		st->fmax = xmalloc(st->p * sizeof(double));
+		for (size_t j = 0; j < st->p; j++) {
+			st->fmin[j] = INFINITY;
+			st->fmax[j] = -INFINITY;
+		}
+		st->ymin = INFINITY;
+		st->ymax = -INFINITY;
 		from_t = 0;
 	} else {
 		double rho = pow(RHO, (double)((in->n - st->fit_n) / pd));
@@ -380,6 +400,12 @@ static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_
 			if (features(&c, o, h, x) != st->p || !all_finite(x, st->p))
 				continue;
 			fc_ls_add(&st->ls[h], x, tr(st, in->y[t]), w);
+			for (size_t j = 0; j < st->p; j++) {
+				st->fmin[j] = fmin(st->fmin[j], x[j]);
+				st->fmax[j] = fmax(st->fmax[j], x[j]);
+			}
+			st->ymin = fmin(st->ymin, tr(st, in->y[t]));
+			st->ymax = fmax(st->ymax, tr(st, in->y[t]));
 		}
 	}
 	for (size_t h = 0; h < st->H; h++)
@@ -389,6 +415,19 @@ static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_
 	if (!st->ok[0])
 		return err_set(err, ERR_UNPROCESSABLE, "history", "ridge: too few complete rows to fit");
 	return ERR_OK;
+}
+
+static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+{
+	(void)opt;
+	return ridge_fit_mode(state, in, false, err);
+}
+
+static int ridge_log_fit(void *state, const struct fc_options *opt, const struct fc_input *in,
+			 struct err_detail *err)
+{
+	(void)opt;
+	return ridge_fit_mode(state, in, true, err);
 }
 
 static int ridge_predict(const void *state, const struct fc_input *in, size_t horizon, double *out,
@@ -411,8 +450,11 @@ static int ridge_predict(const void *state, const struct fc_input *in, size_t ho
 
 		if (!st->ok[h] || features(&c, in->n, h, x) != st->p)
 			continue;
+		/* features and result are kept inside the range seen in
+		 * training: a glitch in an input must not extrapolate wildly */
 		for (size_t j = 0; j < st->p; j++)
-			v += beta[j] * (isfinite(x[j]) ? x[j] : mean[j]);
+			v += beta[j] * (isfinite(x[j]) ? fmin(fmax(x[j], st->fmin[j]), st->fmax[j]) : mean[j]);
+		v = fmin(fmax(v, st->ymin), st->ymax);
 		out[h] = st->log_target ? exp(v) : v;
 	}
 	return ERR_OK;
@@ -424,5 +466,14 @@ const struct fc_model_ops fc_ridge_ops = {
 	.state_size = sizeof(struct ridge_state),
 	.release = ridge_release,
 	.fit = ridge_fit,
+	.predict = ridge_predict,
+};
+
+const struct fc_model_ops fc_ridge_log_ops = {
+	.name = "ridge_log",
+	.summary = "the same ridge regression on log intensity (multiplicative errors)",
+	.state_size = sizeof(struct ridge_state),
+	.release = ridge_release,
+	.fit = ridge_log_fit,
 	.predict = ridge_predict,
 };
