@@ -5,12 +5,11 @@
  * fit fits every member, then scores each on the last ENS_DAYS daily issue
  * times of the history (backcasts: anchors out of sample, parameters from
  * the full fit) per quarter-day block of the horizon, and weights the
- * members by 1/MAPE² with a floor, so a member that is clearly worse on a
+ * members by 1/MAPE⁴ with a floor, so a member that is clearly worse on a
  * zone and lead time fades out, and near-ties average (which is where a
  * blend gains).  A member that cannot be fitted is left out.
  */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "core/mem.h"
@@ -18,6 +17,7 @@
 
 #define ENS_DAYS 28
 #define FLOOR 0.02
+#define POWER 4 /* weights 1/MAPE^POWER: backcast errors are noisy, near-ties should average */
 #define NBLOCKS (FC_MAX_HORIZON_DAYS * 4)
 
 static const struct fc_model_ops *const members[] = {&fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops};
@@ -90,9 +90,7 @@ static int ens_fit(void *state, const struct fc_options *opt, const struct fc_in
 		for (size_t i = 0; i < NMEM; i++) {
 			double m = sc[i].n[b] ? sc[i].sum[b] / (double)sc[i].n[b] : NAN;
 
-			e->w[i][b] = e->ok[i] ? (isfinite(m) && m > 0 ? 1 / pow(m, getenv("FC_EP") ? atof(getenv("FC_EP")) : 2) : 1) : 0;
-			if (getenv("FC_EQ"))
-				e->w[i][b] = e->ok[i] && i > 0 ? 1 : 0;
+			e->w[i][b] = e->ok[i] ? (isfinite(m) && m > 0 ? pow(m, -POWER) : 1) : 0;
 			tot += e->w[i][b];
 		}
 		for (size_t i = 0; i < NMEM; i++)
@@ -146,7 +144,7 @@ static int ens_predict(const void *state, const struct fc_input *in, size_t hori
 
 const struct fc_model_ops fc_ensemble_ops = {
 	.name = "ensemble",
-	.summary = "blend of ewma, dshw and ridge weighted per quarter day by recent error",
+	.summary = "blend of dshw, ridge and ridge_log weighted per quarter day by recent error",
 	.state_size = sizeof(struct ensemble_state),
 	.release = ens_release,
 	.fit = ens_fit,

@@ -256,11 +256,10 @@ double fc_renew_at(const struct fc_renew *r, const struct fc_renew_view *in, enu
 		return NAN;
 	features(in, g, t, x);
 	v = m->b0;
-	for (size_t j = 0; j < m->p; j++) {
-		if (!isfinite(x[j]))
-			return NAN;
-		v += m->beta[j] * x[j];
-	}
+	/* a feature past the end of the weather forecast (the ±12 h context)
+	 * takes its training mean */
+	for (size_t j = 0; j < m->p; j++)
+		v += m->beta[j] * (isfinite(x[j]) ? x[j] : m->mean[j]);
 	return v > 0 ? v : 0;
 }
 
