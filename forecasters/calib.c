@@ -115,24 +115,31 @@ static double quantile(const double *v, size_t n, double q)
 	return v[i] + (pos - (double)i) * (v[i + 1] - v[i]);
 }
 
-void fc_calib_interval(const struct fc_calib *c, size_t h, double p50, double *ret_lo, double *ret_hi)
+bool fc_calib_quantiles(const struct fc_calib *c, size_t h, double *ret_lo, double *ret_hi)
 {
 	size_t bi = block_of(c, h);
 	const struct fc_calib_block *b = &c->b[bi];
-	double *tmp, lo, hi;
+	double *tmp;
 
 	while (!b->len && bi > 0)
 		b = &c->b[--bi];
-	if (!b->len || !isfinite(p50)) {
-		*ret_lo = *ret_hi = p50;
-		return;
-	}
+	if (!b->len)
+		return false;
 	tmp = xmalloc(b->len * sizeof(double));
 	memcpy(tmp, b->r, b->len * sizeof(double));
 	qsort(tmp, b->len, sizeof(double), cmp_double);
-	lo = quantile(tmp, b->len, b->alpha / 2);
-	hi = quantile(tmp, b->len, 1 - b->alpha / 2);
+	*ret_lo = quantile(tmp, b->len, b->alpha / 2);
+	*ret_hi = quantile(tmp, b->len, 1 - b->alpha / 2);
 	free(tmp);
+	return true;
+}
+
+void fc_calib_apply(const struct fc_calib *c, double p50, double lo, double hi, double *ret_lo, double *ret_hi)
+{
+	if (!isfinite(p50)) {
+		*ret_lo = *ret_hi = p50;
+		return;
+	}
 	if (c->log_ratio) {
 		*ret_lo = p50 * exp(lo < 0 ? lo : 0);
 		*ret_hi = p50 * exp(hi > 0 ? hi : 0);
@@ -140,4 +147,15 @@ void fc_calib_interval(const struct fc_calib *c, size_t h, double p50, double *r
 		*ret_lo = p50 + (lo < 0 ? lo : 0);
 		*ret_hi = p50 + (hi > 0 ? hi : 0);
 	}
+}
+
+void fc_calib_interval(const struct fc_calib *c, size_t h, double p50, double *ret_lo, double *ret_hi)
+{
+	double lo, hi;
+
+	if (!isfinite(p50) || !fc_calib_quantiles(c, h, &lo, &hi)) {
+		*ret_lo = *ret_hi = p50;
+		return;
+	}
+	fc_calib_apply(c, p50, lo, hi, ret_lo, ret_hi);
 }

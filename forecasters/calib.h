@@ -53,4 +53,10 @@ void fc_calib_add(struct fc_calib *c, size_t h, double p50, double actual, int c
  * residual in the block (nor in any earlier block) the interval is p50. */
 void fc_calib_interval(const struct fc_calib *c, size_t h, double p50, double *ret_lo, double *ret_hi);
 
+/* The same in two halves, for callers that apply one block's residual
+ * quantiles to many steps: the quantiles of the block of step h (false
+ * when there is none), then the interval they give around p50. */
+bool fc_calib_quantiles(const struct fc_calib *c, size_t h, double *ret_lo, double *ret_hi);
+void fc_calib_apply(const struct fc_calib *c, double p50, double lo, double hi, double *ret_lo, double *ret_hi);
+
 #endif

@@ -23,6 +23,10 @@ static const struct fc_model_ops *const registry[] = {
 
 const char *const fc_model_names[] = {"snaive24", "snaive168", "ewma", "dshw", "ridge", "ridge_log", "ensemble", NULL};
 
+/* Issue times backcast to seed an empty calibrator (6 residuals per block
+ * each); ACI and fc_observe take over from there. */
+#define SEED_DAYS 28
+
 struct fc_model {
 	const struct fc_model_ops *ops;
 	struct fc_options opt;
@@ -204,8 +208,7 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 		return rc;
 	m->fitted = true;
 	if (fc_calib_is_empty(&m->calib))
-		fc_backcast(m->ops, m->state, in, (size_t)m->opt.calib_days, FC_MAX_HORIZON_DAYS * pd, seed_cb,
-			    &m->calib);
+		fc_backcast(m->ops, m->state, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb, &m->calib);
 	return ERR_OK;
 }
 
@@ -236,8 +239,16 @@ int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, st
 		fc_forecast_release(&f);
 		return rc;
 	}
-	for (size_t h = 0; h < horizon; h++)
-		fc_calib_interval(&m->calib, h, f.p50[h], &f.p10[h], &f.p90[h]);
+	for (size_t h = 0, sb = m->calib.steps_per_block; h < horizon; h += sb) {
+		double lo, hi;
+		bool have = fc_calib_quantiles(&m->calib, h, &lo, &hi);
+
+		for (size_t k = h; k < h + sb && k < horizon; k++)
+			if (have)
+				fc_calib_apply(&m->calib, f.p50[k], lo, hi, &f.p10[k], &f.p90[k]);
+			else
+				f.p10[k] = f.p90[k] = f.p50[k];
+	}
 	*ret = f;
 	return ERR_OK;
 }

@@ -13,9 +13,10 @@
  * daily = mean by step of day, weekly = the rest by step of week).
  * (α, δ, ω, φ) are chosen on a small grid by the multi-step error of
  * daily forecasts over the last eight weeks of the history, all in one
- * filter pass per (α, δ, ω).  predict re-runs the filter from the start
- * of the history: O(n), well under a millisecond a year, and it keeps
- * predict a pure function of the parameters and the history.
+ * filter pass per (α, δ, ω).  predict re-runs the filter over the last
+ * FILTER_DAYS of the history (the smallest α, δ, ω forget a day's weight in
+ * under 20 weeks): O(1) in the history length, and it keeps predict a pure
+ * function of the parameters and the history.
  */
 #include <math.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #define INIT_DAYS 21
 #define EVAL_DAYS 56
+#define FILTER_DAYS 140 /* the filter starts this far back: older data has decayed away */
 
 struct dshw_state {
 	double alpha, delta, omega, phi;
@@ -112,16 +114,34 @@ static void filter_step(struct filter *f, const struct dshw_state *p, const stru
 	f->e = e;
 }
 
-/* Forecast in log space for steps i..i+h-1 given the state after i-1. */
-static double filter_forecast(const struct filter *f, const struct fc_input *in, size_t i, size_t k, double phi)
+/* Forecast in log space for step i+k given the state after i-1, with the
+ * AR term phik = φ^(k+1) precomputed by the caller. */
+static double filter_forecast(const struct filter *f, const struct fc_input *in, size_t i, size_t k, double phik)
 {
-	return f->l + f->d[phase(in, i + k, f->pd)] + f->w[phase(in, i + k, f->pw)] + pow(phi, (double)(k + 1)) * f->e;
+	return f->l + f->d[phase(in, i + k, f->pd)] + f->w[phase(in, i + k, f->pw)] + phik * f->e;
 }
 
-static int dshw_predict(const void *state, const struct fc_input *in, size_t horizon, double *out,
+/* The last FILTER_DAYS of 'in' as an input of its own. */
+static struct fc_input recent(const struct fc_input *in)
+{
+	size_t pd = fc_steps_per_day(in->step), keep = FILTER_DAYS * pd;
+	struct fc_input r = *in;
+
+	if (in->n > keep) {
+		r.start = in->start + (int64_t)(in->n - keep) * in->step;
+		r.y = in->y + (in->n - keep);
+		r.n = keep;
+		r.n_exo = 0;
+		r.exo = NULL;
+	}
+	return r;
+}
+
+static int dshw_predict(const void *state, const struct fc_input *full, size_t horizon, double *out,
 			struct err_detail *err)
 {
 	const struct dshw_state *p = state;
+	struct fc_input rin = recent(full), *in = &rin;
 	struct filter f;
 	double pk;
 
@@ -138,15 +158,16 @@ static int dshw_predict(const void *state, const struct fc_input *in, size_t hor
 	return ERR_OK;
 }
 
-static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_input *full, struct err_detail *err)
 {
+	struct fc_input rin = recent(full), *in = &rin;
 	static const double alphas[] = {0.02, 0.05, 0.1, 0.2};
 	static const double deltas[] = {0.05, 0.2};
 	static const double omegas[] = {0.05, 0.2};
 	struct dshw_state *st = state;
 	size_t pd = fc_steps_per_day(in->step), H = FC_MAX_HORIZON_DAYS * pd;
 	size_t eval_from;
-	double best = INFINITY;
+	double best = INFINITY, *phik;
 
 	(void)opt;
 	if (in->n < (INIT_DAYS + 7) * pd)
@@ -154,6 +175,10 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 			       INIT_DAYS + 7);
 	eval_from = in->n > (EVAL_DAYS + INIT_DAYS) * pd ? in->n - EVAL_DAYS * pd : INIT_DAYS * pd;
 	*st = (struct dshw_state){0.05, 0.2, 0.2, 0.9};
+	phik = xmalloc(NPHI * H * sizeof(double));
+	for (size_t j = 0; j < NPHI; j++)
+		for (size_t k = 0; k < H; k++)
+			phik[j * H + k] = pow(phis[j], (double)(k + 1));
 	for (size_t ai = 0; ai < ARRAY_SIZE(alphas); ai++)
 		for (size_t di = 0; di < ARRAY_SIZE(deltas); di++)
 			for (size_t wi = 0; wi < ARRAY_SIZE(omegas); wi++) {
@@ -162,9 +187,11 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 				size_t cnt = 0;
 				struct filter f;
 
-				if (filter_init(&f, in))
+				if (filter_init(&f, in)) {
+					free(phik);
 					return err_set(err, ERR_UNPROCESSABLE, "history",
 						       "dshw needs at least 2 days of data in the first 3 weeks");
+				}
 				for (size_t i = 0; i < in->n; i++) {
 					if (i >= eval_from && (in->n - i) % pd == 0) {
 						for (size_t k = 0; k < H && i + k < in->n; k++) {
@@ -172,9 +199,10 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 
 							if (!isfinite(y))
 								continue;
+							double base = filter_forecast(&f, in, i, k, 0), ly = fc_log(y);
+
 							for (size_t j = 0; j < NPHI; j++)
-								errs[j] += fabs(filter_forecast(&f, in, i, k, phis[j]) -
-										fc_log(y));
+								errs[j] += fabs(base + phik[j * H + k] * f.e - ly);
 							cnt++;
 						}
 					}
@@ -188,6 +216,7 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 						*st = (struct dshw_state){p.alpha, p.delta, p.omega, phis[j]};
 					}
 			}
+	free(phik);
 	return ERR_OK;
 }
 

@@ -10,8 +10,8 @@
  * series below o, and forecast exogenous series (weather) anywhere.  So a
  * row is exactly what predict will see, and there is no leakage.
  *
- * Target: log(y) by default (errors are multiplicative on wind and solar
- * grids), plain y when the options say so.
+ * Target: y ("ridge"), or log(y) ("ridge_log": errors are multiplicative
+ * on wind and solar grids); the ensemble blends both.
  *
  * Each model keeps weighted sufficient statistics (forecasters/lsq.h);
  * refitting on a history that extends the previous one by whole days only
@@ -84,6 +84,8 @@ struct ctx {
 	struct fc_renew_view rv;
 	size_t ref_o;	/* issue time of the cached 'ref' */
 	double ref;	/* mean observed total generation over the week before ref_o */
+	size_t anc_o;	/* issue time of the cached anchors below */
+	double last, mean24, mean168;
 };
 
 static double tr(const struct ridge_state *st, double v)
@@ -168,17 +170,20 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 	size_t pd = st->pd, t = o + h, p = 0;
 	struct ts_civil cv;
 	int64_t ts = in->start + (int64_t)t * in->step + in->utc_offset;
-	double last = fc_last_valid(y, o, 6);
+	double last = c->anc_o == o ? NAN : fc_last_valid(y, o, 6);
 
-	if (o == 0)
-		o = 1; /* never: callers need 8 days of history */
-
-	/* anchors */
-	x[p++] = tr(st, last);
+	/* anchors; those of the issue time alone are computed once per o */
+	if (c->anc_o != o) {
+		c->last = tr(st, last);
+		c->mean24 = o >= pd ? mean_tr(st, y, o - pd, o) : NAN;
+		c->mean168 = o >= 7 * pd ? mean_tr(st, y, o - 7 * pd, o) : NAN;
+		c->anc_o = o;
+	}
+	x[p++] = c->last;
 	x[p++] = tr(st, fc_same_phase(y, o, t, pd));
 	x[p++] = tr(st, fc_same_phase(y, o, t, 7 * pd));
-	x[p++] = o >= pd ? mean_tr(st, y, o - pd, o) : NAN;
-	x[p++] = o >= 7 * pd ? mean_tr(st, y, o - 7 * pd, o) : NAN;
+	x[p++] = c->mean24;
+	x[p++] = c->mean168;
 	{
 		double s = 0;
 		size_t n = 0;
@@ -297,6 +302,7 @@ static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct f
 	c->precip = fc_input_exo(in, "precipitation");
 	fc_renew_view_init(&c->rv, in);
 	c->ref_o = SIZE_MAX;
+	c->anc_o = SIZE_MAX;
 	for (size_t k = 0; k < NMIX; k++) {
 		const struct fc_exo *x = fc_input_exo(in, mix_kinds[k]);
 
