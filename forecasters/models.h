@@ -23,6 +23,8 @@ extern const struct fc_model_ops fc_ensemble_ops;
 
 static inline double fc_log(double v)
 {
+	if (isnan(v))
+		return v;
 	return log(v > FC_LOG_FLOOR ? v : FC_LOG_FLOOR);
 }
 

@@ -254,10 +254,12 @@ double fc_renew_at(const struct fc_renew *r, const struct fc_renew_view *in, enu
 
 	if (!m->ok)
 		return NAN;
+	/* the step's own weather is required; context further away
+	 * (±3..12 h, past the end of the forecast) takes its training mean */
+	if (!isfinite(wx(in, g == FC_GEN_WIND ? in->wind : g == FC_GEN_SOLAR ? in->solar : in->temp, t, 0)))
+		return NAN;
 	features(in, g, t, x);
 	v = m->b0;
-	/* a feature past the end of the weather forecast (the ±12 h context)
-	 * takes its training mean */
 	for (size_t j = 0; j < m->p; j++)
 		v += m->beta[j] * (isfinite(x[j]) ? x[j] : m->mean[j]);
 	return v > 0 ? v : 0;

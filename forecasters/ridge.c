@@ -86,7 +86,17 @@ struct ctx {
 	double ref;	/* mean observed total generation over the week before ref_o */
 	size_t anc_o;	/* issue time of the cached anchors below */
 	double last, mean24, mean168;
+	size_t lo;	/* ty[i - lo] = transformed y[i] for lo <= i < in->n */
+	double *ty;
+	int64_t cal_day; /* local day of the cached calendar features */
+	double cal[5];
 };
+
+/* Transformed target at i (NAN below the prepared window or a gap). */
+static double tyv(const struct ctx *c, size_t i)
+{
+	return i >= c->lo && i < c->in->n ? c->ty[i - c->lo] : NAN;
+}
 
 static double tr(const struct ridge_state *st, double v)
 {
@@ -130,16 +140,19 @@ static double exo_mean(const struct ctx *c, const struct fc_exo *x, size_t t, si
 	return n > r ? s / (double)n : NAN;
 }
 
-static double mean_tr(const struct ridge_state *st, const double *y, size_t from, size_t to)
+static double mean_ty(const struct ctx *c, size_t from, size_t to)
 {
 	double s = 0;
 	size_t n = 0;
 
-	for (size_t i = from; i < to; i++)
-		if (isfinite(y[i])) {
-			s += tr(st, y[i]);
+	for (size_t i = from; i < to; i++) {
+		double v = tyv(c, i);
+
+		if (isfinite(v)) {
+			s += v;
 			n++;
 		}
+	}
 	return n * 2 >= to - from ? s / (double)n : NAN;
 }
 
@@ -166,22 +179,21 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 {
 	const struct ridge_state *st = c->st;
 	const struct fc_input *in = c->in;
-	const double *y = in->y;
 	size_t pd = st->pd, t = o + h, p = 0;
-	struct ts_civil cv;
 	int64_t ts = in->start + (int64_t)t * in->step + in->utc_offset;
-	double last = c->anc_o == o ? NAN : fc_last_valid(y, o, 6);
 
 	/* anchors; those of the issue time alone are computed once per o */
 	if (c->anc_o != o) {
-		c->last = tr(st, last);
-		c->mean24 = o >= pd ? mean_tr(st, y, o - pd, o) : NAN;
-		c->mean168 = o >= 7 * pd ? mean_tr(st, y, o - 7 * pd, o) : NAN;
+		c->last = NAN;
+		for (size_t k = 1; k <= 6 && k <= o && isnan(c->last); k++)
+			c->last = tyv(c, o - k);
+		c->mean24 = o >= pd ? mean_ty(c, o - pd, o) : NAN;
+		c->mean168 = o >= 7 * pd ? mean_ty(c, o - 7 * pd, o) : NAN;
 		c->anc_o = o;
 	}
 	x[p++] = c->last;
-	x[p++] = tr(st, fc_same_phase(y, o, t, pd));
-	x[p++] = tr(st, fc_same_phase(y, o, t, 7 * pd));
+	x[p++] = t >= ((t - o) / pd + 1) * pd ? tyv(c, t - ((t - o) / pd + 1) * pd) : NAN;
+	x[p++] = t >= ((t - o) / (7 * pd) + 1) * 7 * pd ? tyv(c, t - ((t - o) / (7 * pd) + 1) * 7 * pd) : NAN;
 	x[p++] = c->mean24;
 	x[p++] = c->mean168;
 	{
@@ -190,21 +202,29 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 
 		for (size_t d = 1; d <= 7; d++) {
 			size_t back = (t - o) / pd * pd + d * pd;
+			double v = back <= t ? tyv(c, t - back) : NAN;
 
-			if (back <= t && isfinite(y[t - back])) {
-				s += tr(st, y[t - back]);
+			if (isfinite(v)) {
+				s += v;
 				n++;
 			}
 		}
 		x[p++] = n >= 3 ? s / (double)n : NAN;
 	}
-	/* calendar of the target, local time */
-	ts_to_civil(ts, &cv);
-	x[p++] = cv.weekday == 5;
-	x[p++] = cv.weekday == 6;
-	x[p++] = cv.weekday == 0;
-	x[p++] = sin(2 * M_PI * cv.yday / 365.25);
-	x[p++] = cos(2 * M_PI * cv.yday / 365.25);
+	/* calendar of the target, local time (cached per day) */
+	if (c->cal_day != ts / TS_DAY) {
+		struct ts_civil cv;
+
+		ts_to_civil(ts, &cv);
+		c->cal_day = ts / TS_DAY;
+		c->cal[0] = cv.weekday == 5;
+		c->cal[1] = cv.weekday == 6;
+		c->cal[2] = cv.weekday == 0;
+		c->cal[3] = sin(2 * M_PI * cv.yday / 365.25);
+		c->cal[4] = cos(2 * M_PI * cv.yday / 365.25);
+	}
+	for (int k = 0; k < 5; k++)
+		x[p++] = c->cal[k];
 	if (st->groups & G_WIND) {
 		double v = exo(c, c->wind, t);
 
@@ -290,7 +310,7 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 	return p;
 }
 
-static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct fc_input *in)
+static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct fc_input *in, size_t lo)
 {
 	memset(c, 0, sizeof(*c));
 	c->st = st;
@@ -300,14 +320,25 @@ static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct f
 	c->temp = fc_input_exo(in, "temperature");
 	c->dew = fc_input_exo(in, "dewpoint");
 	c->precip = fc_input_exo(in, "precipitation");
-	fc_renew_view_init(&c->rv, in);
-	c->ref_o = SIZE_MAX;
-	c->anc_o = SIZE_MAX;
 	for (size_t k = 0; k < NMIX; k++) {
 		const struct fc_exo *x = fc_input_exo(in, mix_kinds[k]);
 
 		c->mix[k] = x && !x->future ? x : NULL;
 	}
+	fc_renew_view_init(&c->rv, in);
+	c->ref_o = SIZE_MAX;
+	c->anc_o = SIZE_MAX;
+	c->cal_day = INT64_MIN;
+	c->lo = lo < in->n ? lo : in->n;
+	c->ty = xmalloc((in->n - c->lo + 1) * sizeof(double));
+	for (size_t i = c->lo; i < in->n; i++)
+		c->ty[i - c->lo] = isfinite(in->y[i]) ? tr(st, in->y[i]) : NAN;
+}
+
+static void ctx_release(struct ctx *c)
+{
+	free(c->ty);
+	c->ty = NULL;
 }
 
 static void ridge_release(void *state)
@@ -354,7 +385,7 @@ static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_targe
 		st->start = in->start;
 		st->step = in->step;
 		st->log_target = log_target;
-		ctx_init(&c, st, in);
+		ctx_init(&c, st, in, 0);
 		st->groups = (c.wind ? G_WIND : 0) | (c.solar ? G_SOLAR : 0) | (c.temp ? G_TEMP : 0) |
 			     (c.dew ? G_DEW : 0) | (c.precip ? G_PRECIP : 0);
 		for (size_t k = 0; k < NMIX; k++)
@@ -389,7 +420,8 @@ static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_targe
 		from_t = st->fit_n;
 		for (size_t h = 0; h < st->H; h++)
 			fc_ls_scale(&st->ls[h], rho);
-		ctx_init(&c, st, in);
+		/* new rows read the target from a week before their issue time */
+		ctx_init(&c, st, in, from_t > st->H + 9 * pd ? from_t - st->H - 9 * pd : 0);
 		if (st->groups & (G_RWIND | G_RSOLAR | G_RTOTAL))
 			fc_renew_fit(&st->renew, in);
 	}
@@ -400,24 +432,31 @@ static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_targe
 
 		for (size_t h = 0; h < st->H; h++) {
 			size_t t = o + h;
+			double yt;
 
 			if (t < from_t || t >= in->n || !isfinite(in->y[t]))
 				continue;
 			if (features(&c, o, h, x) != st->p || !all_finite(x, st->p))
 				continue;
-			fc_ls_add(&st->ls[h], x, tr(st, in->y[t]), w);
+			yt = tyv(&c, t);
+			fc_ls_add(&st->ls[h], x, yt, w);
 			for (size_t j = 0; j < st->p; j++) {
-				st->fmin[j] = fmin(st->fmin[j], x[j]);
-				st->fmax[j] = fmax(st->fmax[j], x[j]);
+				if (x[j] < st->fmin[j])
+					st->fmin[j] = x[j];
+				if (x[j] > st->fmax[j])
+					st->fmax[j] = x[j];
 			}
-			st->ymin = fmin(st->ymin, tr(st, in->y[t]));
-			st->ymax = fmax(st->ymax, tr(st, in->y[t]));
+			if (yt < st->ymin)
+				st->ymin = yt;
+			if (yt > st->ymax)
+				st->ymax = yt;
 		}
 	}
 	for (size_t h = 0; h < st->H; h++)
 		st->ok[h] = st->ls[h].rows >= MIN_DAYS &&
 			    !fc_ls_solve(&st->ls[h], LAMBDA, st->beta + h * st->p, &st->b0[h], st->mean + h * st->p);
 	st->fit_n = in->n;
+	ctx_release(&c);
 	if (!st->ok[0])
 		return err_set(err, ERR_UNPROCESSABLE, "history", "ridge: too few complete rows to fit");
 	return ERR_OK;
@@ -449,7 +488,7 @@ static int ridge_predict(const void *state, const struct fc_input *in, size_t ho
 	rc = fc_snaive24_ops.predict(NULL, in, horizon, out, err);
 	if (rc)
 		return rc;
-	ctx_init(&c, st, in);
+	ctx_init(&c, st, in, in->n > 9 * st->pd ? in->n - 9 * st->pd : 0);
 	for (size_t h = 0; h < horizon && h < st->H; h++) {
 		const double *beta = st->beta + h * st->p, *mean = st->mean + h * st->p;
 		double v = st->b0[h];
@@ -463,6 +502,7 @@ static int ridge_predict(const void *state, const struct fc_input *in, size_t ho
 		v = fmin(fmax(v, st->ymin), st->ymax);
 		out[h] = st->log_target ? exp(v) : v;
 	}
+	ctx_release(&c);
 	return ERR_OK;
 }
 
