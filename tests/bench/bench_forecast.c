@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/csv.h"
 #include "core/mem.h"
@@ -84,10 +85,21 @@ static double seconds(int64_t t0)
 	return (double)(ts_mono_ms() - t0) / 1000.0;
 }
 
+/* CPU seconds of this process: the machine is shared, wall time is not
+ * one core's time. */
+static double cpu(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 /* Fit on the whole year and forecast 96 h, every zone, one model. */
 static void all_zones(const struct matrix *m, const char *model)
 {
 	int64_t t0 = ts_mono_ms();
+	double c0 = cpu();
 	size_t ok = 0;
 
 	for (size_t z = 0; z < m->nz; z++) {
@@ -103,7 +115,8 @@ static void all_zones(const struct matrix *m, const char *model)
 		}
 		fc_model_free(fm);
 	}
-	printf("forecast: fit+96h %-10s %3zu/%zu zones %8.3f s\n", model, ok, m->nz, seconds(t0));
+	printf("forecast: fit+96h %-10s %3zu/%zu zones %8.3f s wall %8.3f s cpu\n", model, ok, m->nz, seconds(t0),
+	       cpu() - c0);
 }
 
 static int zone_index(const struct matrix *m, const char *name)
