@@ -4,7 +4,7 @@
 #include "core/mem.h"
 #include "forecasters/backtest.h"
 #include "forecasters/calib.h"
-#include "forecasters/pue.h"
+#include "forecasters/pue_model.h"
 #include "forecasters/renewable.h"
 #include "tests/lib/testlib.h"
 

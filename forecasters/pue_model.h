@@ -1,5 +1,5 @@
 /*
- * pue.h - power usage effectiveness of a region over time.
+ * pue_model.h - power usage effectiveness of a region over time.
  *
  * A region's PUE is one of (DESIGN.md §3):
  *   constant  pue(t) = base;
@@ -9,8 +9,8 @@
  *             back to the model (or the constant).
  * Every answer says which was used (fc_pue_series returns it per step).
  */
-#ifndef CARBONSCHED_FORECASTERS_PUE_H
-#define CARBONSCHED_FORECASTERS_PUE_H
+#ifndef CARBONSCHED_FORECASTERS_PUE_MODEL_H
+#define CARBONSCHED_FORECASTERS_PUE_MODEL_H
 
 #include <stddef.h>
 

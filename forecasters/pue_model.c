@@ -1,12 +1,13 @@
 /*
- * pue.c - the PUE model of pue.h.
+ * pue_model.c - the PUE model of pue_model.h (named apart from connectors/pue.c,
+ * the PUE feed connector: static-library members are keyed by file name).
  *
  * The hinge form is what operators publish (free cooling below a
  * threshold, mechanical cooling above it).  The fit scans t0 and solves
  * the two-parameter least squares in closed form for each, which is exact
  * and needs no iteration.
  */
-#include "forecasters/pue.h"
+#include "forecasters/pue_model.h"
 
 #include <math.h>
 
