@@ -381,7 +381,8 @@ static int build_zone(const struct opts *o, const struct sig_set *data, const st
 	for (size_t i = 0; i < fcst->n && z->n_ext < ARRAY_SIZE(z->ext); i++) {
 		const struct sig_series *x = &fcst->items[i];
 
-		if (strcmp(x->zone, zone) || strcmp(x->kind, z->kind) || !x->s.n)
+		/* a forecast file may carry the actuals too (source "file") */
+		if (strcmp(x->zone, zone) || strcmp(x->kind, z->kind) || !x->s.n || !strcmp(x->source, "file"))
 			continue;
 		if (hourly_slice(&x->s, start, end_h, &z->ext_s[z->n_ext]))
 			continue;
@@ -605,7 +606,7 @@ int cmd_backtest(int argc, char **argv)
 			if (jall) {
 				json_array_append_new(jall, j);
 			} else {
-				json_dumpf(j, stdout, JSON_INDENT(2));
+				json_dumpf(j, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
 				printf("\n");
 				json_decref(j);
 			}
@@ -618,7 +619,7 @@ int cmd_backtest(int argc, char **argv)
 		zone_data_release(&z);
 	}
 	if (jall) {
-		json_dumpf(jall, stdout, JSON_INDENT(2));
+		json_dumpf(jall, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(8));
 		printf("\n");
 		json_decref(jall);
 	}
