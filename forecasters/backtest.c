@@ -170,8 +170,8 @@ static void finish(struct fc_bt_model *m, struct acc *a, size_t horizon, size_t 
 
 /* Feed the calibrator every pending forecast whose actuals are all
  * before 'limit' (the next issue index). */
-static void release_pending(struct acc *a, struct fc_model *model, struct fc_calib *cal, const struct fc_input *in,
-			    size_t limit)
+static void release_pending(struct acc *a, struct fc_model *model, struct fc_calib *cal,
+			    const struct fc_input *in, size_t limit)
 {
 	size_t keep = 0;
 
@@ -200,7 +200,8 @@ int fc_backtest(const struct fc_input *in, const struct fc_bt_options *opt, stru
 		struct err_detail *err)
 {
 	size_t pd = fc_steps_per_day(in->step), nm = opt->n_models, nt = nm + opt->n_ext, issues = 0, total;
-	size_t job = opt->job_steps ? opt->job_steps : 4 * pd / 24, window = opt->window_steps ? opt->window_steps : pd;
+	size_t job = opt->job_steps ? opt->job_steps : 4 * pd / 24,
+	       window = opt->window_steps ? opt->window_steps : pd;
 	struct fc_model **models;
 	struct fc_calib *cals;
 	struct acc *acc;
@@ -216,7 +217,8 @@ int fc_backtest(const struct fc_input *in, const struct fc_bt_options *opt, stru
 	if (opt->to <= opt->from)
 		return err_set(err, ERR_INVALID, "to", "the end of the backtest must be after its start");
 	if (opt->from < in->start + 22 * TS_DAY)
-		return err_set(err, ERR_UNPROCESSABLE, "from", "the backtest must start at least 22 days after the data");
+		return err_set(err, ERR_UNPROCESSABLE, "from",
+			       "the backtest must start at least 22 days after the data");
 	if ((opt->from - in->start) % in->step)
 		return err_set(err, ERR_INVALID, "from", "the start of the backtest is not on the step grid");
 	models = xcalloc(nm + 1, sizeof(*models));
@@ -249,7 +251,8 @@ int fc_backtest(const struct fc_input *in, const struct fc_bt_options *opt, stru
 			int64_t t0 = ts_mono_ms();
 
 			release_pending(&acc[i], models[i], NULL, in, o);
-			if (fc_fit(models[i], &sub, NULL) || fc_predict(models[i], &sub, opt->horizon, &f, NULL)) {
+			if (fc_fit(models[i], &sub, NULL) ||
+			    fc_predict(models[i], &sub, opt->horizon, &f, NULL)) {
 				r.models[i].failures++;
 				r.models[i].seconds += (double)(ts_mono_ms() - t0) / 1000;
 				continue;
@@ -277,9 +280,10 @@ int fc_backtest(const struct fc_input *in, const struct fc_bt_options *opt, stru
 				fc_calib_interval(&cals[i], k, f.p50[k], &f.p10[k], &f.p90[k]);
 			}
 			/* an empty calibrator gives no interval yet: not scored for coverage */
-			score(&acc[nm + i], in, o, fc_calib_is_empty(&cals[i]) ? NULL : f.p10, f.p50, f.p90, h, pd,
-			      job, window);
-			acc[nm + i].pending = xrealloc(acc[nm + i].pending, (acc[nm + i].npending + 1) * sizeof(f));
+			score(&acc[nm + i], in, o, fc_calib_is_empty(&cals[i]) ? NULL : f.p10, f.p50, f.p90,
+			      h, pd, job, window);
+			acc[nm + i].pending =
+			    xrealloc(acc[nm + i].pending, (acc[nm + i].npending + 1) * sizeof(f));
 			acc[nm + i].pending[acc[nm + i].npending++] = f;
 		}
 		if (o + window <= in->n && !fc_decision(in->y + o, in->y + o, window, job, &now, &orc, &fc)) {
@@ -295,9 +299,10 @@ int fc_backtest(const struct fc_input *in, const struct fc_bt_options *opt, stru
 		goto out_acc;
 	}
 	for (size_t i = 0; i < nt; i++)
-		finish(&r.models[i], &acc[i], i < nm ? opt->horizon : (opt->ext[i - nm].horizon < opt->horizon
-									? opt->ext[i - nm].horizon
-									: opt->horizon),
+		finish(&r.models[i], &acc[i],
+		       i < nm ? opt->horizon
+			      : (opt->ext[i - nm].horizon < opt->horizon ? opt->ext[i - nm].horizon
+									 : opt->horizon),
 		       pd);
 	r.issues = issues;
 	r.oracle_saving = sum_now > 0 ? 100 * r.oracle_saving / sum_now : NAN;

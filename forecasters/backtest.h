@@ -48,10 +48,10 @@ struct fc_bt_external {
 };
 
 struct fc_bt_options {
-	int64_t from, to;	 /* issue times from, from + 1 day, ... while < to */
-	size_t horizon;		 /* steps per forecast */
-	size_t job_steps;	 /* decision quality: job length (0 = 4 h) */
-	size_t window_steps;	 /* and window from the issue time (0 = 24 h) */
+	int64_t from, to;	   /* issue times from, from + 1 day, ... while < to */
+	size_t horizon;		   /* steps per forecast */
+	size_t job_steps;	   /* decision quality: job length (0 = 4 h) */
+	size_t window_steps;	   /* and window from the issue time (0 = 24 h) */
 	const char *const *models; /* model names */
 	size_t n_models;
 	const struct fc_options *opt; /* NULL = defaults */
@@ -70,11 +70,11 @@ struct fc_bt_day {
 struct fc_bt_model {
 	char name[32];
 	double mape, mae, rmse, coverage80, captured_saving;
-	size_t days;	      /* daily MAPEs averaged in 'mape' */
-	size_t n_by_day;      /* forecast days scored */
+	size_t days;	 /* daily MAPEs averaged in 'mape' */
+	size_t n_by_day; /* forecast days scored */
 	struct fc_bt_day by_day[FC_MAX_HORIZON_DAYS];
-	double seconds;	      /* fitting and predicting, wall clock */
-	size_t failures;      /* issue times where fit or predict failed */
+	double seconds;	 /* fitting and predicting, wall clock */
+	size_t failures; /* issue times where fit or predict failed */
 };
 
 struct fc_bt_result {

@@ -20,7 +20,8 @@ static int naive_predict(const struct fc_input *in, size_t period, size_t tries,
 	double last = fc_last_valid(in->y, in->n, 14 * period);
 
 	if (!isfinite(last))
-		return err_set(err, ERR_UNPROCESSABLE, "history", "no value in the last %zu steps", 14 * period);
+		return err_set(err, ERR_UNPROCESSABLE, "history", "no value in the last %zu steps",
+			       14 * period);
 	for (size_t h = 0; h < horizon; h++) {
 		size_t t = in->n + h;
 		double v = NAN;
@@ -40,7 +41,8 @@ struct naive_state {
 	int unused;
 };
 
-static int naive_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+static int naive_fit(void *state, const struct fc_options *opt, const struct fc_input *in,
+		     struct err_detail *err)
 {
 	(void)state;
 	(void)opt;
@@ -64,19 +66,19 @@ static int snaive168_predict(const void *state, const struct fc_input *in, size_
 }
 
 const struct fc_model_ops fc_snaive24_ops = {
-	.name = "snaive24",
-	.summary = "seasonal naive: the same hour yesterday",
-	.state_size = sizeof(struct naive_state),
-	.fit = naive_fit,
-	.predict = snaive24_predict,
+    .name = "snaive24",
+    .summary = "seasonal naive: the same hour yesterday",
+    .state_size = sizeof(struct naive_state),
+    .fit = naive_fit,
+    .predict = snaive24_predict,
 };
 
 const struct fc_model_ops fc_snaive168_ops = {
-	.name = "snaive168",
-	.summary = "seasonal naive: the same hour last week",
-	.state_size = sizeof(struct naive_state),
-	.fit = naive_fit,
-	.predict = snaive168_predict,
+    .name = "snaive168",
+    .summary = "seasonal naive: the same hour last week",
+    .state_size = sizeof(struct naive_state),
+    .fit = naive_fit,
+    .predict = snaive168_predict,
 };
 
 /* EWMA by time of day over the last EWMA_DAYS days: s <- a·y + (1-a)·s
@@ -119,7 +121,8 @@ static int ewma_predict(const void *state, const struct fc_input *in, size_t hor
 	return ERR_OK;
 }
 
-static int ewma_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+static int ewma_fit(void *state, const struct fc_options *opt, const struct fc_input *in,
+		    struct err_detail *err)
 {
 	static const double grid[] = {0.15, 0.3, 0.5, 0.67};
 	struct ewma_state *st = state;
@@ -143,9 +146,9 @@ static int ewma_fit(void *state, const struct fc_options *opt, const struct fc_i
 }
 
 const struct fc_model_ops fc_ewma_ops = {
-	.name = "ewma",
-	.summary = "exponentially weighted profile by hour of day (last 28 days)",
-	.state_size = sizeof(struct ewma_state),
-	.fit = ewma_fit,
-	.predict = ewma_predict,
+    .name = "ewma",
+    .summary = "exponentially weighted profile by hour of day (last 28 days)",
+    .state_size = sizeof(struct ewma_state),
+    .fit = ewma_fit,
+    .predict = ewma_predict,
 };

@@ -134,7 +134,8 @@ bool fc_calib_quantiles(const struct fc_calib *c, size_t h, double *ret_lo, doub
 	return true;
 }
 
-void fc_calib_apply(const struct fc_calib *c, double p50, double lo, double hi, double *ret_lo, double *ret_hi)
+void fc_calib_apply(const struct fc_calib *c, double p50, double lo, double hi, double *ret_lo,
+		    double *ret_hi)
 {
 	if (!isfinite(p50)) {
 		*ret_lo = *ret_hi = p50;

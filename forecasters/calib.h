@@ -57,6 +57,7 @@ void fc_calib_interval(const struct fc_calib *c, size_t h, double p50, double *r
  * quantiles to many steps: the quantiles of the block of step h (false
  * when there is none), then the interval they give around p50. */
 bool fc_calib_quantiles(const struct fc_calib *c, size_t h, double *ret_lo, double *ret_hi);
-void fc_calib_apply(const struct fc_calib *c, double p50, double lo, double hi, double *ret_lo, double *ret_hi);
+void fc_calib_apply(const struct fc_calib *c, double p50, double lo, double hi, double *ret_lo,
+		    double *ret_hi);
 
 #endif

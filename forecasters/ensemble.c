@@ -16,9 +16,9 @@
 #include "forecasters/models.h"
 
 #define ENS_DAYS 28
-#define FLOOR 0.02
-#define POWER 4 /* weights 1/MAPE^POWER: backcast errors are noisy, near-ties should average */
-#define NBLOCKS (FC_MAX_HORIZON_DAYS * 4)
+#define FLOOR	 0.02
+#define POWER	 4 /* weights 1/MAPE^POWER: backcast errors are noisy, near-ties should average */
+#define NBLOCKS	 (FC_MAX_HORIZON_DAYS * 4)
 
 static const struct fc_model_ops *const members[] = {&fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops};
 #define NMEM (sizeof(members) / sizeof(members[0]))
@@ -64,7 +64,8 @@ static void score_cb(void *ctx, size_t origin, const double *p50, const double *
 	}
 }
 
-static int ens_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+static int ens_fit(void *state, const struct fc_options *opt, const struct fc_input *in,
+		   struct err_detail *err)
 {
 	struct ensemble_state *e = state;
 	size_t pd = fc_steps_per_day(in->step), any = 0;
@@ -78,12 +79,14 @@ static int ens_fit(void *state, const struct fc_options *opt, const struct fc_in
 		memset(&sc[i], 0, sizeof(sc[i]));
 		sc[i].pd = pd;
 		if (e->ok[i]) {
-			fc_backcast(members[i], e->st[i], in, ENS_DAYS, FC_MAX_HORIZON_DAYS * pd, score_cb, &sc[i]);
+			fc_backcast(members[i], e->st[i], in, ENS_DAYS, FC_MAX_HORIZON_DAYS * pd, score_cb,
+				    &sc[i]);
 			any++;
 		}
 	}
 	if (!any)
-		return err_set(err, ERR_UNPROCESSABLE, "history", "no member of the ensemble could be fitted");
+		return err_set(err, ERR_UNPROCESSABLE, "history",
+			       "no member of the ensemble could be fitted");
 	for (size_t b = 0; b < NBLOCKS; b++) {
 		double tot = 0;
 
@@ -133,7 +136,8 @@ static int ens_predict(const void *state, const struct fc_input *in, size_t hori
 		if (wsum[h] > 0) {
 			out[h] /= wsum[h];
 		} else {
-			rc = err_set(err, ERR_UNPROCESSABLE, "history", "no member of the ensemble could predict");
+			rc = err_set(err, ERR_UNPROCESSABLE, "history",
+				     "no member of the ensemble could predict");
 			break;
 		}
 	}
@@ -143,10 +147,10 @@ static int ens_predict(const void *state, const struct fc_input *in, size_t hori
 }
 
 const struct fc_model_ops fc_ensemble_ops = {
-	.name = "ensemble",
-	.summary = "blend of dshw, ridge and ridge_log weighted per quarter day by recent error",
-	.state_size = sizeof(struct ensemble_state),
-	.release = ens_release,
-	.fit = ens_fit,
-	.predict = ens_predict,
+    .name = "ensemble",
+    .summary = "blend of dshw, ridge and ridge_log weighted per quarter day by recent error",
+    .state_size = sizeof(struct ensemble_state),
+    .release = ens_release,
+    .fit = ens_fit,
+    .predict = ens_predict,
 };

@@ -18,10 +18,12 @@
 
 /* The registry, in the order reports list the models. */
 static const struct fc_model_ops *const registry[] = {
-	&fc_snaive24_ops, &fc_snaive168_ops, &fc_ewma_ops, &fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops, &fc_ensemble_ops,
+    &fc_snaive24_ops, &fc_snaive168_ops, &fc_ewma_ops,	   &fc_dshw_ops,
+    &fc_ridge_ops,    &fc_ridge_log_ops, &fc_ensemble_ops,
 };
 
-const char *const fc_model_names[] = {"snaive24", "snaive168", "ewma", "dshw", "ridge", "ridge_log", "ensemble", NULL};
+const char *const fc_model_names[] = {"snaive24", "snaive168", "ewma",	   "dshw",
+				      "ridge",	  "ridge_log", "ensemble", NULL};
 
 /* Issue times backcast to seed an empty calibrator (6 residuals per block
  * each); ACI and fc_observe take over from there. */
@@ -115,7 +117,8 @@ int fc_model_new(const char *name, const struct fc_options *opt, struct fc_model
 
 	if (!ops)
 		return err_set(err, ERR_INVALID, "model",
-			       "unknown model '%s' (expected snaive24, snaive168, ewma, dshw, ridge, ridge_log or ensemble)",
+			       "unknown model '%s' (expected snaive24, snaive168, ewma, dshw, ridge, "
+			       "ridge_log or ensemble)",
 			       name ? name : "");
 	m = xcalloc(1, sizeof(*m));
 	m->ops = ops;
@@ -286,8 +289,8 @@ static void mape_cb(void *ctx, size_t origin, const double *p50, const double *a
 	}
 }
 
-double fc_backcast_mape(const struct fc_model_ops *ops, const void *state, const struct fc_input *in, size_t k,
-			size_t h0, size_t h1)
+double fc_backcast_mape(const struct fc_model_ops *ops, const void *state, const struct fc_input *in,
+			size_t k, size_t h0, size_t h1)
 {
 	struct mape_acc a = {h0, 0, 0};
 

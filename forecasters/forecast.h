@@ -50,19 +50,19 @@
 /* One exogenous series on the grid of the history (borrowed: the caller
  * keeps 'kind' and 'v' alive during the call). */
 struct fc_exo {
-	const char *kind;  /* signal kind, e.g. "wind_speed" */
-	bool future;	   /* values at steps >= n are forecasts known at issue time */
-	size_t n;	   /* number of values in v (from step 0) */
-	const double *v;   /* NAN = gap */
+	const char *kind; /* signal kind, e.g. "wind_speed" */
+	bool future;	  /* values at steps >= n are forecasts known at issue time */
+	size_t n;	  /* number of values in v (from step 0) */
+	const double *v;  /* NAN = gap */
 };
 
 /* The history a model is fitted on or predicts from (all borrowed). */
 struct fc_input {
-	int64_t start;		  /* UTC seconds of step 0 */
-	int32_t step;		  /* seconds per step; must divide 86400 */
-	int32_t utc_offset;	  /* seconds east of UTC for calendar features (0 = UTC) */
-	size_t n;		  /* steps known: y[0..n); the issue time is start + n*step */
-	const double *y;	  /* the target, NAN = gap */
+	int64_t start;	    /* UTC seconds of step 0 */
+	int32_t step;	    /* seconds per step; must divide 86400 */
+	int32_t utc_offset; /* seconds east of UTC for calendar features (0 = UTC) */
+	size_t n;	    /* steps known: y[0..n); the issue time is start + n*step */
+	const double *y;    /* the target, NAN = gap */
 	size_t n_exo;
 	const struct fc_exo *exo; /* n_exo series, or NULL */
 };
@@ -83,9 +83,9 @@ void fc_forecast_release(struct fc_forecast *f);
 
 /* Options common to every model; zero means the default. */
 struct fc_options {
-	double interval;      /* nominal central interval, 0.8 by default */
-	double aci_gamma;     /* ACI step, 0.005 by default; negative disables ACI */
-	int calib_days;	      /* origins kept by the calibrator, 60 by default */
+	double interval;  /* nominal central interval, 0.8 by default */
+	double aci_gamma; /* ACI step, 0.005 by default; negative disables ACI */
+	int calib_days;	  /* origins kept by the calibrator, 60 by default */
 };
 
 struct fc_model;
@@ -142,7 +142,8 @@ struct fc_model_ops {
 	const char *summary;
 	size_t state_size;
 	void (*release)(void *state);
-	int (*fit)(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err);
+	int (*fit)(void *state, const struct fc_options *opt, const struct fc_input *in,
+		   struct err_detail *err);
 	int (*predict)(const void *state, const struct fc_input *in, size_t horizon, double *ret_p50,
 		       struct err_detail *err);
 };

@@ -24,8 +24,8 @@
 #include "core/mem.h"
 #include "forecasters/models.h"
 
-#define INIT_DAYS 21
-#define EVAL_DAYS 56
+#define INIT_DAYS   21
+#define EVAL_DAYS   56
 #define FILTER_DAYS 140 /* the filter starts this far back: older data has decayed away */
 
 struct dshw_state {
@@ -116,7 +116,8 @@ static void filter_step(struct filter *f, const struct dshw_state *p, const stru
 
 /* Forecast in log space for step i+k given the state after i-1, with the
  * AR term phik = φ^(k+1) precomputed by the caller. */
-static double filter_forecast(const struct filter *f, const struct fc_input *in, size_t i, size_t k, double phik)
+static double filter_forecast(const struct filter *f, const struct fc_input *in, size_t i, size_t k,
+			      double phik)
 {
 	return f->l + f->d[phase(in, i + k, f->pd)] + f->w[phase(in, i + k, f->pw)] + phik * f->e;
 }
@@ -146,19 +147,22 @@ static int dshw_predict(const void *state, const struct fc_input *full, size_t h
 	double pk;
 
 	if (filter_init(&f, in))
-		return err_set(err, ERR_UNPROCESSABLE, "history", "dshw needs at least 2 days of data in the first 3 weeks");
+		return err_set(err, ERR_UNPROCESSABLE, "history",
+			       "dshw needs at least 2 days of data in the first 3 weeks");
 	for (size_t i = 0; i < in->n; i++)
 		filter_step(&f, p, in, i);
 	pk = 1;
 	for (size_t k = 0; k < horizon; k++) {
 		pk *= p->phi;
-		out[k] = exp(f.l + f.d[phase(in, in->n + k, f.pd)] + f.w[phase(in, in->n + k, f.pw)] + pk * f.e);
+		out[k] =
+		    exp(f.l + f.d[phase(in, in->n + k, f.pd)] + f.w[phase(in, in->n + k, f.pw)] + pk * f.e);
 	}
 	filter_release(&f);
 	return ERR_OK;
 }
 
-static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_input *full, struct err_detail *err)
+static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_input *full,
+		    struct err_detail *err)
 {
 	struct fc_input rin = recent(full), *in = &rin;
 	static const double alphas[] = {0.02, 0.05, 0.1, 0.2};
@@ -189,8 +193,9 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 
 				if (filter_init(&f, in)) {
 					free(phik);
-					return err_set(err, ERR_UNPROCESSABLE, "history",
-						       "dshw needs at least 2 days of data in the first 3 weeks");
+					return err_set(
+					    err, ERR_UNPROCESSABLE, "history",
+					    "dshw needs at least 2 days of data in the first 3 weeks");
 				}
 				for (size_t i = 0; i < in->n; i++) {
 					if (i >= eval_from && (in->n - i) % pd == 0) {
@@ -199,10 +204,12 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 
 							if (!isfinite(y))
 								continue;
-							double base = filter_forecast(&f, in, i, k, 0), ly = fc_log(y);
+							double base = filter_forecast(&f, in, i, k, 0),
+							       ly = fc_log(y);
 
 							for (size_t j = 0; j < NPHI; j++)
-								errs[j] += fabs(base + phik[j * H + k] * f.e - ly);
+								errs[j] +=
+								    fabs(base + phik[j * H + k] * f.e - ly);
 							cnt++;
 						}
 					}
@@ -221,9 +228,9 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 }
 
 const struct fc_model_ops fc_dshw_ops = {
-	.name = "dshw",
-	.summary = "double-seasonal Holt-Winters on log intensity with AR(1) error correction",
-	.state_size = sizeof(struct dshw_state),
-	.fit = dshw_fit,
-	.predict = dshw_predict,
+    .name = "dshw",
+    .summary = "double-seasonal Holt-Winters on log intensity with AR(1) error correction",
+    .state_size = sizeof(struct dshw_state),
+    .fit = dshw_fit,
+    .predict = dshw_predict,
 };

@@ -40,13 +40,14 @@ double fc_same_phase(const double *y, size_t limit, size_t t, size_t period);
  * in->n) and call 'cb' with each forecast and its actuals.  The issue
  * times with no actual at all are skipped.  Returns the number of issue
  * times used. */
-typedef void (*fc_backcast_cb)(void *ctx, size_t origin, const double *p50, const double *actual, size_t horizon);
+typedef void (*fc_backcast_cb)(void *ctx, size_t origin, const double *p50, const double *actual,
+			       size_t horizon);
 size_t fc_backcast(const struct fc_model_ops *ops, const void *state, const struct fc_input *in, size_t k,
 		   size_t horizon, fc_backcast_cb cb, void *ctx);
 
 /* Mean absolute percentage error of the model's backcasts at the last k
  * issue times (fc_backcast), over steps [h0, h1); INFINITY when none. */
-double fc_backcast_mape(const struct fc_model_ops *ops, const void *state, const struct fc_input *in, size_t k,
-			size_t h0, size_t h1);
+double fc_backcast_mape(const struct fc_model_ops *ops, const void *state, const struct fc_input *in,
+			size_t k, size_t h0, size_t h1);
 
 #endif

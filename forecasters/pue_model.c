@@ -72,8 +72,8 @@ int fc_pue_fit(const double *temp, const double *pue, size_t n, struct fc_pue *r
 			valid++;
 		}
 	if (valid < 3)
-		return err_set(err, ERR_UNPROCESSABLE, "pue", "need at least 3 (temperature, pue) pairs, got %zu",
-			       valid);
+		return err_set(err, ERR_UNPROCESSABLE, "pue",
+			       "need at least 3 (temperature, pue) pairs, got %zu", valid);
 	for (double t0 = floor(tmin * 2) / 2; t0 <= tmax; t0 += 0.5) {
 		double sx = 0, sy = 0, sxx = 0, sxy = 0, m = (double)valid, k, base, sse = 0;
 

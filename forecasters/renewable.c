@@ -15,11 +15,12 @@
 #include "core/time.h"
 #include "forecasters/models.h"
 
-static const char *const other_renewables[] = {"generation:hydro", "generation:biomass", "generation:geothermal"};
+static const char *const other_renewables[] = {"generation:hydro", "generation:biomass",
+					       "generation:geothermal"};
 static const char *const all_gen[] = {
-	"generation:wind",    "generation:solar", "generation:hydro",   "generation:nuclear", "generation:coal",
-	"generation:gas",     "generation:oil",   "generation:unknown", "generation:biomass", "generation:geothermal",
-	"generation:storage",
+    "generation:wind",	  "generation:solar",	   "generation:hydro",	 "generation:nuclear",
+    "generation:coal",	  "generation:gas",	   "generation:oil",	 "generation:unknown",
+    "generation:biomass", "generation:geothermal", "generation:storage",
 };
 
 void fc_renew_view_init(struct fc_renew_view *v, const struct fc_input *in)
@@ -161,8 +162,7 @@ static size_t features(const struct fc_renew_view *in, enum fc_gen g, size_t t, 
 		x[p++] = cos(doy);
 		break;
 	}
-	default:
-		break;
+	default: break;
 	}
 	return p;
 }

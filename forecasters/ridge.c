@@ -36,10 +36,10 @@
  * period itself - see docs/forecasting.md): the optima are flat, RHO
  * 0.995-0.997 and LAMBDA 0.001-0.005 move the mean day-1 MAPE by < 0.1 pp;
  * LAMBDA 0.02 costs 0.1 pp and RHO 1 (no forgetting) 0.15 pp. */
-#define RHO 0.997     /* weight kept per day of age (half-life ~230 days) */
-#define LAMBDA 0.005  /* ridge penalty, relative to each feature's variance */
-#define RENEW_RHO 1.0 /* stage-one generation models keep every hour */
-#define MIN_DAYS 14   /* rows needed before a model is used */
+#define RHO	     0.997 /* weight kept per day of age (half-life ~230 days) */
+#define LAMBDA	     0.005 /* ridge penalty, relative to each feature's variance */
+#define RENEW_RHO    1.0   /* stage-one generation models keep every hour */
+#define MIN_DAYS     14	   /* rows needed before a model is used */
 #define MAX_FEATURES 64
 
 /* Feature groups, enabled by what the first fit's input provides. */
@@ -50,16 +50,16 @@ enum {
 	G_DEW = 1 << 3,
 	G_PRECIP = 1 << 4,
 	G_MIX = 1 << 5,
-	G_RWIND = 1 << 6,  /* stage-one generation models (renewable.h) */
+	G_RWIND = 1 << 6, /* stage-one generation models (renewable.h) */
 	G_RSOLAR = 1 << 7,
 	G_RTOTAL = 1 << 8,
 };
 
 /* Generation kinds read as the observed mix (past exogenous series). */
 static const char *const mix_kinds[] = {
-	"generation:wind", "generation:solar", "generation:hydro", "generation:nuclear",
-	"generation:coal", "generation:gas",   "generation:oil",   "generation:unknown",
-	"generation:biomass", "generation:geothermal",
+    "generation:wind",	  "generation:solar",	   "generation:hydro", "generation:nuclear",
+    "generation:coal",	  "generation:gas",	   "generation:oil",   "generation:unknown",
+    "generation:biomass", "generation:geothermal",
 };
 #define NMIX (sizeof(mix_kinds) / sizeof(mix_kinds[0]))
 
@@ -69,11 +69,11 @@ struct ridge_state {
 	bool log_target;
 	int64_t start;
 	int32_t step;
-	size_t fit_n; /* history length of the last fit, 0 = none */
-	struct fc_ls *ls; /* H */
-	double *beta;	  /* H * p */
-	double *b0;	  /* H */
-	double *mean;	  /* H * p */
+	size_t fit_n;	   /* history length of the last fit, 0 = none */
+	struct fc_ls *ls;  /* H */
+	double *beta;	   /* H * p */
+	double *b0;	   /* H */
+	double *mean;	   /* H * p */
 	unsigned char *ok; /* H: model solved */
 	struct fc_renew renew;
 	double *fmin, *fmax; /* p: range of each feature over the training rows */
@@ -85,11 +85,11 @@ struct ctx {
 	const struct fc_input *in;
 	const struct fc_exo *wind, *solar, *temp, *dew, *precip, *mix[NMIX];
 	struct fc_renew_view rv;
-	size_t ref_o;	/* issue time of the cached 'ref' */
-	double ref;	/* mean observed total generation over the week before ref_o */
-	size_t anc_o;	/* issue time of the cached anchors below */
+	size_t ref_o; /* issue time of the cached 'ref' */
+	double ref;   /* mean observed total generation over the week before ref_o */
+	size_t anc_o; /* issue time of the cached anchors below */
 	double last, mean24, mean168;
-	size_t lo;	/* ty[i - lo] = transformed y[i] for lo <= i < in->n */
+	size_t lo; /* ty[i - lo] = transformed y[i] for lo <= i < in->n */
 	double *ty;
 	int64_t cal_day; /* local day of the cached calendar features */
 	double cal[5];
@@ -264,7 +264,8 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 				x[p++] = mix_share(c, k, o - 1);
 		/* the observed wind share scaled by the forecast change in power */
 		if ((st->groups & G_WIND) && c->mix[0]) {
-			double pc0 = power_curve(exo(c, c->wind, o - 1)), pc1 = power_curve(exo(c, c->wind, t));
+			double pc0 = power_curve(exo(c, c->wind, o - 1)),
+			       pc1 = power_curve(exo(c, c->wind, t));
 			double sh = mix_share(c, 0, o - 1);
 
 			x[p++] = sh * (pc1 + 0.05) / (pc0 + 0.05);
@@ -295,19 +296,25 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 			double th = fc_renew_at(r, rv, FC_GEN_TOTAL, t);
 
 			x[p++] = th / ref;
-			x[p++] = (fc_renew_observed(rv, FC_GEN_TOTAL, o - 1) - fc_renew_at(r, rv, FC_GEN_TOTAL, o - 1)) / ref;
+			x[p++] = (fc_renew_observed(rv, FC_GEN_TOTAL, o - 1) -
+				  fc_renew_at(r, rv, FC_GEN_TOTAL, o - 1)) /
+				 ref;
 			if (th > 0)
 				ref = th;
 		}
 		if (st->groups & G_RWIND) {
 			x[p++] = fc_renew_at(r, rv, FC_GEN_WIND, t) / ref;
-			x[p++] = (fc_renew_observed(rv, FC_GEN_WIND, o - 1) - fc_renew_at(r, rv, FC_GEN_WIND, o - 1)) / ref;
+			x[p++] = (fc_renew_observed(rv, FC_GEN_WIND, o - 1) -
+				  fc_renew_at(r, rv, FC_GEN_WIND, o - 1)) /
+				 ref;
 		}
 		if (st->groups & G_RSOLAR) {
 			size_t y1 = t - ((t - o) / pd + 1) * pd;
 
 			x[p++] = fc_renew_at(r, rv, FC_GEN_SOLAR, t) / ref;
-			x[p++] = (fc_renew_observed(rv, FC_GEN_SOLAR, y1) - fc_renew_at(r, rv, FC_GEN_SOLAR, y1)) / ref;
+			x[p++] =
+			    (fc_renew_observed(rv, FC_GEN_SOLAR, y1) - fc_renew_at(r, rv, FC_GEN_SOLAR, y1)) /
+			    ref;
 		}
 	}
 	return p;
@@ -369,8 +376,7 @@ static bool all_finite(const double *x, size_t p)
 	return true;
 }
 
-static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_target,
-			  struct err_detail *err)
+static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_target, struct err_detail *err)
 {
 	struct ridge_state *st = state;
 	size_t pd = fc_steps_per_day(in->step), from_t;
@@ -456,8 +462,9 @@ static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_targe
 		}
 	}
 	for (size_t h = 0; h < st->H; h++)
-		st->ok[h] = st->ls[h].rows >= MIN_DAYS &&
-			    !fc_ls_solve(&st->ls[h], LAMBDA, st->beta + h * st->p, &st->b0[h], st->mean + h * st->p);
+		st->ok[h] =
+		    st->ls[h].rows >= MIN_DAYS &&
+		    !fc_ls_solve(&st->ls[h], LAMBDA, st->beta + h * st->p, &st->b0[h], st->mean + h * st->p);
 	st->fit_n = in->n;
 	ctx_release(&c);
 	if (!st->ok[0])
@@ -465,7 +472,8 @@ static int ridge_fit_mode(void *state, const struct fc_input *in, bool log_targe
 	return ERR_OK;
 }
 
-static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_input *in, struct err_detail *err)
+static int ridge_fit(void *state, const struct fc_options *opt, const struct fc_input *in,
+		     struct err_detail *err)
 {
 	(void)opt;
 	return ridge_fit_mode(state, in, false, err);
@@ -501,7 +509,8 @@ static int ridge_predict(const void *state, const struct fc_input *in, size_t ho
 		/* features and result are kept inside the range seen in
 		 * training: a glitch in an input must not extrapolate wildly */
 		for (size_t j = 0; j < st->p; j++)
-			v += beta[j] * (isfinite(x[j]) ? fmin(fmax(x[j], st->fmin[j]), st->fmax[j]) : mean[j]);
+			v +=
+			    beta[j] * (isfinite(x[j]) ? fmin(fmax(x[j], st->fmin[j]), st->fmax[j]) : mean[j]);
 		v = fmin(fmax(v, st->ymin), st->ymax);
 		out[h] = st->log_target ? exp(v) : v;
 	}
@@ -510,19 +519,19 @@ static int ridge_predict(const void *state, const struct fc_input *in, size_t ho
 }
 
 const struct fc_model_ops fc_ridge_ops = {
-	.name = "ridge",
-	.summary = "ridge regression per horizon step on anchors, calendar, mix and weather forecast",
-	.state_size = sizeof(struct ridge_state),
-	.release = ridge_release,
-	.fit = ridge_fit,
-	.predict = ridge_predict,
+    .name = "ridge",
+    .summary = "ridge regression per horizon step on anchors, calendar, mix and weather forecast",
+    .state_size = sizeof(struct ridge_state),
+    .release = ridge_release,
+    .fit = ridge_fit,
+    .predict = ridge_predict,
 };
 
 const struct fc_model_ops fc_ridge_log_ops = {
-	.name = "ridge_log",
-	.summary = "the same ridge regression on log intensity (multiplicative errors)",
-	.state_size = sizeof(struct ridge_state),
-	.release = ridge_release,
-	.fit = ridge_log_fit,
-	.predict = ridge_predict,
+    .name = "ridge_log",
+    .summary = "the same ridge regression on log intensity (multiplicative errors)",
+    .state_size = sizeof(struct ridge_state),
+    .release = ridge_release,
+    .fit = ridge_log_fit,
+    .predict = ridge_predict,
 };

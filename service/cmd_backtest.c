@@ -24,40 +24,40 @@
 #include "forecasters/backtest.h"
 #include "service/commands.h"
 
-#define MAX_FILES 8
+#define MAX_FILES  8
 #define MAX_MODELS 16
 
 static const char usage[] =
-	"usage: carbonsched backtest --file F --format FMT [--file F --format FMT ...]\n"
-	"                            [--weather-file F] [--zone Z] [--kind K] --from D --to D\n"
-	"                            [--train-from D] [--horizon 24h|96h] [--models LIST] [--json]\n"
-	"\n"
-	"Rolling-origin backtest of the forecasting models: one forecast issued at 00:00 UTC on each\n"
-	"day from --from to --to (inclusive); before each, every model is refitted on the data strictly\n"
-	"before the issue time (weather-forecast columns are used as known at issue time).\n"
-	"\n"
-	"  --file F, --format FMT  a data file and its format (formats: see below); repeat for more files,\n"
-	"                          e.g. DACF's DE mix plus the file holding DE's weather forecasts\n"
-	"  --weather-file F        same as --file F --format dacf-weather\n"
-	"  --zone Z                the zone to score (default: every zone with a target series)\n"
-	"  --kind K                the target: carbon_intensity (default: the file's own intensity\n"
-	"                          column - direct for the DACF files), any signal kind, or\n"
-	"                          direct_from_mix (direct intensity recomputed from the generation mix\n"
-	"                          with the DACF factors: coal 760, gas 370, oil 406, unknown 575)\n"
-	"  --from D, --to D        first and last issue day, YYYY-MM-DD (UTC)\n"
-	"  --train-from D          ignore data before this day (default: use all of it)\n"
-	"  --horizon H             24h (default) or 96h\n"
-	"  --models LIST           comma-separated, default snaive24,snaive168,ewma,dshw,ridge,ensemble\n"
-	"  --job DUR, --window DUR decision quality job length and window (default 4h, 24h)\n"
-	"  --json                  print JSON instead of the table\n"
-	"\n"
-	"Scores, per model and per forecast day: MAPE = mean over issue days of the daily MAPE (the DACF\n"
-	"paper's measure); MAE and RMSE; cov80 = share of actuals inside the 80 %% interval (p10..p90);\n"
-	"captured = decision quality: each issue day a job of 4 h may start at any hour such that it ends\n"
-	"within 24 h of the issue time; it is placed at the start that is cheapest under the forecast and\n"
-	"charged the actual intensity.  captured = 100 x sum(E_now - E_forecast) / sum(E_now - E_oracle),\n"
-	"where E_now runs it at the issue time and E_oracle at the start that is cheapest under the\n"
-	"actuals: 100 is perfect foresight, 0 no better than running at once, negative is worse.\n";
+    "usage: carbonsched backtest --file F --format FMT [--file F --format FMT ...]\n"
+    "                            [--weather-file F] [--zone Z] [--kind K] --from D --to D\n"
+    "                            [--train-from D] [--horizon 24h|96h] [--models LIST] [--json]\n"
+    "\n"
+    "Rolling-origin backtest of the forecasting models: one forecast issued at 00:00 UTC on each\n"
+    "day from --from to --to (inclusive); before each, every model is refitted on the data strictly\n"
+    "before the issue time (weather-forecast columns are used as known at issue time).\n"
+    "\n"
+    "  --file F, --format FMT  a data file and its format (formats: see below); repeat for more files,\n"
+    "                          e.g. DACF's DE mix plus the file holding DE's weather forecasts\n"
+    "  --weather-file F        same as --file F --format dacf-weather\n"
+    "  --zone Z                the zone to score (default: every zone with a target series)\n"
+    "  --kind K                the target: carbon_intensity (default: the file's own intensity\n"
+    "                          column - direct for the DACF files), any signal kind, or\n"
+    "                          direct_from_mix (direct intensity recomputed from the generation mix\n"
+    "                          with the DACF factors: coal 760, gas 370, oil 406, unknown 575)\n"
+    "  --from D, --to D        first and last issue day, YYYY-MM-DD (UTC)\n"
+    "  --train-from D          ignore data before this day (default: use all of it)\n"
+    "  --horizon H             24h (default) or 96h\n"
+    "  --models LIST           comma-separated, default snaive24,snaive168,ewma,dshw,ridge,ensemble\n"
+    "  --job DUR, --window DUR decision quality job length and window (default 4h, 24h)\n"
+    "  --json                  print JSON instead of the table\n"
+    "\n"
+    "Scores, per model and per forecast day: MAPE = mean over issue days of the daily MAPE (the DACF\n"
+    "paper's measure); MAE and RMSE; cov80 = share of actuals inside the 80 %% interval (p10..p90);\n"
+    "captured = decision quality: each issue day a job of 4 h may start at any hour such that it ends\n"
+    "within 24 h of the issue time; it is placed at the start that is cheapest under the forecast and\n"
+    "charged the actual intensity.  captured = 100 x sum(E_now - E_forecast) / sum(E_now - E_oracle),\n"
+    "where E_now runs it at the issue time and E_oracle at the start that is cheapest under the\n"
+    "actuals: 100 is perfect foresight, 0 no better than running at once, negative is worse.\n";
 
 struct input_file {
 	const char *path, *format;
@@ -106,14 +106,21 @@ static int add_file(struct opts *o, const char *path, const char *format)
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
-		{"file", required_argument, NULL, 'f'},	       {"format", required_argument, NULL, 'F'},
-		{"weather-file", required_argument, NULL, 'W'}, {"zone", required_argument, NULL, 'z'},
-		{"kind", required_argument, NULL, 'k'},	       {"from", required_argument, NULL, 's'},
-		{"to", required_argument, NULL, 'e'},	       {"train-from", required_argument, NULL, 't'},
-		{"horizon", required_argument, NULL, 'H'},      {"models", required_argument, NULL, 'm'},
-		{"job", required_argument, NULL, 'j'},	       {"window", required_argument, NULL, 'w'},
-		{"json", no_argument, NULL, 'J'},	       {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"file", required_argument, NULL, 'f'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"weather-file", required_argument, NULL, 'W'},
+	    {"zone", required_argument, NULL, 'z'},
+	    {"kind", required_argument, NULL, 'k'},
+	    {"from", required_argument, NULL, 's'},
+	    {"to", required_argument, NULL, 'e'},
+	    {"train-from", required_argument, NULL, 't'},
+	    {"horizon", required_argument, NULL, 'H'},
+	    {"models", required_argument, NULL, 'm'},
+	    {"job", required_argument, NULL, 'j'},
+	    {"window", required_argument, NULL, 'w'},
+	    {"json", no_argument, NULL, 'J'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *pending_path = NULL, *pending_format = NULL;
 	bool have_from = false, have_to = false;
@@ -130,7 +137,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		switch (c) {
 		case 'f':
 			if (pending_path) {
-				fprintf(stderr, "carbonsched backtest: --file '%s' has no --format\n", pending_path);
+				fprintf(stderr, "carbonsched backtest: --file '%s' has no --format\n",
+					pending_path);
 				return EXIT_USAGE;
 			}
 			if (pending_format) {
@@ -147,7 +155,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 					return EXIT_USAGE;
 				pending_path = NULL;
 			} else if (pending_format) {
-				fprintf(stderr, "carbonsched backtest: --format '%s' has no --file\n", pending_format);
+				fprintf(stderr, "carbonsched backtest: --format '%s' has no --file\n",
+					pending_format);
 				return EXIT_USAGE;
 			} else {
 				pending_format = optarg;
@@ -176,8 +185,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		case 'H':
 			if (ts_parse_duration(optarg, "--horizon", &d, &err) || d % TS_HOUR || d < TS_HOUR ||
 			    d > FC_MAX_HORIZON_DAYS * TS_DAY) {
-				fprintf(stderr, "carbonsched backtest: --horizon: expected 1h to %dh, e.g. 24h or 96h\n",
-					FC_MAX_HORIZON_DAYS * 24);
+				fprintf(
+				    stderr,
+				    "carbonsched backtest: --horizon: expected 1h to %dh, e.g. 24h or 96h\n",
+				    FC_MAX_HORIZON_DAYS * 24);
 				return EXIT_USAGE;
 			}
 			o->horizon = (size_t)(d / TS_HOUR);
@@ -188,9 +199,12 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			free(o->models_buf);
 			o->models_buf = xstrdup(optarg);
 			o->nmodels = 0;
-			for (char *tok = strtok_r(o->models_buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			for (char *tok = strtok_r(o->models_buf, ",", &save); tok;
+			     tok = strtok_r(NULL, ",", &save)) {
 				if (o->nmodels == MAX_MODELS || !fc_model_summary(tok)) {
-					fprintf(stderr, "carbonsched backtest: --models: unknown model '%s' (known:", tok);
+					fprintf(stderr,
+						"carbonsched backtest: --models: unknown model '%s' (known:",
+						tok);
 					for (size_t i = 0; fc_model_names[i]; i++)
 						fprintf(stderr, " %s", fc_model_names[i]);
 					fprintf(stderr, ")\n");
@@ -202,7 +216,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		case 'j':
 		case 'w':
-			if (ts_parse_duration(optarg, c == 'j' ? "--job" : "--window", &d, &err) || d % TS_HOUR) {
+			if (ts_parse_duration(optarg, c == 'j' ? "--job" : "--window", &d, &err) ||
+			    d % TS_HOUR) {
 				fprintf(stderr, "carbonsched backtest: %s: expected whole hours, e.g. 4h\n",
 					c == 'j' ? "--job" : "--window");
 				return EXIT_USAGE;
@@ -223,7 +238,8 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		return EXIT_USAGE;
 	}
 	if (!o->nfiles || !have_from || !have_to) {
-		fprintf(stderr, "carbonsched backtest: --file, --format, --from and --to are required\n%s", usage);
+		fprintf(stderr, "carbonsched backtest: --file, --format, --from and --to are required\n%s",
+			usage);
 		return EXIT_USAGE;
 	}
 	if (o->to < o->from) {
@@ -253,7 +269,7 @@ static const char *const weather_kinds[] = {"wind_speed", "solar_irradiance", "t
 					    "precipitation"};
 
 struct zone_data {
-	struct series y;	  /* hourly target on the grid */
+	struct series y; /* hourly target on the grid */
 	size_t n_exo;
 	struct fc_exo exo[32];
 	struct series exo_s[32];
@@ -324,8 +340,8 @@ static int direct_from_mix(const struct sig_set *set, const char *zone, const st
 	return 0;
 }
 
-static int build_zone(const struct opts *o, const struct sig_set *data, const struct sig_set *fcst, const char *zone,
-		      struct zone_data *z, int64_t *ret_start)
+static int build_zone(const struct opts *o, const struct sig_set *data, const struct sig_set *fcst,
+		      const char *zone, struct zone_data *z, int64_t *ret_start)
 {
 	const struct sig_series *ts = NULL;
 	const struct series *gen_s[FUEL__COUNT];
@@ -336,8 +352,10 @@ static int build_zone(const struct opts *o, const struct sig_set *data, const st
 	series_init(&tmp, 0, TS_HOUR);
 	if (o->kind && !strcmp(o->kind, "direct_from_mix")) {
 		if (direct_from_mix(data, zone, gen_s, &tmp)) {
-			fprintf(stderr, "carbonsched backtest: zone '%s' has no generation columns for direct_from_mix\n",
-				zone);
+			fprintf(
+			    stderr,
+			    "carbonsched backtest: zone '%s' has no generation columns for direct_from_mix\n",
+			    zone);
 			return -1;
 		}
 		snprintf(z->kind, sizeof(z->kind), "carbon_intensity_direct");
@@ -348,14 +366,15 @@ static int build_zone(const struct opts *o, const struct sig_set *data, const st
 		if (!ts && !o->kind)
 			ts = sig_set_find(data, zone, k = "carbon_intensity");
 		if (!ts || !ts->s.n) {
-			fprintf(stderr, "carbonsched backtest: zone '%s' has no '%s' series in the files\n", zone,
-				o->kind ? o->kind : "carbon_intensity");
+			fprintf(stderr, "carbonsched backtest: zone '%s' has no '%s' series in the files\n",
+				zone, o->kind ? o->kind : "carbon_intensity");
 			return -1;
 		}
 		snprintf(z->kind, sizeof(z->kind), "%s", k);
 		if (hourly_slice(&ts->s, ts_floor(ts->s.start, TS_HOUR), series_end(&ts->s), &tmp)) {
-			fprintf(stderr, "carbonsched backtest: zone '%s': cannot resample '%s' to hourly steps\n", zone,
-				k);
+			fprintf(stderr,
+				"carbonsched backtest: zone '%s': cannot resample '%s' to hourly steps\n",
+				zone, k);
 			return -1;
 		}
 	}
@@ -375,14 +394,16 @@ static int build_zone(const struct opts *o, const struct sig_set *data, const st
 			continue;
 		if (hourly_slice(&x->s, start, weather ? end_h : end, &z->exo_s[z->n_exo]))
 			continue;
-		z->exo[z->n_exo] = (struct fc_exo){x->kind, weather, z->exo_s[z->n_exo].n, z->exo_s[z->n_exo].v};
+		z->exo[z->n_exo] =
+		    (struct fc_exo){x->kind, weather, z->exo_s[z->n_exo].n, z->exo_s[z->n_exo].v};
 		z->n_exo++;
 	}
 	for (size_t i = 0; i < fcst->n && z->n_ext < ARRAY_SIZE(z->ext); i++) {
 		const struct sig_series *x = &fcst->items[i];
 
 		/* a forecast file may carry the actuals too (source "file") */
-		if (strcmp(x->zone, zone) || strcmp(x->kind, z->kind) || !x->s.n || !strcmp(x->source, "file"))
+		if (strcmp(x->zone, zone) || strcmp(x->kind, z->kind) || !x->s.n ||
+		    !strcmp(x->source, "file"))
 			continue;
 		if (hourly_slice(&x->s, start, end_h, &z->ext_s[z->n_ext]))
 			continue;
@@ -420,7 +441,8 @@ static void print_table(const char *zone, const struct zone_data *z, const struc
 
 	ts_format(o->from, a);
 	ts_format(o->to, b);
-	printf("zone %s  kind %s  issue days %zu (%.10s..%.10s, 00:00 UTC)  horizon %zuh  oracle saving %.1f %%\n",
+	printf("zone %s  kind %s  issue days %zu (%.10s..%.10s, 00:00 UTC)  horizon %zuh  oracle saving %.1f "
+	       "%%\n",
 	       zone, z->kind, r->issues, a, b, o->horizon, r->oracle_saving);
 	printf("%-10s %7s", "model", "MAPE");
 	if (days > 1)

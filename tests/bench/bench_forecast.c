@@ -115,8 +115,8 @@ static void all_zones(const struct matrix *m, const char *model)
 		}
 		fc_model_free(fm);
 	}
-	printf("forecast: fit+96h %-10s %3zu/%zu zones %8.3f s wall %8.3f s cpu\n", model, ok, m->nz, seconds(t0),
-	       cpu() - c0);
+	printf("forecast: fit+96h %-10s %3zu/%zu zones %8.3f s wall %8.3f s cpu\n", model, ok, m->nz,
+	       seconds(t0), cpu() - c0);
 }
 
 static int zone_index(const struct matrix *m, const char *name)
@@ -162,9 +162,13 @@ static void backtest(const struct matrix *m, char *zones, char *issues, int wind
 				o = (size_t)((t - m->start) / 3600);
 				if (o + 96 > m->n)
 					continue;
-				from = window_days && o > (size_t)window_days * 24 ? o - (size_t)window_days * 24 : 0;
-				in = (struct fc_input){.start = m->start + (int64_t)from * 3600, .step = 3600,
-						       .n = o - from, .y = m->v[z] + from};
+				from = window_days && o > (size_t)window_days * 24
+					   ? o - (size_t)window_days * 24
+					   : 0;
+				in = (struct fc_input){.start = m->start + (int64_t)from * 3600,
+						       .step = 3600,
+						       .n = o - from,
+						       .y = m->v[z] + from};
 				fc_model_new(models[k], NULL, &fm, NULL);
 				if (fc_fit(fm, &in, NULL) || fc_predict(fm, &in, 96, &f, NULL)) {
 					fails++;
@@ -183,11 +187,14 @@ static void backtest(const struct matrix *m, char *zones, char *issues, int wind
 				fc_model_free(fm);
 			}
 			if (days)
-				printf("forecast: backtest %-12s C   %-10s history %-8s MAPE96 %6.2f %% %8.3f s\n", zn,
-				       models[k], window_days ? "window" : "all", sum / (double)days, seconds(t0));
+				printf("forecast: backtest %-12s C   %-10s history %-8s MAPE96 %6.2f %% "
+				       "%8.3f s\n",
+				       zn, models[k], window_days ? "window" : "all", sum / (double)days,
+				       seconds(t0));
 			else
-				printf("forecast: backtest %-12s C   %-10s history %-8s MAPE96    n/a (%zu failed)\n", zn,
-				       models[k], window_days ? "window" : "all", fails);
+				printf("forecast: backtest %-12s C   %-10s history %-8s MAPE96    n/a (%zu "
+				       "failed)\n",
+				       zn, models[k], window_days ? "window" : "all", fails);
 		}
 	}
 }
@@ -197,7 +204,8 @@ int main(int argc, char **argv)
 	struct matrix m;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench_forecast FILE [--backtest ZONES --issues DATES --window DAYS]\n");
+		fprintf(stderr,
+			"usage: bench_forecast FILE [--backtest ZONES --issues DATES --window DAYS]\n");
 		return 2;
 	}
 	if (load(argv[1], &m)) {

@@ -7,7 +7,7 @@
 #include "forecasters/lsq.h"
 #include "tests/lib/testlib.h"
 
-#define DAY 24
+#define DAY   24
 #define START INT64_C(1577836800) /* 2020-01-01T00:00:00Z, a Wednesday */
 
 /* Deterministic noise: xorshift64* and Box-Muller. */
@@ -60,8 +60,8 @@ static double fit_predict(const char *name, const struct fc_input *in, size_t ho
 		if (!(e <= worst))
 			worst = isnan(e) ? INFINITY : e;
 		if (!(f.p10[h] <= f.p50[h] && f.p50[h] <= f.p90[h]))
-			tl_fail(__LINE__, __FILE__, false, "%s: interval not ordered at %zu: %g %g %g", name, h,
-				f.p10[h], f.p50[h], f.p90[h]);
+			tl_fail(__LINE__, __FILE__, false, "%s: interval not ordered at %zu: %g %g %g", name,
+				h, f.p10[h], f.p50[h], f.p90[h]);
 	}
 	if (ret)
 		*ret = f;
@@ -106,7 +106,8 @@ static void test_constant_stays_constant(void)
 		double e = fit_predict(all_models[k], &in, H, y, &f);
 
 		if (!(e < 1e-6))
-			tl_fail(__LINE__, __FILE__, false, "%s: constant 250 forecast off by %g", all_models[k], e);
+			tl_fail(__LINE__, __FILE__, false, "%s: constant 250 forecast off by %g",
+				all_models[k], e);
 		/* no error ever seen: the interval is the point */
 		TL_ASSERT_DBL_EQ(f.p90[H - 1] - f.p10[H - 1], 0, 1e-6);
 		fc_forecast_release(&f);
@@ -236,7 +237,8 @@ static void test_ridge_learns_weather_driver(void)
 	e_ridge = fit_predict("ridge", &in, H, y, NULL);
 	e_naive = fit_predict("snaive24", &in, H, y, NULL);
 	if (!(e_ridge < 0.01))
-		tl_fail(__LINE__, __FILE__, false, "ridge: worst relative error %g on y = 200 + 4 T", e_ridge);
+		tl_fail(__LINE__, __FILE__, false, "ridge: worst relative error %g on y = 200 + 4 T",
+			e_ridge);
 	TL_ASSERT(e_naive > 5 * e_ridge);
 	free(y);
 	free(temp);
@@ -275,15 +277,15 @@ static void test_errors(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"daily sine is forecast almost exactly", test_daily_sine_is_forecast_almost_exactly},
-	{"constant stays constant", test_constant_stays_constant},
-	{"gaps do not poison the fit", test_gaps_do_not_poison_the_fit},
-	{"weekly pattern recovered", test_weekly_pattern_recovered},
-	{"least squares recovers coefficients", test_ls_recovers_coefficients},
-	{"cholesky on a known system", test_cholesky_known_system},
-	{"ridge learns a weather driver", test_ridge_learns_weather_driver},
-	{"errors", test_errors},
-	CU_TEST_INFO_NULL,
+    {"daily sine is forecast almost exactly", test_daily_sine_is_forecast_almost_exactly},
+    {"constant stays constant", test_constant_stays_constant},
+    {"gaps do not poison the fit", test_gaps_do_not_poison_the_fit},
+    {"weekly pattern recovered", test_weekly_pattern_recovered},
+    {"least squares recovers coefficients", test_ls_recovers_coefficients},
+    {"cholesky on a known system", test_cholesky_known_system},
+    {"ridge learns a weather driver", test_ridge_learns_weather_driver},
+    {"errors", test_errors},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("forecast", NULL, NULL, tests)

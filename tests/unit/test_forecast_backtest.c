@@ -134,7 +134,8 @@ static void test_dacf_table4_reproduced(void)
 		for (size_t i = 0; i < act.n; i++)
 			v[i] = i >= off && i - off < fc.n ? src[i - off] : NAN;
 		ext = (struct fc_bt_external){"dacf", v, act.n, 24};
-		in = (struct fc_input){.start = act.start, .step = 3600, .n = act.n, .y = column(&act, "carbon_intensity")};
+		in = (struct fc_input){
+		    .start = act.start, .step = 3600, .n = act.n, .y = column(&act, "carbon_intensity")};
 		bo.from = ts_from_civil(2021, 7, 1, 0, 0, 0);
 		bo.to = ts_from_civil(2022, 1, 1, 0, 0, 0);
 		bo.horizon = 24;
@@ -158,13 +159,13 @@ static void test_dacf_table4_reproduced(void)
 static void test_backtest_smoke(void)
 {
 	static const char *const wx[][2] = {
-		{"forecast_avg_wind_speed_wMean", "wind_speed"},
-		{"forecast_avg_dswrf_wMean", "solar_irradiance"},
-		{"forecast_avg_temperature_wMean", "temperature"},
+	    {"forecast_avg_wind_speed_wMean", "wind_speed"},
+	    {"forecast_avg_dswrf_wMean", "solar_irradiance"},
+	    {"forecast_avg_temperature_wMean", "temperature"},
 	};
 	static const char *const gen[][2] = {
-		{"coal", "generation:coal"}, {"nat_gas", "generation:gas"}, {"nuclear", "generation:nuclear"},
-		{"wind", "generation:wind"}, {"solar", "generation:solar"}, {"hydro", "generation:hydro"},
+	    {"coal", "generation:coal"}, {"nat_gas", "generation:gas"}, {"nuclear", "generation:nuclear"},
+	    {"wind", "generation:wind"}, {"solar", "generation:solar"}, {"hydro", "generation:hydro"},
 	};
 	static const char *const models[] = {"snaive24", "ridge", "ensemble"};
 	char path[4096];
@@ -192,8 +193,12 @@ static void test_backtest_smoke(void)
 	}
 	for (size_t i = 0; i < ARRAY_SIZE(gen); i++)
 		exo[ne++] = (struct fc_exo){gen[i][1], false, act.n, column(&act, gen[i][0])};
-	in = (struct fc_input){.start = act.start, .step = 3600, .n = act.n, .y = column(&act, "carbon_intensity"),
-			       .n_exo = ne, .exo = exo};
+	in = (struct fc_input){.start = act.start,
+			       .step = 3600,
+			       .n = act.n,
+			       .y = column(&act, "carbon_intensity"),
+			       .n_exo = ne,
+			       .exo = exo};
 	bo.from = ts_from_civil(2021, 7, 1, 0, 0, 0);
 	bo.to = ts_from_civil(2021, 7, 15, 0, 0, 0);
 	bo.horizon = 48;
@@ -209,8 +214,8 @@ static void test_backtest_smoke(void)
 		TL_ASSERT(isfinite(r.models[i].captured_saving));
 	}
 	if (!(r.models[1].mape < r.models[0].mape))
-		tl_fail(__LINE__, __FILE__, false, "ridge MAPE %.2f not below seasonal naive %.2f", r.models[1].mape,
-			r.models[0].mape);
+		tl_fail(__LINE__, __FILE__, false, "ridge MAPE %.2f not below seasonal naive %.2f",
+			r.models[1].mape, r.models[0].mape);
 	TL_ASSERT(r.models[1].by_day[0].mape < r.models[1].by_day[1].mape + 1);
 	TL_ASSERT(r.oracle_saving > 0);
 	fc_bt_result_release(&r);
@@ -225,9 +230,9 @@ static void test_backtest_smoke(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"dacf table 4 reproduced", test_dacf_table4_reproduced},
-	{"backtest smoke on shared data", test_backtest_smoke},
-	CU_TEST_INFO_NULL,
+    {"dacf table 4 reproduced", test_dacf_table4_reproduced},
+    {"backtest smoke on shared data", test_backtest_smoke},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("forecast_backtest", NULL, NULL, tests)

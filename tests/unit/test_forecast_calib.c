@@ -71,7 +71,8 @@ static void test_calibration_converges_to_nominal(void)
 	fc_calib_init(&c, 24, 60, 0.8, 0.005, true);
 	cov = run_calib(&c, 400, 300, sigma_const);
 	if (!(cov > 77 && cov < 83))
-		tl_fail(__LINE__, __FILE__, false, "coverage %.1f %% on stationary noise, nominal 80 %%", cov);
+		tl_fail(__LINE__, __FILE__, false, "coverage %.1f %% on stationary noise, nominal 80 %%",
+			cov);
 	fc_calib_release(&c);
 
 	fc_calib_init(&c, 24, 60, 0.8, 0.005, true);
@@ -154,9 +155,9 @@ static void test_renewable_from_weather(void)
 	double *solar = xmalloc((n + H) * sizeof(double)), *gs = xmalloc(n * sizeof(double));
 	double *gas = xmalloc(n * sizeof(double)), *temp = xmalloc((n + H) * sizeof(double));
 	struct fc_exo exo[] = {
-		{"wind_speed", true, n + H, wind}, {"solar_irradiance", true, n + H, solar},
-		{"temperature", true, n + H, temp}, {"generation:wind", false, n, gw},
-		{"generation:solar", false, n, gs}, {"generation:gas", false, n, gas},
+	    {"wind_speed", true, n + H, wind},	{"solar_irradiance", true, n + H, solar},
+	    {"temperature", true, n + H, temp}, {"generation:wind", false, n, gw},
+	    {"generation:solar", false, n, gs}, {"generation:gas", false, n, gas},
 	};
 	struct fc_input in = {.start = START, .step = 3600, .n = n, .y = gas, .n_exo = 6, .exo = exo};
 	struct fc_renew r;
@@ -167,7 +168,8 @@ static void test_renewable_from_weather(void)
 		double hod = (double)(i % 24);
 
 		wind[i] = 6 + 4 * sin(2 * M_PI * (double)i / 77.0) + uniform();
-		solar[i] = hod >= 6 && hod <= 18 ? 700 * sin(M_PI * (hod - 6) / 12) * (0.6 + 0.4 * uniform()) : 0;
+		solar[i] =
+		    hod >= 6 && hod <= 18 ? 700 * sin(M_PI * (hod - 6) / 12) * (0.6 + 0.4 * uniform()) : 0;
 		temp[i] = 15;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -259,12 +261,12 @@ static void test_pue(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"calibration converges to nominal coverage", test_calibration_converges_to_nominal},
-	{"calibration empty and skipped values", test_calibration_empty_and_skips},
-	{"decision quality", test_decision_quality},
-	{"renewable generation from weather", test_renewable_from_weather},
-	{"pue", test_pue},
-	CU_TEST_INFO_NULL,
+    {"calibration converges to nominal coverage", test_calibration_converges_to_nominal},
+    {"calibration empty and skipped values", test_calibration_empty_and_skips},
+    {"decision quality", test_decision_quality},
+    {"renewable generation from weather", test_renewable_from_weather},
+    {"pue", test_pue},
+    CU_TEST_INFO_NULL,
 };
 
 TL_SUITE("forecast_calib", NULL, NULL, tests)
