@@ -242,6 +242,22 @@ bool ts_parse_loose(const char *s, size_t len, int64_t *ret_t)
 	return parse(s, len, false, ret_t, &why);
 }
 
+/* One or more digits at *p (at most 2^40, far beyond any duration we
+ * take); advances *p. */
+static bool read_count(const char **p, int64_t *ret)
+{
+	int64_t v = 0;
+	const char *start = *p;
+
+	while (isdigit((unsigned char)**p)) {
+		if (v > INT64_C(1) << 40)
+			return false;
+		v = v * 10 + (*(*p)++ - '0');
+	}
+	*ret = v;
+	return *p != start;
+}
+
 static bool short_duration(const char *s, int64_t *ret)
 {
 	int64_t total = 0;
@@ -250,16 +266,9 @@ static bool short_duration(const char *s, int64_t *ret)
 	if (!*p)
 		return false;
 	while (*p) {
-		int64_t v = 0;
-		int nd = 0;
+		int64_t v;
 
-		while (isdigit((unsigned char)*p)) {
-			if (v > INT64_C(1) << 40)
-				return false;
-			v = v * 10 + (*p++ - '0');
-			nd++;
-		}
-		if (!nd)
+		if (!read_count(&p, &v))
 			return false;
 		switch (*p++) {
 		case 's': total += v; break;
@@ -282,8 +291,7 @@ static bool iso_duration(const char *s, int64_t *ret)
 	if (*p++ != 'P')
 		return false;
 	while (*p) {
-		int64_t v = 0;
-		int nd = 0;
+		int64_t v;
 
 		if (*p == 'T') {
 			if (in_time)
@@ -294,13 +302,7 @@ static bool iso_duration(const char *s, int64_t *ret)
 				return false;
 			continue;
 		}
-		while (isdigit((unsigned char)*p)) {
-			if (v > INT64_C(1) << 40)
-				return false;
-			v = v * 10 + (*p++ - '0');
-			nd++;
-		}
-		if (!nd)
+		if (!read_count(&p, &v))
 			return false;
 		char u = *p++;
 		if (!in_time && u == 'D')
