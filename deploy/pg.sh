@@ -70,3 +70,15 @@ pg_stop() {
 pg_conninfo() {
 	echo "host=$1 user=carbonsched dbname=${2:-postgres}"
 }
+
+# pg_scratch PREFIX [server options]: a temporary directory ($tmp) holding a
+# throwaway cluster in $tmp/pg, removed - with every process started from
+# it - when the calling script exits.  For the test and bench harnesses.
+pg_scratch() {
+	tmp=$(mktemp -d "${TMPDIR:-/tmp}/$1.XXXXXX") || return 1
+	shift
+	chmod 755 "$tmp"
+	trap 'pg_stop "$tmp/pg"; pkill -f -- "$tmp" 2>/dev/null; rm -rf "$tmp"' EXIT
+	trap 'exit 130' INT TERM
+	pg_init "$tmp/pg" && pg_start "$tmp/pg" "$@"
+}

@@ -6,19 +6,8 @@ set -u
 B=${B:-build}
 . deploy/pg.sh
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/carbonsched-test.XXXXXX")
-chmod 755 "$tmp"
-cleanup() {
-	pg_stop "$tmp/pg"
-	pkill -f -- "$tmp" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pg_init "$tmp/pg" || exit 1
 # Durability is not under test here; speed is welcome.
-pg_start "$tmp/pg" "-c fsync=off -c synchronous_commit=off -c full_page_writes=off" || exit 1
+pg_scratch carbonsched-test "-c fsync=off -c synchronous_commit=off -c full_page_writes=off" || exit 1
 
 export CARBONSCHED_TEST_PGHOST="$tmp/pg"
 export CARBONSCHED_TEST_TMP="$tmp"

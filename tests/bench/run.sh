@@ -19,18 +19,7 @@ need_pkg() { # need_pkg COMMAND PACKAGE: install a bench-only tool when root
 	command -v "$1" >/dev/null 2>&1
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/carbonsched-bench.XXXXXX")
-chmod 755 "$tmp"
-cleanup() {
-	pg_stop "$tmp/pg"
-	pkill -f -- "$tmp" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-pg_init "$tmp/pg" || exit 1
-pg_start "$tmp/pg" || exit 1
+pg_scratch carbonsched-bench || exit 1
 PSQL="$(pg_bindir)/psql -X -q -h $tmp/pg -U carbonsched"
 $PSQL -d postgres -c "CREATE DATABASE bench"
 export CARBONSCHED_DATABASE_URL="host=$tmp/pg user=carbonsched dbname=bench"
