@@ -41,7 +41,7 @@ endif
 # is the program.  New files need no Makefile change.
 LIB_SRC := $(wildcard core/*.c connectors/*.c forecasters/*.c) \
 	$(filter-out service/main.c,$(wildcard service/*.c))
-LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o
+LIB_OBJ := $(LIB_SRC:%.c=$(B)/%.o) $(B)/gen/migrations.o $(B)/gen/assets.o
 LIB := $(B)/libcarbonsched.a
 BIN := $(B)/carbonsched
 
@@ -77,6 +77,28 @@ $(B)/gen/migrations.c: $(sort $(wildcard sql/*.sql)) Makefile
 	  echo 'const size_t migrations_count = sizeof(migrations) / sizeof(migrations[0]);'; } > $@
 
 $(B)/gen/migrations.o: $(B)/gen/migrations.c
+	$(call msg,CC,$<)
+	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
+
+# Files the service serves are compiled into it: the OpenAPI document and
+# the dashboard bundle (web/dist, committed; web/build.mjs rebuilds it).
+# Each becomes a NUL-terminated byte array with a content hash as ETag.
+ASSET_FILES := service/openapi.json $(sort $(wildcard web/dist/*))
+$(B)/gen/assets.c: $(ASSET_FILES) Makefile
+	$(call msg,GEN,$@)
+	@mkdir -p $(dir $@)
+	$(Q){ echo '#include "service/assets.h"'; i=0; \
+	  for f in $(ASSET_FILES); do \
+	    echo "static const unsigned char a$$i[] = {"; \
+	    od -An -v -tx1 $$f | sed -e 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '0};'; i=$$((i+1)); \
+	  done; \
+	  echo 'const struct asset assets[] = {'; i=0; \
+	  for f in $(ASSET_FILES); do \
+	    echo "{\"$$f\", a$$i, sizeof(a$$i) - 1, \"\\\"$$(sha256sum $$f | cut -c1-20)\\\"\"},"; i=$$((i+1)); \
+	  done; echo '};'; \
+	  echo 'const size_t assets_count = sizeof(assets) / sizeof(assets[0]);'; } > $@
+
+$(B)/gen/assets.o: $(B)/gen/assets.c
 	$(call msg,CC,$<)
 	$(Q)$(CC) $(CFLAGS_ALL) -c -o $@ $<
 

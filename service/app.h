@@ -14,12 +14,14 @@
 #include "service/db.h"
 #include "service/http.h"
 #include "service/sigcache.h"
+#include "service/telemetry.h"
 
 struct app {
 	const struct config *cfg;
 	struct db_pool *pool;
 	struct clock clock;
 	struct sigcache *cache;
+	struct telemetry *telemetry; /* Prometheus metrics (telemetry.h) */
 	int64_t started_at; /* real time the process started serving */
 	atomic_bool stopping; /* set at shutdown: workers finish their round and return */
 };
@@ -28,6 +30,12 @@ struct app {
  * to the pool when the request's arena is freed.  ERR_DB / ERR_UNAVAILABLE
  * when PostgreSQL cannot be reached. */
 int app_db(struct http_request *req, struct db **ret, struct err_detail *err);
+
+/* Effective PUE of a region at 'now' (the constant, or the temperature
+ * model on the zone's latest temperature) and, in *ret_source, which
+ * (h_regions.c). */
+double region_pue_now(struct sigcache *cache, struct db *db, const struct region_cfg *r, int64_t now,
+		      const char **ret_source);
 
 /* The service of a request. */
 static inline struct app *app_of(const struct http_request *req)

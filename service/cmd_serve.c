@@ -111,6 +111,8 @@ int cmd_serve(int argc, char **argv)
 	app.cfg = cfg;
 	clock_init(&app.clock, cfg->clock_mode, cfg->clock_start, cfg->clock_speed);
 	app.started_at = ts_now();
+	app.telemetry = telemetry_new();
+	telemetry_start(&app);
 	log_info("carbonsched %s starting with '%s': %zu regions, %zu sources", CARBONSCHED_VERSION, config_path,
 		 cfg->nregions, cfg->nsources);
 	if (clock_is_replay(&app.clock))
@@ -159,6 +161,7 @@ out:
 	http_stop(srv);
 	sigcache_free(app.cache);
 	db_pool_free(app.pool);
+	telemetry_free(app.telemetry);
 	config_free(cfg);
 	return status;
 }

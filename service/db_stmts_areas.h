@@ -8,7 +8,8 @@
 #define CARBONSCHED_SERVICE_DB_STMTS_AREAS_H
 
 #include "service/db_stmts_forecasts.h"
+#include "service/db_stmts_interfaces.h"
 
-#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X)
+#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X) DB_STMTS_INTERFACES(X)
 
 #endif

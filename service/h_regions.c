@@ -26,7 +26,8 @@ static int find_region(struct http_request *req, const struct region_cfg **ret, 
 }
 
 /* Effective PUE now and where it came from. */
-static double region_pue(struct sigcache *cache, struct db *db, const struct region_cfg *r, int64_t now, const char **ret_source)
+double region_pue_now(struct sigcache *cache, struct db *db, const struct region_cfg *r, int64_t now,
+		      const char **ret_source)
 {
 	struct store_series ser;
 	int64_t ts;
@@ -60,7 +61,7 @@ static json_t *region_json(struct sigcache *cache, struct db *db, const struct r
 	for (size_t i = 0; i < r->njurisdictions; i++)
 		json_array_append_new(jur, json_string(r->jurisdictions[i]));
 	json_object_set_new(j, "jurisdictions", jur);
-	json_object_set_new(j, "pue", json_real(region_pue(cache, db, r, now, &pue_source)));
+	json_object_set_new(j, "pue", json_real(region_pue_now(cache, db, r, now, &pue_source)));
 	json_object_set_new(j, "pue_source", json_string(pue_source));
 	json_object_set_new(j, "capacity_kw", json_real(r->capacity_kw));
 	if (!sigcache_find_series(cache, db, r->zone, "carbon_intensity", NULL, r->sources, &ser, NULL) &&

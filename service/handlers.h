@@ -18,8 +18,16 @@ int h_readyz(struct http_request *req, struct http_response *res, struct err_det
 int h_regions_list(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_region_get(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_region_signals(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_metrics(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_openapi(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_dashboard(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_asset(struct http_request *req, struct http_response *res, struct err_detail *err);
 
-/* The router: dispatch a request through the route table. */
+/* The router: dispatch a request through the route table, recording its
+ * metrics by route pattern. */
 void routes_dispatch(struct http_request *req, struct http_response *res);
+/* Call fn for every row of the route table, in order (tests compare it
+ * with the OpenAPI document). */
+void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx);
 
 #endif

@@ -5,12 +5,22 @@
  * into req->path_params in order.  A path that matches with another
  * method gets 405 with an Allow header; HEAD is answered as GET (the
  * server drops the body).
+ *
+ * The router also records each request's metrics (telemetry.h): it is
+ * the one place that knows the matched route *pattern*, so the labels
+ * stay bounded whatever paths clients send.  Requests the server answers
+ * itself (413 for a body too large) are not routed and not counted.
  */
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/buf.h"
 #include "service/app.h"
 #include "service/handlers.h"
+
+/* Dispatch; returns the pattern the path matched (also on 405), or NULL. */
+static const char *dispatch(struct http_request *req, struct http_response *res);
 
 static const struct route {
 	const char *method;
@@ -26,7 +36,17 @@ static const struct route {
 	/* sources */
 	/* scheduling and jobs */
 	/* interfaces (compatibility, metrics, dashboard) */
+	{"GET", "/metrics", h_metrics},
+	{"GET", "/openapi.json", h_openapi},
+	{"GET", "/", h_dashboard},
+	{"GET", "/assets/{name}", h_asset},
 };
+
+void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		fn(ctx, routes[i].method, routes[i].pattern);
+}
 
 /* Match 'path' against 'pattern'; captures go to req when it is non-NULL. */
 static bool match(const char *pattern, const char *path, struct http_request *req)
@@ -58,11 +78,56 @@ static bool match(const char *pattern, const char *path, struct http_request *re
 	return true;
 }
 
+/* A bounded method label: the methods of HTTP, else "other". */
+static const char *method_label(const char *m)
+{
+	static const char *const known[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(m, known[i]))
+			return known[i];
+	return "other";
+}
+
+static double mono_seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static void record(struct http_request *req, const char *pattern, int status, double seconds)
+{
+	struct app *app = app_of(req);
+	const char *method = method_label(req->method);
+	char st[8];
+
+	if (!app || !app->telemetry)
+		return;
+	snprintf(st, sizeof(st), "%d", status);
+	metric_inc(TM_GET(app, HTTP_REQUESTS, pattern, method, st));
+	metric_observe(TM_GET(app, HTTP_DURATION, pattern, method), seconds);
+	metric_add(TM_GET0(app, HTTP_IN_FLIGHT), -1);
+}
+
 void routes_dispatch(struct http_request *req, struct http_response *res)
+{
+	double t0 = mono_seconds();
+
+	if (app_of(req) && app_of(req)->telemetry)
+		metric_add(TM_GET0(app_of(req), HTTP_IN_FLIGHT), 1);
+	const char *pattern = dispatch(req, res);
+
+	record(req, pattern ? pattern : "unmatched", res->status, mono_seconds() - t0);
+}
+
+static const char *dispatch(struct http_request *req, struct http_response *res)
 {
 	struct err_detail err = {{0}, {0}};
 	const char *method = strcmp(req->method, "HEAD") ? req->method : "GET";
 	const struct route *found = NULL;
+	const char *pattern = NULL;
 	struct buf allow;
 	int rc;
 
@@ -70,6 +135,8 @@ void routes_dispatch(struct http_request *req, struct http_response *res)
 	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		if (!match(routes[i].pattern, req->path, NULL))
 			continue;
+		if (!pattern)
+			pattern = routes[i].pattern;
 		if (!strcmp(routes[i].method, method)) {
 			found = &routes[i];
 			break;
@@ -77,6 +144,7 @@ void routes_dispatch(struct http_request *req, struct http_response *res)
 		buf_addf(&allow, "%s%s", allow.len ? ", " : "", routes[i].method);
 	}
 	if (found) {
+		pattern = found->pattern;
 		match(found->pattern, req->path, req);
 		rc = found->fn(req, res, &err);
 	} else if (allow.len) {
@@ -92,4 +160,5 @@ void routes_dispatch(struct http_request *req, struct http_response *res)
 		buf_reset(&res->body);
 		reply_problem(req, res, rc, &err);
 	}
+	return pattern;
 }
