@@ -21,7 +21,15 @@ postgresql
 postgresql-client
 curl
 glpk-utils
+prometheus
+chromium
 "
+# Node.js runs the OpenAPI lint, the validation of answers against the
+# OpenAPI schemas and the dashboard test (tests/node, web/); a machine that
+# already has node (another distribution of it) keeps its own.
+if ! command -v node >/dev/null 2>&1; then
+	PACKAGES="$PACKAGES nodejs npm"
+fi
 
 missing=""
 for p in $PACKAGES; do

@@ -32,10 +32,10 @@ struct metric {
 	struct metric_family *fam;
 	uint64_t hash;
 	char **values;
-	_Atomic uint64_t bits;	     /* value, or a histogram's sum (a double's bits) */
-	_Atomic uint64_t count;	     /* histogram observations */
-	_Atomic uint64_t *buckets;   /* histogram: per bucket, not cumulative; [nbuckets] is +Inf */
-	atomic_bool present;	     /* rendered; cleared by metrics_family_clear */
+	_Atomic uint64_t bits;	   /* value, or a histogram's sum (a double's bits) */
+	_Atomic uint64_t count;	   /* histogram observations */
+	_Atomic uint64_t *buckets; /* histogram: per bucket, not cumulative; [nbuckets] is +Inf */
+	atomic_bool present;	   /* rendered; cleared by metrics_family_clear */
 };
 
 struct metric_family {
@@ -87,7 +87,8 @@ static void add_double(_Atomic uint64_t *a, double v)
 		memcpy(&d, &old, sizeof(d));
 		d += v;
 		memcpy(&next, &d, sizeof(next));
-	} while (!atomic_compare_exchange_weak_explicit(a, &old, next, memory_order_relaxed, memory_order_relaxed));
+	} while (!atomic_compare_exchange_weak_explicit(a, &old, next, memory_order_relaxed,
+							memory_order_relaxed));
 }
 
 static void series_init(struct metric *s, struct metric_family *f)
@@ -118,10 +119,11 @@ struct metrics *metrics_new(void)
 
 	pthread_mutex_init(&m->lock, NULL);
 	m->dropped = metric_get(
-		metrics_family(m, METRIC_COUNTER, "carbonsched_metrics_dropped_series_total",
-			       "Updates to label sets that did not fit in their family (a label with too many values)",
-			       NULL, NULL, 0),
-		NULL);
+	    metrics_family(
+		m, METRIC_COUNTER, "carbonsched_metrics_dropped_series_total",
+		"Updates to label sets that did not fit in their family (a label with too many values)", NULL,
+		NULL, 0),
+	    NULL);
 	return m;
 }
 
@@ -412,7 +414,8 @@ static void render_histogram(struct buf *b, const struct metric_family *f, const
 
 	for (size_t i = 0; i <= f->nbuckets; i++) {
 		cum += atomic_load_explicit(&s->buckets[i], memory_order_relaxed);
-		add_series_name(b, f, "_bucket", s, "le", i < f->nbuckets ? fmt_value(f->buckets[i], tmp) : "+Inf");
+		add_series_name(b, f, "_bucket", s, "le",
+				i < f->nbuckets ? fmt_value(f->buckets[i], tmp) : "+Inf");
 		buf_addf(b, " %llu\n", (unsigned long long)cum);
 	}
 	add_series_name(b, f, "_sum", s, NULL, NULL);

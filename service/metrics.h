@@ -29,9 +29,9 @@
 
 #include "core/buf.h"
 
-#define METRICS_MAX_LABELS 6
+#define METRICS_MAX_LABELS  6
 #define METRICS_MAX_BUCKETS 24
-#define METRICS_MAX_SERIES 4096
+#define METRICS_MAX_SERIES  4096
 
 enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
 

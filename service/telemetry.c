@@ -38,7 +38,7 @@ static const struct family_def {
 	size_t nbuckets;
 } family_defs[] = {
 #define TM_DEF(id, type, name, help, labels, ...) {METRIC_##type, name, help, labels, __VA_ARGS__},
-	TELEMETRY_FAMILIES(TM_DEF)
+    TELEMETRY_FAMILIES(TM_DEF)
 #undef TM_DEF
 };
 
@@ -52,7 +52,8 @@ struct telemetry *telemetry_new(void)
 	for (size_t i = 0; i < TM__COUNT; i++) {
 		const struct family_def *d = &family_defs[i];
 
-		t->fam[i] = metrics_family(t->reg, d->type, d->name, d->help, d->labels, d->buckets, d->nbuckets);
+		t->fam[i] =
+		    metrics_family(t->reg, d->type, d->name, d->help, d->labels, d->buckets, d->nbuckets);
 	}
 	return t;
 }
@@ -133,8 +134,9 @@ static int collect_forecasts(struct app *app, struct db *db, struct err_detail *
 	if ((rc = db_exec(db, DB_TM_FORECAST_LATEST, p + 1, 1, &r, err)))
 		return rc;
 	for (size_t i = 0; i < db_res_rows(r); i++)
-		metric_set(TM_GET(app, FORECAST_AGE, db_res_get(r, i, 0), db_res_get(r, i, 1), db_res_get(r, i, 2)),
-			   (double)(now - db_res_int64(r, i, 3)));
+		metric_set(
+		    TM_GET(app, FORECAST_AGE, db_res_get(r, i, 0), db_res_get(r, i, 1), db_res_get(r, i, 2)),
+		    (double)(now - db_res_int64(r, i, 3)));
 	db_res_free(r);
 
 	for (size_t i = 0; i < app->cfg->nregions; i++) {
@@ -147,7 +149,8 @@ static int collect_forecasts(struct app *app, struct db *db, struct err_detail *
 			if (db_res_is_null(r, j, 2))
 				continue;
 			snprintf(hz, sizeof(hz), "%lldh", (long long)db_res_int64(r, j, 1));
-			metric_set(TM_GET(app, FORECAST_CI, reg->id, db_res_get(r, j, 0), hz), db_res_double(r, j, 2));
+			metric_set(TM_GET(app, FORECAST_CI, reg->id, db_res_get(r, j, 0), hz),
+				   db_res_double(r, j, 2));
 		}
 		db_res_free(r);
 	}
@@ -216,11 +219,14 @@ static int collect_jobs(struct app *app, struct db *db, struct err_detail *err)
  * that has no value any more disappears) and after it fails. */
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 static const enum telemetry_family f_clock[] = {TM_CLOCK_TIME},
-				   f_signals[] = {TM_REGION_CI, TM_REGION_CI_AGE, TM_REGION_RENEWABLE, TM_REGION_PUE,
-						  TM_REGION_EFFECTIVE},
-				   f_forecasts[] = {TM_FORECAST_AGE, TM_FORECAST_CI, TM_FORECAST_MAE, TM_FORECAST_COVERAGE},
-				   f_sources[] = {TM_SOURCE_ROWS, TM_SOURCE_SUCCESS_AGE, TM_SOURCE_UP, TM_SOURCE_BREAKER_OPEN},
-				   f_jobs[] = {TM_JOBS, TM_CO2_AVOIDED, TM_CO2_EXCESS, TM_CO2_PLANNED_AVOIDED};
+				   f_signals[] = {TM_REGION_CI, TM_REGION_CI_AGE, TM_REGION_RENEWABLE,
+						  TM_REGION_PUE, TM_REGION_EFFECTIVE},
+				   f_forecasts[] = {TM_FORECAST_AGE, TM_FORECAST_CI, TM_FORECAST_MAE,
+						    TM_FORECAST_COVERAGE},
+				   f_sources[] = {TM_SOURCE_ROWS, TM_SOURCE_SUCCESS_AGE, TM_SOURCE_UP,
+						  TM_SOURCE_BREAKER_OPEN},
+				   f_jobs[] = {TM_JOBS, TM_CO2_AVOIDED, TM_CO2_EXCESS,
+					       TM_CO2_PLANNED_AVOIDED};
 
 static const struct collector {
 	const char *name;
@@ -229,11 +235,11 @@ static const struct collector {
 	const enum telemetry_family *families;
 	size_t nfamilies;
 } collectors[] = {
-	{"clock", collect_clock, false, f_clock, N(f_clock)},
-	{"signals", collect_signals, true, f_signals, N(f_signals)},
-	{"forecasts", collect_forecasts, true, f_forecasts, N(f_forecasts)},
-	{"sources", collect_sources, true, f_sources, N(f_sources)},
-	{"jobs", collect_jobs, true, f_jobs, N(f_jobs)},
+    {"clock", collect_clock, false, f_clock, N(f_clock)},
+    {"signals", collect_signals, true, f_signals, N(f_signals)},
+    {"forecasts", collect_forecasts, true, f_forecasts, N(f_forecasts)},
+    {"sources", collect_sources, true, f_sources, N(f_sources)},
+    {"jobs", collect_jobs, true, f_jobs, N(f_jobs)},
 };
 
 static void clear(struct app *app, const struct collector *c)

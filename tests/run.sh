@@ -16,6 +16,13 @@ export CARBONSCHED_BIN="$B/carbonsched"
 status=0
 echo "== unit tests"
 "$B/tests/unit-tests" || status=1
+echo "== node tools (OpenAPI lint, dashboard bundle)"
+tests/node/check.sh
+case $? in
+0) export CARBONSCHED_NODE_TOOLS=1 ;;
+77) export CARBONSCHED_NODE_SKIP="node tools unavailable (see the node step above)" ;;
+*) status=1; export CARBONSCHED_NODE_TOOLS=1 ;;
+esac
 echo "== integration tests"
 "$B/tests/integration-tests" || status=1
 echo "== fuzz corpora"

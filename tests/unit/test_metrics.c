@@ -25,9 +25,11 @@ static char *render(struct metrics *m)
 static void test_exposition(void)
 {
 	struct metrics *m = metrics_new();
-	struct metric_family *c = metrics_family(m, METRIC_COUNTER, "t_requests_total", "Requests\nby code \\ path",
-						 (const char *const[]){"code", "path", NULL}, NULL, 0);
-	struct metric_family *g = metrics_family(m, METRIC_GAUGE, "t_temperature_celsius", "Temp", NULL, NULL, 0);
+	struct metric_family *c =
+	    metrics_family(m, METRIC_COUNTER, "t_requests_total", "Requests\nby code \\ path",
+			   (const char *const[]){"code", "path", NULL}, NULL, 0);
+	struct metric_family *g =
+	    metrics_family(m, METRIC_GAUGE, "t_temperature_celsius", "Temp", NULL, NULL, 0);
 	char *text;
 
 	metric_inc(METRIC_GET(c, "200", "/a"));
@@ -93,7 +95,7 @@ struct worker_arg {
 };
 
 #define THREADS 4
-#define ROUNDS 50000
+#define ROUNDS	50000
 
 static void *hammer(void *p)
 {
@@ -119,10 +121,10 @@ static void test_concurrent_updates(void)
 	char label[16];
 
 	for (int i = 0; i < THREADS; i++) {
-		args[i].c = metrics_family(m, METRIC_COUNTER, "t_hits_total", "H", (const char *const[]){"k", NULL},
-					   NULL, 0);
-		args[i].h = metrics_family(m, METRIC_HISTOGRAM, "t_obs", "O", (const char *const[]){"k", NULL},
-					   buckets, 2);
+		args[i].c = metrics_family(m, METRIC_COUNTER, "t_hits_total", "H",
+					   (const char *const[]){"k", NULL}, NULL, 0);
+		args[i].h = metrics_family(m, METRIC_HISTOGRAM, "t_obs", "O",
+					   (const char *const[]){"k", NULL}, buckets, 2);
 		args[i].id = i;
 		pthread_create(&t[i], NULL, hammer, &args[i]);
 	}
@@ -146,8 +148,8 @@ static void test_concurrent_updates(void)
 static void test_bounded_label_sets(void)
 {
 	struct metrics *m = metrics_new();
-	struct metric_family *c =
-		metrics_family(m, METRIC_COUNTER, "t_paths_total", "P", (const char *const[]){"path", NULL}, NULL, 0);
+	struct metric_family *c = metrics_family(m, METRIC_COUNTER, "t_paths_total", "P",
+						 (const char *const[]){"path", NULL}, NULL, 0);
 	char label[32];
 	char *text;
 
@@ -201,7 +203,8 @@ static void check_route(void *ctx, const char *method, const char *pattern)
 	lower[i] = '\0';
 	c->routes++;
 	if (!json_object_get(item, lower)) {
-		tl_fail(__LINE__, __FILE__, false, "route %s %s is not in service/openapi.json", method, pattern);
+		tl_fail(__LINE__, __FILE__, false, "route %s %s is not in service/openapi.json", method,
+			pattern);
 		c->missing++;
 	}
 }
@@ -240,12 +243,10 @@ static void test_openapi_matches_routes(void)
 	TL_ASSERT(c.routes >= 9);
 	TL_ASSERT_INT_EQ(c.missing, 0);
 	/* ... and nothing documented that the service does not route. */
-	json_object_foreach(c.paths, path, item)
-	{
+	json_object_foreach (c.paths, path, item) {
 		json_t *op;
 
-		json_object_foreach(item, method, op)
-		{
+		json_object_foreach (item, method, op) {
 			struct op_check o = {path, method, false};
 
 			if (!strcmp(method, "parameters") || !strcmp(method, "summary") ||
@@ -253,8 +254,8 @@ static void test_openapi_matches_routes(void)
 				continue;
 			routes_each(find_route, &o);
 			if (!o.found)
-				tl_fail(__LINE__, __FILE__, false, "openapi.json documents %s %s, which is not routed",
-					method, path);
+				tl_fail(__LINE__, __FILE__, false,
+					"openapi.json documents %s %s, which is not routed", method, path);
 			else
 				CU_PASS(path);
 		}
@@ -280,13 +281,13 @@ static void test_assets_embedded(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"exposition text", test_exposition},
-	{"histogram", test_histogram},
-	{"concurrent updates", test_concurrent_updates},
-	{"bounded label sets", test_bounded_label_sets},
-	{"telemetry table", test_telemetry_table},
-	{"openapi matches the route table", test_openapi_matches_routes},
-	{"assets embedded", test_assets_embedded},
-	CU_TEST_INFO_NULL,
+    {"exposition text", test_exposition},
+    {"histogram", test_histogram},
+    {"concurrent updates", test_concurrent_updates},
+    {"bounded label sets", test_bounded_label_sets},
+    {"telemetry table", test_telemetry_table},
+    {"openapi matches the route table", test_openapi_matches_routes},
+    {"assets embedded", test_assets_embedded},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("metrics", NULL, NULL, tests)
