@@ -28,7 +28,8 @@
 	  " AND p.ts > to_timestamp($2) + make_interval(hours => h) - make_interval(secs => r.step_s)"       \
 	  " ORDER BY p.ts DESC LIMIT 1)"                                                                     \
 	  " FROM (SELECT id, model, step_s FROM forecast_runs WHERE zone = $1 AND kind = 'carbon_intensity'" \
-	  " AND issued_at <= to_timestamp($2) ORDER BY issued_at DESC LIMIT 1) r,"                           \
+	  " AND issued_at <= to_timestamp($2) ORDER BY issued_at DESC, (model = 'ensemble') DESC, model "    \
+	  "LIMIT 1) r,"                                                                                      \
 	  " unnest(ARRAY[1, 4, 24]) AS h")                                                                   \
 	X(TM_FORECAST_SKILL, "SELECT zone, kind, model, horizon_h, mae, coverage80 FROM forecast_skill")     \
 	X(TM_SOURCE_STATE,                                                                                   \
