@@ -449,6 +449,99 @@ static void test_promtool_lint(void)
 	free(m);
 }
 
+/* Every query of the Grafana dashboard (deploy/grafana) parses as PromQL
+ * (promtool check rules) and names only metrics the service exposes. */
+static void collect_exprs(json_t *node, json_t *out)
+{
+	const char *key;
+	json_t *v;
+	size_t i;
+
+	if (json_is_array(node))
+		json_array_foreach (node, i, v)
+			collect_exprs(v, out);
+	if (!json_is_object(node))
+		return;
+	json_object_foreach (node, key, v) {
+		if (!strcmp(key, "expr") && json_is_string(v))
+			json_array_append(out, v);
+		else
+			collect_exprs(v, out);
+	}
+}
+
+static void test_grafana_queries(void)
+{
+	json_t *dash = json_load_file("deploy/grafana/carbonsched.json", 0, NULL), *exprs = json_array(), *e;
+	char *m = scrape(), path[600], cmd[1400];
+	struct buf rules;
+	size_t i;
+
+	TL_ASSERT(dash != NULL);
+	collect_exprs(dash, exprs);
+	TL_ASSERT(json_array_size(exprs) >= 20);
+	buf_init(&rules, 0);
+	buf_adds(&rules, "groups:\n  - name: dashboard\n    rules:\n");
+	json_array_foreach (exprs, i, e) {
+		struct buf q;
+		const char *s = json_string_value(e);
+
+		/* Grafana's variables, as Grafana would fill them. */
+		buf_init(&q, 0);
+		for (const char *p = s; *p; p++) {
+			if (!strncmp(p, "$__rate_interval", 16)) {
+				buf_adds(&q, "1m");
+				p += 15;
+			} else if (!strncmp(p, "$region", 7)) {
+				buf_adds(&q, ".*");
+				p += 6;
+			} else {
+				buf_addc(&q, *p);
+			}
+		}
+		char *lit = json_dumps(json_string(q.data), JSON_ENCODE_ANY);
+		buf_addf(&rules, "      - record: dashboard:q%zu\n        expr: %s\n", i, lit);
+		free(lit);
+		/* Each metric named exists in the exposition (histograms by their family). */
+		for (const char *p = strstr(q.data, "carbonsched_"); p; p = strstr(p + 1, "carbonsched_")) {
+			char name[128], type[160];
+			size_t n = strspn(p, "abcdefghijklmnopqrstuvwxyz0123456789_");
+
+			snprintf(name, sizeof(name), "%.*s", (int)n, p);
+			if (n > 7 && !strcmp(name + n - 7, "_bucket"))
+				name[n - 7] = '\0';
+			snprintf(type, sizeof(type), "# TYPE %s ", name);
+			if (!strstr(m, type))
+				tl_fail(__LINE__, __FILE__, false,
+					"the dashboard queries '%s', which /metrics does not have", name);
+			else
+				CU_PASS(name);
+		}
+		buf_release(&q);
+	}
+	if (!have_program("promtool")) {
+		printf("\n  SKIP grafana queries as PromQL: promtool not installed (Debian package "
+		       "'prometheus')\n");
+	} else {
+		snprintf(path, sizeof(path), "%s/dashboard-rules.yml", itest_tmpdir());
+		FILE *f = fopen(path, "w");
+		TL_ASSERT(f && fputs(rules.data, f) >= 0 && !fclose(f));
+		snprintf(cmd, sizeof(cmd), "promtool check rules '%s' > '%s.out' 2>&1", path, path);
+		int rc = system(cmd);
+		if (rc) {
+			snprintf(cmd, sizeof(cmd), "%s.out", path);
+			char *out = slurp(cmd);
+			fprintf(stderr, "promtool check rules:\n%s\n", out);
+			free(out);
+		}
+		TL_ASSERT_INT_EQ(rc, 0);
+	}
+	buf_release(&rules);
+	json_decref(exprs);
+	json_decref(dash);
+	free(m);
+}
+
 /* A real Prometheus scrapes the service; a series comes back through its
  * HTTP query API with the value the service's own API gives. */
 static void test_prometheus_scrapes(void)
@@ -635,6 +728,7 @@ static CU_TestInfo tests[] = {
     {"region gauges match the API", test_region_gauges_match_the_api},
     {"collectors read the database", test_collectors_read_the_database},
     {"promtool lint", test_promtool_lint},
+    {"grafana dashboard queries", test_grafana_queries},
     {"prometheus scrapes and answers", test_prometheus_scrapes},
     {"files served as built", test_files_served_as_built},
     {"openapi validates real answers", test_openapi_validates_real_answers},
