@@ -156,7 +156,7 @@ function renderRanking() {
   list.replaceChildren(...rows.map(({ r, v, how }) =>
     el('li', { 'data-region': r.id }, el('span', {}, r.name),
       el('span', { class: 'v', title: how === 'forecast' ? 'mean forecast × PUE' : 'current intensity × PUE' },
-        `${fmt(v)} g/kWh${how === 'now' ? ' (now)' : ''}`))));
+        v == null ? 'no data' : `${fmt(v)} g/kWh${how === 'now' ? ' (now)' : ''}`))));
   const anyForecast = rows.some((x) => x.how === 'forecast');
   text($('ranking-note'), anyForecast
     ? `Mean forecast intensity × PUE over the next ${hours} h.`
@@ -209,6 +209,16 @@ function chartOpts(container, height, series, extra = {}) {
   };
 }
 
+// Both charts of a region share one time range, so that their axes line
+// up: uPlot takes the x range from the data, so the range's ends are added
+// as empty points where the data does not reach them.
+function spanRange(data, [lo, hi]) {
+  const xs = data[0];
+  if (!xs.length || xs[0] > lo) data.forEach((col, i) => col.unshift(i ? null : lo));
+  if (xs[xs.length - 1] < hi) data.forEach((col, i) => col.push(i ? null : hi));
+  return data;
+}
+
 async function renderCharts() {
   const r = state.regions.find((x) => x.id === state.selected);
   destroyCharts();
@@ -254,6 +264,8 @@ async function renderCharts() {
     text($('forecast-note'), 'no forecast yet');
   }
   text($('chart-note'), `${r.latest?.unit || 'gCO2eq/kWh'}, last ${HISTORY_H / 24} days${f ? ' and the next 96 h' : ''}; dashed line: now`);
+  const range = [from, Math.max(state.now, xs.length ? xs[xs.length - 1] : state.now)];
+  spanRange(data, range);
   state.charts.push(new uPlot(chartOpts(box, 280, series, extra), data, box));
   box.dataset.points = String(actual.length);
   box.dataset.forecastPoints = String(f?.points?.length || 0);
@@ -263,7 +275,7 @@ async function renderCharts() {
   rbox.dataset.points = String(renewable.length);
   if (renewable.length) {
     const rdata = [renewable.map((p) => parseTs(p.ts)), renewable.map((p) => p.value)];
-    state.charts.push(new uPlot(chartOpts(rbox, 140, [{ label: 'renewable %', stroke: '#1f9d55', fill: 'rgba(31,157,85,0.12)', width: 1.5 }]), rdata, rbox));
+    state.charts.push(new uPlot(chartOpts(rbox, 140, [{ label: 'renewable %', stroke: '#1f9d55', fill: 'rgba(31,157,85,0.12)', width: 1.5 }]), spanRange(rdata, range), rbox));
   } else {
     rbox.append(el('p', { class: 'note' }, 'no renewable share for this region'));
   }
