@@ -499,7 +499,10 @@ static void test_grafana_queries(void)
 				buf_addc(&q, *p);
 			}
 		}
-		char *lit = json_dumps(json_string(q.data), JSON_ENCODE_ANY);
+		json_t *str = json_string(q.data);
+		char *lit = json_dumps(str, JSON_ENCODE_ANY);
+
+		json_decref(str);
 		buf_addf(&rules, "      - record: dashboard:q%zu\n        expr: %s\n", i, lit);
 		free(lit);
 		/* Each metric named exists in the exposition (histograms by their family). */
@@ -723,6 +726,13 @@ static void test_dashboard_in_chromium(void)
 	free(out);
 }
 
+/* Last: the service stops cleanly (under ASan: without leaks). */
+static void test_stops_cleanly(void)
+{
+	serving = false;
+	TL_ASSERT_INT_EQ(itest_stop(&srv), 0);
+}
+
 static CU_TestInfo tests[] = {
     {"HTTP metrics by route pattern", test_http_metrics_by_route},
     {"region gauges match the API", test_region_gauges_match_the_api},
@@ -733,6 +743,7 @@ static CU_TestInfo tests[] = {
     {"files served as built", test_files_served_as_built},
     {"openapi validates real answers", test_openapi_validates_real_answers},
     {"dashboard in chromium", test_dashboard_in_chromium},
+    {"stops cleanly", test_stops_cleanly},
     CU_TEST_INFO_NULL,
 };
 TL_SUITE("interfaces", suite_init, suite_clean, tests)
