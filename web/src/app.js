@@ -123,7 +123,7 @@ function renderCards() {
     const share = state.renewable.get(r.id);
     const card = el('button', { class: `card ${band(ci)}`, type: 'button', 'aria-pressed': String(r.id === state.selected), 'data-region': r.id },
       el('div', { class: 'name' }, r.name),
-      el('div', { class: 'id' }, `${r.id} · zone ${r.zone}`),
+      el('div', { class: 'id' }, r.id === r.zone ? r.id : `${r.id} · zone ${r.zone}`),
       el('div', { class: 'ci' }, fmt(ci), ' ', el('span', { class: 'unit' }, r.latest?.unit || 'gCO2eq/kWh')),
       el('div', { class: 'row' }, el('span', {}, `renewable ${fmt(share)} %`), el('span', {}, `PUE ${fmt(r.pue, 2)}`)),
       el('div', { class: 'row' }, el('span', {}, 'effective'), el('span', {}, ci == null ? '–' : `${fmt(ci * r.pue)} g/kWh`)));
@@ -311,8 +311,18 @@ async function renderJobs() {
     box.replaceChildren(el('p', { class: 'note' }, 'No booked jobs in the last day or the next four.'));
     return;
   }
-  box.replaceChildren(...[...lanes].map(([region, bars]) =>
-    el('div', { class: 'lane' }, el('span', {}, region), el('div', { class: 'track' }, ...bars))));
+  // A day axis, and now as a line across the lanes.
+  const ticks = [];
+  for (let t = Math.ceil(from / 86400) * 86400; t < to - 6 * HOUR; t += 86400) {
+    const tick = el('span', { class: 'tick' }, iso(t).slice(5, 10));
+    tick.style.left = pos(t);
+    ticks.push(tick);
+  }
+  const nowLine = () => { const n = el('div', { class: 'now' }); n.style.left = pos(state.now); return n; };
+  box.replaceChildren(
+    el('div', { class: 'lane axis' }, el('span', {}, 'UTC'), el('div', { class: 'track' }, ...ticks)),
+    ...[...lanes].map(([region, bars]) =>
+      el('div', { class: 'lane' }, el('span', {}, region), el('div', { class: 'track' }, nowLine(), ...bars))));
 }
 
 function cell(v) {
