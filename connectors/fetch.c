@@ -616,6 +616,23 @@ struct attempt {
 	struct sink sink;
 };
 
+/* libcurl's progress callback: non-zero abandons the transfer. */
+static int on_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
+{
+	const struct fetch *f = arg;
+
+	(void)dltotal;
+	(void)dlnow;
+	(void)ultotal;
+	(void)ulnow;
+	return f->opt.cancelled(f->opt.hook_arg) ? 1 : 0;
+}
+
+static bool is_cancelled(const struct fetch *f)
+{
+	return f->opt.cancelled && f->opt.cancelled(f->opt.hook_arg);
+}
+
 static bool type_matches(const char *accept, const char *ctype)
 {
 	if (!accept || !*ctype)
@@ -659,6 +676,11 @@ static void run_attempt(struct fetch *f, const struct fetch_request *rq, struct 
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &a->sink);
 	if (hdrs)
 		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	if (f->opt.cancelled) {
+		curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(h, CURLOPT_XFERINFODATA, f);
+		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	}
 	if (rq->user) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERNAME, rq->user);
@@ -835,12 +857,18 @@ int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_resp
 		const char *extra = NULL;
 
 		n++;
+		if (is_cancelled(f)) {
+			transient = false;
+			rc = err_set(err, ERR_UNAVAILABLE, "", "%s: cancelled: the service is stopping (GET %s)",
+				     rq->source, shown);
+			goto out;
+		}
 		run_attempt(f, rq, hdrs, &a);
 		log_debug("fetch: GET %s -> %ld (%s) in %lld ms, attempt %d", shown, a.status,
 			  a.out == OUT_OK ? "ok" : "failed", (long long)(ts_mono_ms() - t0), n);
 		if (a.out == OUT_OK)
 			break;
-		transient = is_retryable(&a);
+		transient = is_retryable(&a) && !is_cancelled(f);
 		if (!transient || n >= f->opt.max_attempts) {
 			rc = fail(rq, &a, shown, n, NULL, err);
 			goto out;

@@ -42,6 +42,10 @@ struct fetch_options {
 	 * monotonic clock of the breakers.  NULL = nanosleep / ts_mono_ms. */
 	void (*sleep_ms)(void *arg, int64_t ms);
 	int64_t (*clock_ms)(void *arg);
+	/* Shutdown: when it returns true, a transfer in progress is abandoned
+	 * and fetch_get fails at once with ERR_UNAVAILABLE ("cancelled"),
+	 * without counting against the breaker.  NULL = never. */
+	bool (*cancelled)(void *arg);
 	void *hook_arg;
 	uint64_t seed; /* jitter seed; 0 = from the clock */
 };

@@ -15,6 +15,7 @@
 #include "service/http.h"
 #include "service/sigcache.h"
 #include "service/telemetry.h"
+#include "service/source.h"
 
 struct app {
 	const struct config *cfg;
@@ -22,6 +23,7 @@ struct app {
 	struct clock clock;
 	struct sigcache *cache;
 	struct telemetry *telemetry; /* Prometheus metrics (telemetry.h) */
+	struct source_health *health; /* freshness and failing sources for the read path (source.h) */
 	int64_t started_at; /* real time the process started serving */
 	atomic_bool stopping; /* set at shutdown: workers finish their round and return */
 };

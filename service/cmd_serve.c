@@ -65,6 +65,8 @@ static int start_database(struct app *app, struct err_detail *err)
 	if (rc)
 		return rc;
 	app->cache = sigcache_new((size_t)app->cfg->cache_points);
+	app->health = source_health_new(app->cfg, &app->clock);
+	sigcache_set_judge(app->cache, source_health_judge, app->health);
 	return sigcache_listen(app->cache, app->cfg->database_url, err);
 }
 
@@ -160,6 +162,7 @@ int cmd_serve(int argc, char **argv)
 out:
 	http_stop(srv);
 	sigcache_free(app.cache);
+	source_health_free(app.health);
 	db_pool_free(app.pool);
 	telemetry_free(app.telemetry);
 	config_free(cfg);

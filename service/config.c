@@ -8,7 +8,9 @@
  * in a config file should never go unnoticed.  Environment variables
  * override top-level keys after the file is read; the combined result is
  * validated once more as a whole (unique ids, references between regions
- * and sources).
+ * and sources).  Source keys that belong to some connectors only (a
+ * WattTime signal type, a token file) say so in their row, and are refused
+ * on sources of other types.
  */
 #include "service/config.h"
 
@@ -24,8 +26,9 @@
 #include "core/mem.h"
 #include "core/signal.h"
 #include "core/time.h"
+#include "connectors/connector.h"
 
-enum key_type { K_STRING, K_INT, K_INT64, K_DOUBLE, K_TIME, K_DURATION, K_LISTEN, K_CLOCK_MODE, K_STRINGS };
+enum key_type { K_STRING, K_INT, K_INT64, K_DOUBLE, K_TIME, K_DURATION, K_LISTEN, K_CLOCK_MODE, K_STRINGS, K_MAP };
 
 struct key {
 	const char *name; /* dotted path for nested objects: "clock.start" */
@@ -62,6 +65,22 @@ static const struct key top_keys[] = {
 	 "signal points kept in memory (8 bytes each); 0 disables the cache"},
 	{"forecast.horizon", K_DURATION, TOP(forecast_horizon), 0, "P4D", 3600, 14 * 86400.0, false,
 	 "how far ahead forecasts reach"},
+	{"fetch.timeout", K_DURATION, TOP(fetch_timeout), 0, "PT30S", 1, 3600, false,
+	 "pollers: longest one HTTP attempt may take, headers to last byte"},
+	{"fetch.connect_timeout", K_DURATION, TOP(fetch_connect_timeout), 0, "PT5S", 1, 300, false,
+	 "pollers: longest a connection may take to open"},
+	{"fetch.attempts", K_INT, TOP(fetch_attempts), 0, "4", 1, 20, false,
+	 "pollers: tries per request (network errors, timeouts, 429 and 5xx are retried)"},
+	{"fetch.backoff_ms", K_INT64, TOP(fetch_backoff_ms), 0, "500", 1, 600000, false,
+	 "pollers: first retry delay in ms, doubled per retry, with jitter"},
+	{"fetch.breaker_failures", K_INT, TOP(fetch_breaker_failures), 0, "5", 1, 1000, false,
+	 "pollers: consecutive failed requests of a source that open its circuit breaker"},
+	{"fetch.breaker_cooldown", K_DURATION, TOP(fetch_breaker_cooldown), 0, "PT60S", 1, 86400, false,
+	 "pollers: how long an open breaker refuses requests before one probe"},
+	{"fetch.max_bytes", K_INT64, TOP(fetch_max_bytes), 0, "67108864", 1024, 1 << 30, false,
+	 "pollers: largest response accepted (after decompression)"},
+	{"fetch.user_agent", K_STRING, TOP(fetch_user_agent), 0, "carbonsched", 0, 0, false,
+	 "pollers: User-Agent of requests to providers"},
 };
 #undef TOP
 
@@ -82,19 +101,65 @@ static const struct key region_keys[] = {
 #undef REG
 
 #define SRC(field) offsetof(struct source_cfg, field)
+#define CONNECTORS "electricitymaps watttime ukgrid entsoe eia openmeteo pue"
 static const struct key source_keys[] = {
-	{"name", K_STRING, SRC(name), 0, NULL, 0, 0, false, "unique source name"},
+	{"name", K_STRING, SRC(name), 0, NULL, 0, 0, false, "unique source name (regions[].sources refer to it)"},
 	{"type", K_STRING, SRC(type), 0, NULL, 0, 0, false, "connector: electricitymaps, watttime, ukgrid, ..., or file"},
-	{"zones", K_STRINGS, SRC(zones), SRC(nzones), NULL, 0, 0, true, "zones this source serves"},
-	{"interval", K_DURATION, SRC(interval), 0, "PT15M", 10, 7 * 86400.0, false, "time between pulls"},
+	{"zones", K_STRINGS, SRC(zones), SRC(nzones), NULL, 0, 0, true,
+	 "zones this source serves (openmeteo: region ids; pue: regions, default all)"},
+	{"interval", K_DURATION, SRC(interval), 0, "PT15M", 1, 7 * 86400.0, false, "time between pulls"},
+	{"stale_after", K_DURATION, SRC(stale_after), 0, NULL, 1, 30 * 86400.0, true,
+	 "data whose newest point is older is stale (default 3 x max(step, interval))"},
 	{"base_url", K_STRING, SRC(base_url), 0, NULL, 0, 0, true, "another host for the provider (mirror, fake)"},
-	{"path", K_STRING, SRC(path), 0, NULL, 0, 0, true, "file sources: the file"},
+	{"path", K_STRING, SRC(path), 0, NULL, 0, 0, true, "the file (file sources, PUE feeds)"},
 	{"format", K_STRING, SRC(format), 0, NULL, 0, 0, true, "file sources: the format (see ingest --help)"},
+	{"keys", K_MAP, SRC(keys), 0, NULL, 0, 0, true,
+	 "the provider's name of a zone: {\"GB-NW\": \"3\"} (GB region, EIC code, EIA respondent, WattTime region)"},
+	{"endpoints", K_STRINGS, SRC(endpoints), SRC(nendpoints), NULL, 0, 0, true,
+	 "endpoints to pull (default: the connector's plan; docs/sources.md)"},
+	{"token_env", K_STRING, SRC(token_env), 0, NULL, 0, 0, true, "variable holding the token"},
+	{"token_file", K_STRING, SRC(token_file), 0, NULL, 0, 0, true, "file holding the token"},
+	{"username_env", K_STRING, SRC(username_env), 0, NULL, 0, 0, true, "variable holding the user name"},
+	{"username_file", K_STRING, SRC(username_file), 0, NULL, 0, 0, true, "file holding the user name"},
+	{"password_env", K_STRING, SRC(password_env), 0, NULL, 0, 0, true, "variable holding the password"},
+	{"password_file", K_STRING, SRC(password_file), 0, NULL, 0, 0, true, "file holding the password"},
+	{"emission_factors", K_STRING, SRC(emission_factors), 0, NULL, 0, 0, true,
+	 "'lifecycle' (default) or 'direct' intensity"},
+	{"signal_type", K_STRING, SRC(signal_type), 0, NULL, 0, 0, true, "'co2_moer' (default) or 'co2_aoer'"},
+	{"horizon", K_DURATION, SRC(horizon), 0, NULL, 3600, 16 * 86400.0, true,
+	 "forecast horizon (default: the provider's)"},
+	{"step", K_DURATION, SRC(step), 0, NULL, 60, 86400, true, "step of the PUE series (default PT1H)"},
 };
 #undef SRC
 
+/* Source keys that fit some types only, and string keys with a closed set
+ * of values. */
+#define CONNECTORS "electricitymaps watttime ukgrid entsoe eia openmeteo pue"
+static const struct key_rule {
+	const char *key;
+	const char *only;    /* space-separated types; NULL = every type */
+	const char *choices; /* '|'-separated values; NULL = any */
+} source_rules[] = {
+	{"base_url", CONNECTORS, NULL},
+	{"path", "file pue", NULL},
+	{"format", "file", NULL},
+	{"keys", "electricitymaps watttime ukgrid entsoe eia", NULL},
+	{"endpoints", CONNECTORS, NULL},
+	{"token_env", "electricitymaps entsoe eia", NULL},
+	{"token_file", "electricitymaps entsoe eia", NULL},
+	{"username_env", "watttime", NULL},
+	{"username_file", "watttime", NULL},
+	{"password_env", "watttime", NULL},
+	{"password_file", "watttime", NULL},
+	{"emission_factors", "electricitymaps", "lifecycle|direct"},
+	{"signal_type", "watttime", "co2_moer|co2_aoer"},
+	{"horizon", "electricitymaps watttime openmeteo", NULL},
+	{"step", "pue", NULL},
+};
+#undef CONNECTORS
+
 static const char *const type_names[] = {"string", "integer", "integer", "number", "RFC 3339 time", "duration",
-					 "host:port", "real|replay", "array of strings"};
+					 "host:port", "real|replay", "array of strings", "object of strings"};
 
 static int fail(struct err_detail *err, const char *file, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -144,6 +209,41 @@ static void strings_free(char **v)
 	free(v);
 }
 
+static void map_release(struct cfg_map *m)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->names[i]);
+		free(m->values[i]);
+	}
+	free(m->names);
+	free(m->values);
+	memset(m, 0, sizeof(*m));
+}
+
+const char *cfg_map_get(const struct cfg_map *m, const char *name)
+{
+	for (size_t i = 0; name && i < m->n; i++)
+		if (!strcmp(m->names[i], name))
+			return m->values[i];
+	return NULL;
+}
+
+/* Is 'word' one of the space-separated words of 'list'? */
+static bool in_list(const char *list, const char *word, char sep)
+{
+	size_t n = strlen(word);
+
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, sep);
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && !strncmp(p, word, n))
+			return true;
+		p = end ? end + 1 : p + len;
+	}
+	return false;
+}
+
 static int parse_listen(const char *s, char **ret_host, int *ret_port)
 {
 	const char *colon = strrchr(s, ':');
@@ -191,6 +291,7 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 			return fail(err, file, key, "must be a number");
 		break;
 	case K_STRINGS:
+	case K_MAP:
 		break;
 	}
 
@@ -278,6 +379,30 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 		strings_free(old);
 		*(char ***)field = strings_from(v, &n);
 		*(size_t *)((char *)base + k->count_offset) = n;
+		return ERR_OK;
+	}
+	case K_MAP: {
+		struct cfg_map *m = (struct cfg_map *)field;
+		const char *name;
+		json_t *it;
+		size_t i = 0;
+
+		if (!json_is_object(v))
+			return fail(err, file, key, "must be an object of strings, e.g. {\"GB-NW\": \"3\"}");
+		json_object_foreach(v, name, it)
+		{
+			if (!json_is_string(it) || !*json_string_value(it))
+				return fail(err, file, key, "'%s' must map to a non-empty string", name);
+		}
+		map_release(m);
+		m->names = xcalloc(json_object_size(v) + 1, sizeof(char *));
+		m->values = xcalloc(json_object_size(v) + 1, sizeof(char *));
+		json_object_foreach(v, name, it)
+		{
+			m->names[i] = xstrdup(name);
+			m->values[i++] = xstrdup(json_string_value(it));
+		}
+		m->n = i;
 		return ERR_OK;
 	}
 	}
@@ -439,6 +564,76 @@ static int read_regions(json_t *arr, struct config *c, struct err_detail *err)
 	return ERR_OK;
 }
 
+/* What the table alone cannot say about one source: a known type, keys
+ * that fit it, endpoints it has, 'keys' naming its zones. */
+static int check_source(const struct config *c, const struct source_cfg *s, json_t *o, const char *path,
+			struct err_detail *err)
+{
+	const struct connector *conn = conn_find(s->type);
+	char key[160];
+
+	if (strlen(s->name) > 23 || !valid_id(s->name))
+		return fail(err, c->path, jh_field(key, sizeof(key), path, "name"),
+			    "'%s' must be 1-23 letters, digits, '-', '_' or '.'", s->name);
+	if (!conn && strcmp(s->type, "file")) {
+		struct buf b;
+		buf_init(&b, 0);
+		for (const struct connector *const *x = conn_table; *x; x++)
+			buf_addf(&b, "%s, ", (*x)->name);
+		fail(err, c->path, jh_field(key, sizeof(key), path, "type"), "'%s' is not a source type (%sfile)",
+		     s->type, b.data);
+		buf_release(&b);
+		return ERR_INVALID;
+	}
+	for (size_t k = 0; k < ARRAY_SIZE(source_rules); k++) {
+		const struct key_rule *r = &source_rules[k];
+		json_t *v = json_object_get(o, r->key);
+
+		if (!v)
+			continue;
+		if (r->only && !in_list(r->only, s->type, ' '))
+			return fail(err, c->path, jh_field(key, sizeof(key), path, r->key),
+				    "applies to %s sources only, not %s", r->only, s->type);
+		if (r->choices && !in_list(r->choices, json_string_value(v), '|'))
+			return fail(err, c->path, jh_field(key, sizeof(key), path, r->key), "'%s' must be one of %s",
+				    json_string_value(v), r->choices);
+	}
+	if (!strcmp(s->type, "file") && (!s->path || !s->format))
+		return fail(err, c->path, path, "a file source needs 'path' and 'format'");
+	for (size_t k = 0; conn && k < s->nendpoints; k++) {
+		if (conn_endpoint(conn, s->endpoints[k]))
+			continue;
+		struct buf b;
+		buf_init(&b, 0);
+		for (const struct conn_endpoint *e = conn->endpoints; e->name; e++)
+			buf_addf(&b, "%s%s", e == conn->endpoints ? "" : ", ", e->name);
+		fail(err, c->path, jh_field(key, sizeof(key), path, "endpoints"), "%s has no endpoint '%s' (it has %s)",
+		     s->type, s->endpoints[k], b.data);
+		buf_release(&b);
+		return ERR_INVALID;
+	}
+	for (size_t k = 0; k < s->keys.n; k++) {
+		bool listed = false;
+		for (size_t z = 0; z < s->nzones && !listed; z++)
+			listed = !strcmp(s->zones[z], s->keys.names[k]);
+		if (!listed)
+			return fail(err, c->path, jh_field(key, sizeof(key), path, "keys"),
+				    "'%s' is not one of this source's zones", s->keys.names[k]);
+	}
+	return ERR_OK;
+}
+
+/* A region whose id, or else zone, is 'name': where coordinates come from. */
+static const struct region_cfg *region_for(const struct config *c, const char *name)
+{
+	const struct region_cfg *r = config_region(c, name);
+
+	for (size_t i = 0; i < c->nregions && !r; i++)
+		if (!strcmp(c->regions[i].zone, name))
+			r = &c->regions[i];
+	return r;
+}
+
 static int read_sources(json_t *arr, struct config *c, struct err_detail *err)
 {
 	size_t i;
@@ -446,6 +641,7 @@ static int read_sources(json_t *arr, struct config *c, struct err_detail *err)
 
 	if (!arr)
 		return ERR_OK;
+
 	if (!json_is_array(arr))
 		return fail(err, c->path, "sources", "must be an array of source objects");
 	c->sources = xcalloc(json_array_size(arr) + 1, sizeof(*c->sources));
@@ -453,29 +649,19 @@ static int read_sources(json_t *arr, struct config *c, struct err_detail *err)
 	{
 		struct source_cfg *s = &c->sources[i];
 		char path[32];
-		json_t *copy;
 		int rc;
 
 		c->nsources = i + 1;
 		snprintf(path, sizeof(path), "sources[%zu]", i);
 		if (!json_is_object(o))
 			return fail(err, c->path, path, "must be an object");
-		/* Connector-specific keys are checked by the connector, not here. */
-		copy = json_object();
-		for (size_t k = 0; k < ARRAY_SIZE(source_keys); k++) {
-			json_t *v = json_object_get(o, source_keys[k].name);
-			if (v)
-				json_object_set(copy, source_keys[k].name, v);
-		}
-		rc = read_object(source_keys, ARRAY_SIZE(source_keys), copy, s, c->path, path, err);
-		json_decref(copy);
-		if (rc)
+		if ((rc = read_object(source_keys, ARRAY_SIZE(source_keys), o, s, c->path, path, err)))
 			return rc;
 		s->raw = json_incref(o);
 		if (!s->zones)
 			s->zones = xcalloc(1, sizeof(char *));
-		if (!strcmp(s->type, "file") && (!s->path || !s->format))
-			return fail(err, c->path, path, "a file source needs 'path' and 'format'");
+		if ((rc = check_source(c, s, o, path, err)))
+			return rc;
 		for (size_t j = 0; j < i; j++)
 			if (!strcmp(c->sources[j].name, s->name))
 				return fail(err, c->path, path, "duplicate source name '%s'", s->name);
@@ -514,6 +700,26 @@ static int check_whole(struct config *c, struct err_detail *err)
 			    "is required: a libpq connection string, in the file or in CARBONSCHED_DATABASE_URL");
 	if (c->clock_mode == CLOCK_REPLAY && !c->clock_start)
 		return fail(err, c->path, "clock.start", "is required when clock.mode is 'replay'");
+	for (size_t i = 0; i < c->nsources; i++) {
+		const struct source_cfg *s = &c->sources[i];
+		char path[48];
+
+		snprintf(path, sizeof(path), "sources[%zu].zones", i);
+		if (!s->nzones && strcmp(s->type, "pue"))
+			return fail(err, c->path, path, "%s source '%s' needs at least one zone", s->type, s->name);
+		if (!strcmp(s->type, "pue") && !s->path && !s->base_url)
+			return fail(err, c->path, path, "pue source '%s' needs 'path' (a file) or 'base_url'", s->name);
+		/* Coordinates: Open-Meteo always, WattTime for zones without a 'keys' entry. */
+		for (size_t z = 0; z < s->nzones; z++) {
+			bool coords = !strcmp(s->type, "openmeteo") ||
+				      (!strcmp(s->type, "watttime") && !cfg_map_get(&s->keys, s->zones[z]));
+			if (coords && !region_for(c, s->zones[z]))
+				return fail(err, c->path, path,
+					    "'%s' is neither a region id nor a region's zone: %s needs its coordinates "
+					    "(or, for watttime, a 'keys' entry)",
+					    s->zones[z], s->type);
+		}
+	}
 	for (size_t i = 0; i < c->nregions; i++) {
 		struct region_cfg *r = &c->regions[i];
 
@@ -527,6 +733,25 @@ static int check_whole(struct config *c, struct err_detail *err)
 					    "region '%s' names source '%s', which is not in 'sources'", r->id,
 					    r->sources[j]);
 		}
+	}
+	/* Without a configured order, the sources serving a region's zone (or
+	 * its id) are preferred in the order of 'sources'. */
+	for (size_t i = 0; i < c->nregions; i++) {
+		struct region_cfg *r = &c->regions[i];
+		size_t n = 0;
+
+		if (r->nsources)
+			continue;
+		char **v = xcalloc(c->nsources + 1, sizeof(char *));
+		for (size_t k = 0; k < c->nsources; k++)
+			for (size_t z = 0; z < c->sources[k].nzones; z++)
+				if (!strcmp(c->sources[k].zones[z], r->zone) || !strcmp(c->sources[k].zones[z], r->id)) {
+					v[n++] = xstrdup(c->sources[k].name);
+					break;
+				}
+		strings_free(r->sources);
+		r->sources = v;
+		r->nsources = n;
 	}
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
@@ -616,6 +841,16 @@ void config_free(struct config *c)
 		free(s->path);
 		free(s->format);
 		strings_free(s->zones);
+		strings_free(s->endpoints);
+		map_release(&s->keys);
+		free(s->token_env);
+		free(s->token_file);
+		free(s->username_env);
+		free(s->username_file);
+		free(s->password_env);
+		free(s->password_file);
+		free(s->emission_factors);
+		free(s->signal_type);
 		json_decref(s->raw);
 	}
 	free(c->sources);
@@ -623,6 +858,7 @@ void config_free(struct config *c)
 	free(c->listen_host);
 	free(c->database_url);
 	free(c->log_level);
+	free(c->fetch_user_agent);
 	free(c);
 }
 
@@ -631,6 +867,14 @@ const struct region_cfg *config_region(const struct config *c, const char *id)
 	for (size_t i = 0; i < c->nregions; i++)
 		if (!strcmp(c->regions[i].id, id))
 			return &c->regions[i];
+	return NULL;
+}
+
+const struct source_cfg *config_source(const struct config *c, const char *name)
+{
+	for (size_t i = 0; name && i < c->nsources; i++)
+		if (!strcmp(c->sources[i].name, name))
+			return &c->sources[i];
 	return NULL;
 }
 
@@ -645,9 +889,14 @@ static void print_table(FILE *out, const char *prefix, const struct key *keys, s
 			for (p = var; *p; p++)
 				*p = *p == '.' ? '_' : (char)toupper((unsigned char)*p);
 		}
-		fprintf(out, "  %-26s %-17s %-16s %-28s %s\n", name, type_names[keys[i].type],
-			keys[i].def ? keys[i].def : (keys[i].optional ? "(none)" : "(required)"), var,
-			keys[i].help);
+		const char *only = NULL;
+
+		for (size_t k = 0; keys == source_keys && k < ARRAY_SIZE(source_rules); k++)
+			if (!strcmp(source_rules[k].key, keys[i].name))
+				only = source_rules[k].only;
+		fprintf(out, "  %-26s %-17s %-16s %-28s %s%s%s%s\n", name, type_names[keys[i].type],
+			keys[i].def ? keys[i].def : (keys[i].optional ? "(none)" : "(required)"), var, keys[i].help,
+			only ? " [" : "", only ? only : "", only ? "]" : "");
 	}
 }
 

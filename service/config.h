@@ -32,20 +32,42 @@ struct region_cfg {
 	double pue;	       /* constant, or the base of the temperature model */
 	double pue_k, pue_t0;  /* temperature model */
 	double capacity_kw;    /* power available to flexible jobs per step; 0 = unlimited */
-	char **sources;	       /* NULL-terminated preference order of source names; may be empty */
+	char **sources;	       /* NULL-terminated preference order of source names: as configured,
+				  else every source serving the region's zone (or id), in the order
+				  of 'sources'; may be empty */
 	size_t nsources;
 };
 
+/* A JSON object of strings, in file order: {"GB-NW": "3"}. */
+struct cfg_map {
+	char **names, **values; /* n entries each */
+	size_t n;
+};
+
+/* The value of 'name' in m, or NULL. */
+const char *cfg_map_get(const struct cfg_map *m, const char *name);
+
 struct source_cfg {
-	char *name;	/* unique, e.g. "gb" */
-	char *type;	/* connector or "file" */
+	char *name;	/* unique, e.g. "gb"; 1-23 letters, digits, '-', '_', '.' */
+	char *type;	/* connector (conn_find) or "file" */
 	char **zones;	/* NULL-terminated */
 	size_t nzones;
 	int64_t interval; /* seconds between pulls */
 	char *base_url;	  /* NULL = the provider's */
-	char *path;	  /* file sources */
+	char *path;	  /* file sources, PUE feeds */
 	char *format;	  /* file sources */
-	json_t *raw;	  /* the whole object, for connector-specific keys (owned) */
+	/* Connector keys (docs/sources.md); each is refused on types it does not fit. */
+	struct cfg_map keys;	  /* zone -> the provider's name for it */
+	char **endpoints;	  /* NULL = the connector's defaults; else NULL-terminated */
+	size_t nendpoints;
+	char *token_env, *token_file; /* NULL = CARBONSCHED_<TYPE>_TOKEN (or _KEY) */
+	char *username_env, *username_file, *password_env, *password_file;
+	char *emission_factors; /* electricitymaps: "lifecycle" (default) or "direct" */
+	char *signal_type;	/* watttime: "co2_moer" (default) or "co2_aoer" */
+	int64_t horizon;	/* forecast horizon, seconds; 0 = the provider's default */
+	int64_t step;		/* pue: step of the series, seconds (default 3600) */
+	int64_t stale_after;	/* data older than this is stale; 0 = 3 x max(step, interval) */
+	json_t *raw;		/* the whole object (owned) */
 };
 
 enum clock_mode { CLOCK_REAL, CLOCK_REPLAY };
@@ -65,6 +87,14 @@ struct config {
 	int64_t max_body;    /* bytes */
 	int64_t forecast_horizon; /* seconds */
 	int64_t cache_points;	  /* signal points held in memory at most */
+	/* The fetch layer of the pollers (connectors/fetch.h). */
+	int64_t fetch_timeout, fetch_connect_timeout; /* seconds, per attempt */
+	int fetch_attempts;			      /* tries per request */
+	int64_t fetch_backoff_ms;		      /* first retry delay */
+	int fetch_breaker_failures;		      /* failed requests that open a breaker */
+	int64_t fetch_breaker_cooldown;		      /* seconds an open breaker waits */
+	int64_t fetch_max_bytes;		      /* response size cap */
+	char *fetch_user_agent;
 	struct region_cfg *regions;
 	size_t nregions;
 	struct source_cfg *sources;
@@ -85,6 +115,9 @@ void config_free(struct config *c);
 
 /* Region by id, NULL when unknown. */
 const struct region_cfg *config_region(const struct config *c, const char *id);
+
+/* Source by name, NULL when unknown. */
+const struct source_cfg *config_source(const struct config *c, const char *name);
 
 /* Print the key table (name, type, default, environment variable, help). */
 void config_print_keys(FILE *out);

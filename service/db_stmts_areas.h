@@ -9,7 +9,8 @@
 
 #include "service/db_stmts_forecasts.h"
 #include "service/db_stmts_interfaces.h"
+#include "service/db_stmts_sources.h"
 
-#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X) DB_STMTS_INTERFACES(X)
+#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X) DB_STMTS_INTERFACES(X) DB_STMTS_SOURCES(X)
 
 #endif

@@ -3,7 +3,10 @@
  *
  * Signals are what is known at the service clock's "now": a range
  * reaching into the future is cut at now (in a replay, the rest of the
- * data set is still "the future").
+ * data set is still "the future").  Every answer says how old the
+ * newest known point is ("age_s") and whether that is older than its
+ * source's cadence ("stale", service/source.h); a stale or failing source
+ * gives way to the next one of the region's list (service/sigcache.c).
  */
 #include <math.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include "core/time.h"
 #include "service/app.h"
 #include "service/handlers.h"
+#include "service/source.h"
 #include "service/store.h"
 
 static int find_region(struct http_request *req, const struct region_cfg **ret, struct err_detail *err)
@@ -45,7 +49,16 @@ double region_pue_now(struct sigcache *cache, struct db *db, const struct region
 	return r->pue + r->pue_k * fmax(0, t - r->pue_t0);
 }
 
-static json_t *region_json(struct sigcache *cache, struct db *db, const struct region_cfg *r, int64_t now)
+/* Whether the newest point (at 'ts') of a chosen series is stale at 'now'. */
+static bool is_stale(const struct config *cfg, const struct store_series *ser, int64_t ts, int64_t now)
+{
+	int64_t after = ser->stale_after ? ser->stale_after : source_stale_after(cfg, ser->source, ser->step);
+
+	return now - ts > after;
+}
+
+static json_t *region_json(const struct config *cfg, struct sigcache *cache, struct db *db, const struct region_cfg *r,
+			   int64_t now)
 {
 	json_t *j = json_object(), *jur = json_array(), *latest = json_null();
 	struct store_series ser;
@@ -71,6 +84,8 @@ static json_t *region_json(struct sigcache *cache, struct db *db, const struct r
 		json_object_set_new(latest, "carbon_intensity", json_real(v));
 		json_object_set_new(latest, "unit", json_string(ser.unit));
 		json_object_set_new(latest, "source", json_string(ser.source));
+		json_object_set_new(latest, "age_s", json_integer(now - ts));
+		json_object_set_new(latest, "stale", json_boolean(is_stale(cfg, &ser, ts, now)));
 	}
 	json_object_set_new(j, "latest", latest);
 	return j;
@@ -90,7 +105,7 @@ int h_regions_list(struct http_request *req, struct http_response *res, struct e
 		return rc;
 	}
 	for (size_t i = 0; i < app->cfg->nregions; i++)
-		json_array_append_new(arr, region_json(app->cache, db, &app->cfg->regions[i], now));
+		json_array_append_new(arr, region_json(app->cfg, app->cache, db, &app->cfg->regions[i], now));
 	reply_json(req, res, 200, json_pack("{s:o}", "regions", arr));
 	return ERR_OK;
 }
@@ -104,7 +119,8 @@ int h_region_get(struct http_request *req, struct http_response *res, struct err
 
 	if ((rc = query_only(req, allowed, err)) || (rc = find_region(req, &r, err)) || (rc = app_db(req, &db, err)))
 		return rc;
-	reply_json(req, res, 200, region_json(app_of(req)->cache, db, r, clock_now(&app_of(req)->clock)));
+	reply_json(req, res, 200,
+		   region_json(app_of(req)->cfg, app_of(req)->cache, db, r, clock_now(&app_of(req)->clock)));
 	return ERR_OK;
 }
 
@@ -180,6 +196,11 @@ int h_region_signals(struct http_request *req, struct http_response *res, struct
 					err)))
 		return rc;
 
+	/* How old the newest point known now is, whatever the window. */
+	int64_t newest = 0;
+	double newest_v;
+	bool have_newest = !sigcache_latest(app->cache, db, &ser, now, &newest, &newest_v, NULL);
+
 	if (wants_csv(req)) {
 		res->status = 200;
 		res->content_type = "text/csv; charset=utf-8";
@@ -196,8 +217,14 @@ int h_region_signals(struct http_request *req, struct http_response *res, struct
 		buf_add_json_string(b, kind);
 		buf_adds(b, ",\"unit\":");
 		buf_add_json_string(b, ser.unit);
-		buf_addf(b, ",\"source\":\"%s\",\"step_s\":%d,\"as_of\":\"%s\",\"points\":[", ser.source,
-			 (int)ser.step, ts_format(now, ts));
+		buf_addf(b, ",\"source\":\"%s\",\"step_s\":%d,\"as_of\":\"%s\"", ser.source, (int)ser.step,
+			 ts_format(now, ts));
+		if (have_newest)
+			buf_addf(b, ",\"newest\":\"%s\",\"age_s\":%lld,\"stale\":%s", ts_format(newest, ts),
+				 (long long)(now - newest), is_stale(app->cfg, &ser, newest, now) ? "true" : "false");
+		else
+			buf_adds(b, ",\"newest\":null,\"age_s\":null,\"stale\":true");
+		buf_adds(b, ",\"points\":[");
 	}
 	/* The rendered points are memoised per data version: dashboards poll
 	 * the same windows over and over. */

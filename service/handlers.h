@@ -22,6 +22,8 @@ int h_metrics(struct http_request *req, struct http_response *res, struct err_de
 int h_openapi(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_dashboard(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_asset(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sources_list(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_source_get(struct http_request *req, struct http_response *res, struct err_detail *err);
 
 /* The router: dispatch a request through the route table, recording its
  * metrics by route pattern. */

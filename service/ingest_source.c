@@ -2,9 +2,12 @@
  * ingest_source.c - pull one provider once (see the .h).
  *
  * Why in service/: it turns command-line words into a connector query and
- * prints for a human; connectors stay free of both.  Writing to the
- * database arrives with the store; until then only --dry-run works, and
- * says so otherwise.
+ * prints for a human; connectors stay free of both.  NAME is a source of
+ * the config (its type, zones, keys, credentials and fetch settings are
+ * used) or, without one of that name, a connector type.  Without --dry-run
+ * each zone's pull is stored as the pollers store it (service/source.h:
+ * series upserted in one transaction, forecasts under model NAME,
+ * source_state updated), so running it twice writes nothing new.
  */
 #include "service/ingest_source.h"
 
@@ -14,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "service/cli.h"
 #include "service/commands.h"
+#include "service/source.h"
 
 int ingest_parse_zone(const char *arg, char *buf, size_t size, struct conn_query *q, struct err_detail *err)
 {
@@ -178,14 +184,15 @@ static void usage(FILE *fp)
 {
 	fprintf(
 	    fp,
-	    "usage: carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL] "
-	    "[--dry-run]\n"
+	    "usage: carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL]\n"
+	    "                          [--config FILE] [--dry-run] [--quiet]\n"
 	    "\n"
-	    "Pull a provider once.\n"
+	    "Pull a provider once and store what it returned (or, with --dry-run, print it).\n"
 	    "\n"
-	    "  --source NAME     electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo or pue\n"
+	    "  --source NAME     a source of the config (--config or $CARBONSCHED_CONFIG), or a type:\n"
+	    "                    electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo or pue\n"
 	    "  --zone Z          zone (DE, US-CAL-CISO, GB), NAME@LAT,LON or LAT,LON for coordinates,\n"
-	    "                    a region id (or *) for pue\n"
+	    "                    a region id (or *) for pue; default: every zone of a configured source\n"
 	    "  --key K           the provider's name for the zone (EIC code, EIA respondent, WattTime\n"
 	    "                    region, GB region id) when it is not derived from the zone\n"
 	    "  --from T --to T   RFC 3339 range [from, to); default: the last day and the forecast\n"
@@ -193,11 +200,66 @@ static void usage(FILE *fp)
 	    "  --endpoint E      an endpoint of the source (repeatable); default: the source's plan\n"
 	    "  --signal-type S   watttime: co2_moer (default) or co2_aoer\n"
 	    "  --direct          electricitymaps: direct instead of lifecycle emission factors\n"
+	    "  --config FILE     the service config: its sources and database_url (without one,\n"
+	    "                    $CARBONSCHED_DATABASE_URL)\n"
 	    "  --dry-run         print what was parsed as JSON and write nothing\n"
+	    "  --quiet           print nothing on success\n"
 	    "\n"
 	    "Keys come from the environment, never the command line: CARBONSCHED_ELECTRICITYMAPS_TOKEN,\n"
 	    "CARBONSCHED_WATTTIME_USERNAME and _PASSWORD, CARBONSCHED_ENTSOE_TOKEN, CARBONSCHED_EIA_KEY\n"
-	    "(or the same names with _FILE naming a file that holds the value).\n");
+	    "(or the same names with _FILE naming a file that holds the value), or as the config's\n"
+	    "token_env/token_file (username_, password_) say.\n");
+}
+
+/* Append a copy of src's series and forecasts to dst (a dry run of several zones). */
+static void merge(struct conn_result *dst, const struct conn_result *src)
+{
+	for (size_t i = 0; i < src->sigs.n; i++) {
+		const struct sig_series *x = &src->sigs.items[i];
+		struct series *s = sig_set_get(&dst->sigs, x->zone, x->kind, x->source, x->s.step);
+
+		for (size_t k = 0; k < x->s.n; k++)
+			if (!isnan(x->s.v[k]))
+				series_set(s, series_ts(&x->s, k), x->s.v[k], series_is_estimated(&x->s, k));
+	}
+	for (size_t i = 0; i < src->nfc; i++) {
+		const struct conn_forecast *x = &src->fc[i];
+		struct conn_forecast *f =
+		    conn_result_forecast(dst, x->zone, x->kind, x->source, x->model, x->issued_at, x->p50.step);
+		const struct series *from[3] = {&x->p50, &x->p10, &x->p90};
+		struct series *to[3] = {&f->p50, &f->p10, &f->p90};
+
+		for (int b = 0; b < 3; b++)
+			for (size_t k = 0; k < from[b]->n; k++)
+				if (!isnan(from[b]->v[k]))
+					series_set(to[b], series_ts(from[b], k), from[b]->v[k], false);
+	}
+}
+
+/* Store one zone's pull and record it in source_state; prints a line. */
+static int store_zone(struct db *db, struct fetch *f, const char *name, const char *zone, int pull_rc,
+		      const struct conn_result *r, const struct err_detail *pull_err, bool quiet)
+{
+	struct err_detail err = *pull_err, serr = {{0}, {0}};
+	struct source_write_stats st = {0};
+	struct fetch_breaker_info bi;
+	int rc = pull_rc;
+
+	if (!rc)
+		rc = source_store(db, r, &st, &err);
+	fetch_breaker(f, name, &bi);
+	if (rc ? source_state_fail(db, name, zone, ts_now(), 0, err.msg, fetch_breaker_state_name(bi.state), &serr)
+	       : source_state_ok(db, name, zone, ts_now(), 0, (int64_t)(st.written + st.fc_points),
+				 fetch_breaker_state_name(bi.state), &serr))
+		fprintf(stderr, "carbonsched ingest: %s: cannot record the outcome: %s\n", name, serr.msg);
+	if (rc) {
+		fprintf(stderr, "carbonsched ingest: %s zone '%s': nothing stored: %s\n", name, zone, err.msg);
+		return rc;
+	}
+	if (!quiet)
+		printf("%s %s: %zu series, %zu points, %zu rows written; %zu forecasts, %zu written (%zu points)\n",
+		       name, zone, st.series, st.points, st.written, st.forecasts, st.fc_written, st.fc_points);
+	return ERR_OK;
 }
 
 int ingest_source_main(int argc, char **argv)
@@ -208,14 +270,18 @@ int ingest_source_main(int argc, char **argv)
 	    {"to", required_argument, NULL, 't'},	{"base-url", required_argument, NULL, 'b'},
 	    {"endpoint", required_argument, NULL, 'e'}, {"signal-type", required_argument, NULL, 'S'},
 	    {"direct", no_argument, NULL, 'd'},		{"dry-run", no_argument, NULL, 'n'},
+	    {"config", required_argument, NULL, 'c'},	{"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0},
 	};
 	struct ingest_source_opts o = {0};
-	const char *endpoints[17] = {NULL};
-	struct err_detail err = {0};
-	struct conn_result r;
+	const char *endpoints[17] = {NULL}, *config_path = NULL;
+	struct err_detail err = {{0}, {0}};
+	struct config *cfg = NULL;
+	struct fetch *f = NULL;
+	struct db *db = NULL;
+	bool quiet = false;
 	size_t nep = 0;
-	int c, rc;
+	int c, rc, status = 0;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -227,6 +293,8 @@ int ingest_source_main(int argc, char **argv)
 		case 'S': o.signal_type = optarg; break;
 		case 'd': o.direct = true; break;
 		case 'n': o.dry_run = true; break;
+		case 'c': config_path = optarg; break;
+		case 'q': quiet = true; break;
 		case 'e':
 			if (nep + 1 >= ARRAY_SIZE(endpoints)) {
 				fprintf(stderr, "carbonsched ingest: too many --endpoint options\n");
@@ -256,25 +324,109 @@ int ingest_source_main(int argc, char **argv)
 		fprintf(stderr, "carbonsched ingest: --from and --to go together\n");
 		return EXIT_USAGE;
 	}
-	if (!o.dry_run) {
-		fprintf(stderr,
-			"carbonsched ingest: writing '%s' to the database is not built yet; use --dry-run\n",
-			o.source);
-		return 1;
-	}
 	o.endpoints = nep ? endpoints : NULL;
-	struct fetch *f = fetch_new(NULL);
-	rc = ingest_source(&o, f, &r, &err);
-	if (rc) {
-		fprintf(stderr, "carbonsched ingest: %s\n", err.msg);
+	config_path = cli_config_path(config_path);
+	if (config_path && config_load(config_path, &cfg, &err))
+		return cli_fail("ingest", &err);
+	const struct source_cfg *configured = cfg ? config_source(cfg, o.source) : NULL;
+
+	/* The fetcher: the config's settings when there is one. */
+	struct fetch_options fo;
+	fetch_options_default(&fo);
+	if (cfg) {
+		fo.timeout_ms = cfg->fetch_timeout * 1000;
+		fo.connect_timeout_ms = cfg->fetch_connect_timeout * 1000;
+		fo.max_attempts = cfg->fetch_attempts;
+		fo.backoff_base_ms = cfg->fetch_backoff_ms;
+		fo.breaker_threshold = cfg->fetch_breaker_failures;
+		fo.breaker_cooldown_ms = cfg->fetch_breaker_cooldown * 1000;
+		fo.max_bytes = (size_t)cfg->fetch_max_bytes;
+		fo.user_agent = cfg->fetch_user_agent;
+	}
+	f = fetch_new(&fo);
+	if (!o.dry_run && cli_open_db(config_path, true, &db)) {
+		status = 1;
+		goto out;
+	}
+
+	struct conn_result all, r;
+	conn_result_init(&all);
+	if (configured) {
+		/* The configured source, with the command line's overrides. */
+		struct source_cfg sc = *configured;
+		char *zone_one[2] = {(char *)o.zone, NULL};
+		char *key_zone[1] = {(char *)o.zone}, *key_value[1] = {(char *)o.key};
+		struct source src;
+
+		if (o.key && !o.zone) {
+			fprintf(stderr, "carbonsched ingest: --key needs --zone\n");
+			status = EXIT_USAGE;
+			goto out;
+		}
+		if (o.zone) {
+			sc.zones = zone_one;
+			sc.nzones = 1;
+		}
+		if (o.key)
+			sc.keys = (struct cfg_map){key_zone, key_value, 1};
+		if (o.base_url)
+			sc.base_url = (char *)o.base_url;
+		if (nep) {
+			sc.endpoints = (char **)endpoints;
+			sc.nendpoints = nep;
+		}
+		if (o.signal_type)
+			sc.signal_type = (char *)o.signal_type;
+		if (o.direct)
+			sc.emission_factors = "direct";
+		if ((rc = source_open(&src, cfg, &sc, f, NULL, NULL, &err))) {
+			fprintf(stderr, "carbonsched ingest: %s\n", err.msg);
+			status = 1;
+			goto out_all;
+		}
+		for (size_t i = 0; i < (sc.nzones ? sc.nzones : 1); i++) {
+			const char *zone = sc.nzones ? sc.zones[i] : "*";
+
+			err_clear(&err);
+			rc = source_pull(&src, zone, o.from, o.to, &r, &err);
+			if (o.dry_run && rc)
+				fprintf(stderr, "carbonsched ingest: %s\n", err.msg);
+			else if (o.dry_run)
+				merge(&all, &r);
+			else
+				rc = store_zone(db, f, src.name, zone, rc, &r, &err, quiet);
+			status = rc ? 1 : status;
+			conn_result_release(&r);
+		}
+		source_close(&src);
 	} else {
+		/* A connector type, pulled as given. */
+		rc = ingest_source(&o, f, &r, &err);
+		if (!rc)
+			source_relabel(&r, o.source);
+		if (o.dry_run && rc)
+			fprintf(stderr, "carbonsched ingest: %s\n", err.msg);
+		else if (o.dry_run)
+			merge(&all, &r);
+		else if (rc && !conn_find(o.source))
+			fprintf(stderr, "carbonsched ingest: %s\n", err.msg); /* nothing to record against */
+		else
+			rc = store_zone(db, f, o.source, o.zone ? o.zone : "*", rc, &r, &err, quiet);
+		status = rc ? 1 : 0;
+		conn_result_release(&r);
+	}
+	if (o.dry_run && !status) {
 		struct buf b;
 		buf_init(&b, 0);
-		ingest_dry_run_json(&r, &b);
+		ingest_dry_run_json(&all, &b);
 		fwrite(b.data, 1, b.len, stdout);
 		buf_release(&b);
 	}
-	conn_result_release(&r);
+out_all:
+	conn_result_release(&all);
+out:
+	db_close(db);
 	fetch_free(f);
-	return rc ? 1 : 0;
+	config_free(cfg);
+	return status;
 }

@@ -34,6 +34,8 @@ static const struct route {
 	{"GET", "/v1/regions/{id}/signals", h_region_signals},
 	/* forecasts */
 	/* sources */
+	{"GET", "/v1/sources", h_sources_list},
+	{"GET", "/v1/sources/{name}", h_source_get},
 	/* scheduling and jobs */
 	/* interfaces (compatibility, metrics, dashboard) */
 	{"GET", "/metrics", h_metrics},

@@ -61,6 +61,8 @@ struct sigcache {
 	size_t nlists, caplists;
 	struct data_entry *data;
 	size_t ndata, capdata;
+	sigcache_judge_fn judge; /* set before serving, then read-only */
+	void *judge_arg;
 	/* listener */
 	pthread_t thread;
 	bool listening;
@@ -165,33 +167,60 @@ void sigcache_memo_put(struct sigcache *c, const char *key, uint64_t v, const ch
 	pthread_mutex_unlock(&c->memo_lock);
 }
 
+void sigcache_set_judge(struct sigcache *c, sigcache_judge_fn fn, void *arg)
+{
+	c->judge = fn;
+	c->judge_arg = arg;
+}
+
+/* Pick among rows (a copy the caller owns), judged first when a judge is
+ * set: judging may query the database, so no lock may be held. */
+static int pick(struct sigcache *c, struct db *db, struct store_series *rows, size_t n, const char *zone,
+		const char *kind, const char *source, char *const *prefer, struct store_series *ret,
+		struct err_detail *err)
+{
+	if (c->judge)
+		c->judge(c->judge_arg, db, zone, rows, n);
+	return store_pick_series(rows, n, zone, kind, source, prefer, ret, err);
+}
+
 int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, const char *kind, const char *source,
 			 char *const *prefer, struct store_series *ret, struct err_detail *err)
 {
 	uint64_t v = version(c);
-	int rc = -1;
+	struct store_series local[16], *rows = NULL;
+	size_t n = 0;
+	bool hit = false;
+	int rc;
 
 	pthread_rwlock_rdlock(&c->lock);
-	for (size_t i = 0; i < c->nlists; i++) {
+	for (size_t i = 0; i < c->nlists && !hit; i++) {
 		struct list_entry *e = &c->lists[i];
 
 		if (e->version == v && !strcmp(e->zone, zone) && !strcmp(e->kind, kind)) {
-			rc = store_pick_series(e->rows, e->n, zone, kind, source, prefer, ret, err);
-			break;
+			hit = true;
+			n = e->n;
+			rows = n <= 16 ? local : xcalloc(n, sizeof(*rows));
+			memcpy(rows, e->rows, n * sizeof(*rows));
 		}
 	}
 	pthread_rwlock_unlock(&c->lock);
-	if (rc >= 0)
+	if (hit) {
+		rc = pick(c, db, rows, n, zone, kind, source, prefer, ret, err);
+		if (rows != local)
+			free(rows);
 		return rc;
+	}
 
-	struct store_series *rows = NULL;
-	size_t n = 0;
 	if ((rc = store_list_series(db, zone, kind, &rows, &n, err)))
 		return rc;
 	struct list_entry fresh = {.version = v, .n = n, .rows = rows};
 	snprintf(fresh.zone, sizeof(fresh.zone), "%s", zone);
 	snprintf(fresh.kind, sizeof(fresh.kind), "%s", kind);
-	rc = store_pick_series(rows, n, zone, kind, source, prefer, ret, err);
+	struct store_series *judged = xcalloc(n ? n : 1, sizeof(*judged));
+	memcpy(judged, rows, n * sizeof(*judged));
+	rc = pick(c, db, judged, n, zone, kind, source, prefer, ret, err);
+	free(judged);
 
 	pthread_rwlock_wrlock(&c->lock);
 	if (version(c) == v && strlen(zone) < sizeof(fresh.zone) && strlen(kind) < sizeof(fresh.kind)) {

@@ -39,7 +39,17 @@ void sigcache_memo_put(struct sigcache *c, const char *key, uint64_t version, co
 /* Forget everything (stored signals changed). */
 void sigcache_bump(struct sigcache *c);
 
-/* As store_find_series, cached. */
+/* How the read path judges the series of a zone before choosing one
+ * (service/source.h: freshness and failing sources): fill stale_after,
+ * stale and failing of the n rows.  Called with no lock held, with the
+ * caller's connection. */
+typedef void (*sigcache_judge_fn)(void *arg, struct db *db, const char *zone, struct store_series *rows, size_t n);
+
+/* Install the judge (NULL: rows are not judged) before serving. */
+void sigcache_set_judge(struct sigcache *c, sigcache_judge_fn fn, void *arg);
+
+/* As store_find_series, cached; the rows are judged first when a judge
+ * is set, so a stale or failing source gives way to the next. */
 int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, const char *kind, const char *source,
 			 char *const *prefer, struct store_series *ret, struct err_detail *err);
 

@@ -223,10 +223,17 @@ int store_pick_series(const struct store_series *rows, size_t n, const char *zon
 	for (size_t i = 0; i < n && source && pick == SIZE_MAX; i++)
 		if (!strcmp(rows[i].source, source))
 			pick = i;
-	for (char *const *s = prefer; !source && s && *s && pick == SIZE_MAX; s++)
+	/* Fallback down the preference order: healthy before failing before
+	 * stale (unjudged rows are healthy). */
+	for (int tier = 0; tier < 2 && !source && pick == SIZE_MAX; tier++) {
+		for (char *const *s = prefer; s && *s && pick == SIZE_MAX; s++)
+			for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
+				if (!strcmp(rows[i].source, *s) && !rows[i].stale && (tier || !rows[i].failing))
+					pick = i;
 		for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
-			if (!strcmp(rows[i].source, *s))
+			if (!rows[i].stale && (tier || !rows[i].failing))
 				pick = i;
+	}
 	if (!source && pick == SIZE_MAX && n)
 		pick = 0;
 	if (pick != SIZE_MAX) {

@@ -7,6 +7,7 @@
 #ifndef CARBONSCHED_SERVICE_STORE_H
 #define CARBONSCHED_SERVICE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,11 +38,19 @@ struct store_series {
 	char unit[24];
 	int32_t step;
 	int64_t last_ts; /* 0 when empty */
+	/* The read path's judgement (service/source.h), all zero when not judged. */
+	int64_t stale_after; /* seconds; 0 = not judged */
+	bool stale;	     /* newest point older than stale_after */
+	bool failing;	     /* the source's last pull for this zone failed */
 };
 
 /* The series holding (zone, kind): from 'source' when given, else the
  * first of 'prefer' (NULL-terminated source names, may be NULL) that
- * exists, else the one with the newest data.  ERR_NOT_FOUND when none. */
+ * exists, else the one with the newest data.  With rows judged (stale,
+ * failing), healthy ones come first: the first healthy preferred source,
+ * else any healthy one (newest data first), else the first preferred one
+ * that is not stale, else any that is not stale, else the newest data.
+ * ERR_NOT_FOUND when none. */
 int store_find_series(struct db *db, const char *zone, const char *kind, const char *source,
 		      char *const *prefer, struct store_series *ret, struct err_detail *err);
 

@@ -4,10 +4,11 @@
  *
  *   build/tests/fake-provider --provider electricitymaps [--port 0] [--fault 429 [--fault-count N]]
  *                             [--data DIR] [--token T] [--username U --password P]
- *                             [--retry-after S] [--gzip]
+ *                             [--retry-after S] [--gzip] [--fresh [--age DURATION]]
  *
  * Prints the port it listens on (one line, then flushes) and serves until
- * SIGTERM or SIGINT.  GET /_fake/fault?set=NAME&count=N changes the fault
+ * SIGTERM or SIGINT.  --fresh shifts the recorded times so that the data is
+ * current (the newest observation in this hour), or --age old ("3h").  GET /_fake/fault?set=NAME&count=N changes the fault
  * while it runs; GET /_fake/stats tells what it served.
  */
 #include <getopt.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/time.h"
 #include "tests/lib/fake_provider.h"
 
 static void usage(FILE *fp)
@@ -23,6 +25,7 @@ static void usage(FILE *fp)
 	fprintf(fp,
 		"usage: fake-provider --provider NAME [--port N] [--fault F] [--fault-count N] [--data DIR]\n"
 		"                     [--token T] [--username U] [--password P] [--retry-after S] [--gzip]\n"
+		"                     [--fresh [--age DURATION]]\n"
 		"providers: electricitymaps watttime ukgrid entsoe eia openmeteo pue\n"
 		"faults:");
 	for (int i = 0; i < FAKE__FAULT_COUNT; i++)
@@ -43,6 +46,8 @@ int main(int argc, char **argv)
 	    {"password", required_argument, NULL, 'w'},
 	    {"retry-after", required_argument, NULL, 'r'},
 	    {"gzip", no_argument, NULL, 'g'},
+	    {"fresh", no_argument, NULL, 'F'},
+	    {"age", required_argument, NULL, 'a'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -70,6 +75,13 @@ int main(int argc, char **argv)
 		case 'w': o.password = optarg; break;
 		case 'r': o.retry_after_s = atoi(optarg); break;
 		case 'g': o.gzip = true; break;
+		case 'F': o.fresh = true; break;
+		case 'a':
+			if (ts_parse_duration(optarg, "age", &o.age_s, &err)) {
+				fprintf(stderr, "fake-provider: --age: %s\n", err.msg);
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
 		}

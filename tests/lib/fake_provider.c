@@ -31,6 +31,7 @@
 
 #include "core/buf.h"
 #include "core/mem.h"
+#include "core/time.h"
 
 enum auth { AUTH_NONE, AUTH_HEADER, AUTH_BEARER, AUTH_QUERY };
 
@@ -70,6 +71,8 @@ struct route {
 	const char *pattern; /* path, '*' = one segment; "?k=v&..." = required parameters */
 	const char *file;    /* "{offset}" is replaced by the offset parameter (default 0) */
 	const char *empty;   /* body of the 'empty' fault: literal or "@file" */
+	const char *anchor;  /* --fresh: the recorded hour that becomes the current one (the
+				newest observation, or a forecast's first step); NULL = no times */
 };
 
 #define EM_META "\"updatedAt\":\"2024-03-06T18:48:27.926Z\""
@@ -81,49 +84,50 @@ struct route {
 static const struct route routes[] = {
     {"electricitymaps", "/v3/carbon-intensity/latest", "latest.json",
      "{\"zone\":\"DE\",\"carbonIntensity\":null,\"datetime\":\"2024-03-06T19:00:00.000Z\",\"isEstimated\":"
-     "false}"},
-    {"electricitymaps", "/v3/carbon-intensity/history", "history.json", "{\"zone\":\"DE\",\"history\":[]}"},
+     "false}", "2024-03-06T19:00:00Z"},
+    {"electricitymaps", "/v3/carbon-intensity/history", "history.json", "{\"zone\":\"DE\",\"history\":[]}", "2024-03-06T19:00:00Z"},
     {"electricitymaps", "/v3/carbon-intensity/past-range", "past-range.json",
-     "{\"zone\":\"DE\",\"data\":[]}"},
+     "{\"zone\":\"DE\",\"data\":[]}", "2024-03-18T03:00:00Z"},
     {"electricitymaps", "/v3/carbon-intensity/forecast", "forecast.json",
-     "{\"zone\":\"DE\",\"forecast\":[]," EM_META "}"},
+     "{\"zone\":\"DE\",\"forecast\":[]," EM_META "}", "2018-11-26T17:00:00Z"},
     {"electricitymaps", "/v3/power-breakdown/latest", "power-latest.json",
-     "{\"zone\":\"DE\",\"datetime\":\"2024-03-06T19:00:00.000Z\",\"powerProductionBreakdown\":{}}"},
+     "{\"zone\":\"DE\",\"datetime\":\"2024-03-06T19:00:00.000Z\",\"powerProductionBreakdown\":{}}", "2024-03-06T19:00:00Z"},
     {"electricitymaps", "/v3/power-breakdown/history", "power-history.json",
-     "{\"zone\":\"DE\",\"history\":[]}"},
-    {"watttime", "/v3/forecast/historical", "forecast-historical.json", WT_EMPTY},
-    {"watttime", "/v3/forecast", "forecast.json", WT_EMPTY},
-    {"watttime", "/v3/historical", "historical.json", WT_EMPTY},
-    {"watttime", "/v3/signal-index", "signal-index.json", WT_EMPTY},
+     "{\"zone\":\"DE\",\"history\":[]}", "2024-03-05T21:00:00Z"},
+    {"watttime", "/v3/forecast/historical", "forecast-historical.json", WT_EMPTY, "2022-07-15T00:00:00Z"},
+    {"watttime", "/v3/forecast", "forecast.json", WT_EMPTY, "2022-07-15T00:00:00Z"},
+    {"watttime", "/v3/historical", "historical.json", WT_EMPTY, "2022-07-15T00:00:00Z"},
+    {"watttime", "/v3/signal-index", "signal-index.json", WT_EMPTY, "2024-06-18T18:00:00Z"},
     {"watttime", "/v3/region-from-loc", "region-from-loc.json",
      "{\"error\":\"No coverage available for these coordinates and signal_type\",\"latitude\":\"0\","
-     "\"longitude\":\"0\",\"signal_type\":\"co2_moer\"}"},
-    {"ukgrid", "/intensity/*/fw48h", "intensity-fw48h.json", "{\"data\":[]}"},
-    {"ukgrid", "/intensity/*/fw24h", "intensity-fw48h.json", "{\"data\":[]}"},
-    {"ukgrid", "/intensity/*/*", "intensity-range.json", "{\"data\":[]}"},
-    {"ukgrid", "/generation/*/*", "generation-range.json", "{\"data\":[]}"},
+     "\"longitude\":\"0\",\"signal_type\":\"co2_moer\"}", NULL},
+    {"ukgrid", "/intensity/*/fw48h", "intensity-fw48h.json", "{\"data\":[]}", "2020-05-24T20:00:00Z"},
+    {"ukgrid", "/intensity/*/fw24h", "intensity-fw48h.json", "{\"data\":[]}", "2020-05-24T20:00:00Z"},
+    {"ukgrid", "/intensity/*/*", "intensity-range.json", "{\"data\":[]}", "2018-01-20T12:00:00Z"},
+    {"ukgrid", "/generation/*/*", "generation-range.json", "{\"data\":[]}", "2018-01-20T12:00:00Z"},
     {"ukgrid", "/generation", "generation-latest.json",
-     "{\"data\":{\"from\":\"2026-04-06T09:30Z\",\"to\":\"2026-04-06T10:00Z\",\"generationmix\":[]}}"},
+     "{\"data\":{\"from\":\"2026-04-06T09:30Z\",\"to\":\"2026-04-06T10:00Z\",\"generationmix\":[]}}", "2026-04-06T09:00:00Z"},
     {"ukgrid", "/regional/intensity/*/*/regionid/*", "regional-fw48h.json",
      "{\"data\":[{\"regionid\":3,\"dnoregion\":\"Electricity North West\",\"shortname\":\"North West "
-     "England\",\"data\":[]}]}"},
-    {"ukgrid", "/regional", "regional.json", "{\"data\":[]}"},
-    {"entsoe", "/api?documentType=A75", "a75.xml", "@ack-nodata.xml"},
-    {"entsoe", "/api?documentType=A69", "a69.xml", "@ack-nodata.xml"},
-    {"entsoe", "/api?documentType=A65&processType=A01", "a65-forecast.xml", "@ack-nodata.xml"},
-    {"entsoe", "/api?documentType=A65", "a65.xml", "@ack-nodata.xml"},
-    {"eia", "/v2/electricity/rto/fuel-type-data/data/", "page-{offset}.json", "@empty.json"},
-    {"eia", "/v2/electricity/rto/fuel-type-data/data", "page-{offset}.json", "@empty.json"},
+     "England\",\"data\":[]}]}", "2018-01-20T12:00:00Z"},
+    {"ukgrid", "/regional", "regional.json", "{\"data\":[]}", "2019-08-25T12:00:00Z"},
+    {"entsoe", "/api?documentType=A75", "a75.xml", "@ack-nodata.xml", "2017-02-04T20:00:00Z"},
+    {"entsoe", "/api?documentType=A69", "a69.xml", "@ack-nodata.xml", "2026-05-05T22:00:00Z"},
+    {"entsoe", "/api?documentType=A65&processType=A01", "a65-forecast.xml", "@ack-nodata.xml", "2024-08-01T00:00:00Z"},
+    {"entsoe", "/api?documentType=A65", "a65.xml", "@ack-nodata.xml", "2024-08-01T02:00:00Z"},
+    {"eia", "/v2/electricity/rto/fuel-type-data/data/", "page-{offset}.json", "@empty.json", "2024-06-01T01:00:00Z"},
+    {"eia", "/v2/electricity/rto/fuel-type-data/data", "page-{offset}.json", "@empty.json", "2024-06-01T01:00:00Z"},
     {"openmeteo", "/v1/forecast", "forecast.json",
      "{\"latitude\":52.52,\"longitude\":13.42,\"utc_offset_seconds\":0,\"timezone\":\"GMT\","
-     "\"hourly_units\":{\"time\":\"iso8601\"},\"hourly\":{\"time\":[]}}"},
-    {"pue", "/gsf.csv", "gsf.csv", "year,cloud-provider,cloud-region,power-usage-effectiveness\n"},
-    {"pue", "/constant.csv", "constant.csv", "region,pue\n"},
-    {"pue", "/series.csv", "series.csv", "time,region,pue\n"},
-    {"pue", "/feed.json", "feed.json", "{\"regions\":[]}"},
+     "\"hourly_units\":{\"time\":\"iso8601\"},\"hourly\":{\"time\":[]}}", "2025-09-08T00:00:00Z"},
+    {"pue", "/gsf.csv", "gsf.csv", "year,cloud-provider,cloud-region,power-usage-effectiveness\n", NULL},
+    {"pue", "/constant.csv", "constant.csv", "region,pue\n", NULL},
+    {"pue", "/series.csv", "series.csv", "time,region,pue\n", "2024-07-01T02:00:00Z"},
+    {"pue", "/feed.json", "feed.json", "{\"regions\":[]}", "2024-07-01T01:00:00Z"},
 };
 
 #define LOG_SIZE 64
+#define MAX_AGENTS 8
 
 struct fake {
 	const struct provider *p;
@@ -142,6 +146,12 @@ struct fake {
 	unsigned tokens_issued;
 	char *log[LOG_SIZE];
 	unsigned nlog;
+	int64_t now_hour; /* --fresh: the hour anchors become; 0 = recorded times */
+	struct {
+		char name[64];
+		unsigned requests;
+	} agents[MAX_AGENTS]; /* requests per User-Agent (replicas set their own) */
+	unsigned nagents;
 };
 
 static const char *const fault_names[] = {
@@ -339,6 +349,35 @@ static void literal_or_file(const struct fake *f, const char *spec, struct buf *
 	}
 }
 
+/* Add 'shift' seconds (whole hours) to every "YYYY-MM-DDTHH" in the body,
+ * in place: minutes, seconds, fractions and offsets stay as recorded, so
+ * every format the providers use ("2018-01-20T12:00Z", "...:00.000Z",
+ * "+00:00", EIA's "2024-06-01T01") keeps its shape and its step grid. */
+static void shift_times(struct buf *b, int64_t shift)
+{
+	static const char shape[] = "dddd-dd-ddTdd";
+	char *d = b->data;
+
+	for (size_t i = 0; i + sizeof(shape) - 1 <= b->len; i++) {
+		size_t k = 0;
+
+		if (i && d[i - 1] >= '0' && d[i - 1] <= '9')
+			continue;
+		while (shape[k] && (shape[k] == 'd' ? (d[i + k] >= '0' && d[i + k] <= '9') : d[i + k] == shape[k]))
+			k++;
+		if (shape[k])
+			continue;
+		int y = atoi(d + i), mo = atoi(d + i + 5), dd = atoi(d + i + 8), h = atoi(d + i + 11);
+		struct ts_civil c;
+		char out[32];
+
+		ts_to_civil(ts_from_civil(y, mo, dd, h, 0, 0) + shift, &c);
+		snprintf(out, sizeof(out), "%04d-%02d-%02dT%02d", c.year, c.month, c.day, c.hour);
+		memcpy(d + i, out, sizeof(shape) - 1);
+		i += sizeof(shape) - 2;
+	}
+}
+
 /* ------------------------------------------------------------------ */
 /* Responses                                                           */
 
@@ -474,8 +513,16 @@ static void control(struct fake *f, const char *path, const char *query, struct 
 		struct fake_stats s;
 		fake_get_stats(f, &s);
 		reply_set(r, 200, "application/json", "");
-		buf_addf(&r->body, "{\"requests\":%u,\"faulted\":%u,\"logins\":%u}\n", s.requests, s.faulted,
-			 s.logins);
+		buf_addf(&r->body, "{\"requests\":%u,\"faulted\":%u,\"logins\":%u,\"agents\":{", s.requests,
+			 s.faulted, s.logins);
+		pthread_mutex_lock(&f->lock);
+		for (unsigned i = 0; i < f->nagents; i++) {
+			buf_adds(&r->body, i ? "," : "");
+			buf_add_json_string(&r->body, f->agents[i].name);
+			buf_addf(&r->body, ":%u", f->agents[i].requests);
+		}
+		pthread_mutex_unlock(&f->lock);
+		buf_adds(&r->body, "}}\n");
 	}
 }
 
@@ -575,6 +622,12 @@ static void serve_route(struct fake *f, const char *path, const char *query, con
 	}
 	r->status = 200;
 	r->type = content_type_of(name, r->body.data);
+	if (f->now_hour && rt->anchor) {
+		int64_t anchor = 0;
+
+		ts_parse(rt->anchor, "anchor", &anchor, NULL);
+		shift_times(&r->body, f->now_hour - ts_floor(anchor, TS_HOUR));
+	}
 	if (fault == FAKE_MALFORMED) {
 		r->body.len /= 2;
 		r->body.data[r->body.len] = '\0';
@@ -618,8 +671,17 @@ static void handle(struct fake *f, int fd)
 		buf_release(&r.body);
 		return;
 	}
+	char agent[64] = "";
+	header(req, "User-Agent", agent, sizeof(agent));
 	pthread_mutex_lock(&f->lock);
 	f->stats.requests++;
+	unsigned a = 0;
+	while (a < f->nagents && strcmp(f->agents[a].name, agent))
+		a++;
+	if (a == f->nagents && a < MAX_AGENTS)
+		snprintf(f->agents[f->nagents++].name, sizeof(f->agents[a].name), "%s", agent);
+	if (a < f->nagents)
+		f->agents[a].requests++;
 	free(f->log[f->nlog % LOG_SIZE]);
 	f->log[f->nlog % LOG_SIZE] = xstrdup(req); /* whole head: tests look for headers too */
 	f->nlog++;
@@ -718,6 +780,8 @@ struct fake *fake_start(const struct fake_options *o, struct err_detail *err)
 	f->gzip = o->gzip;
 	f->fault = o->fault;
 	f->remaining = o->fault_count > 0 ? o->fault_count : -1;
+	if (o->fresh)
+		f->now_hour = ts_floor(ts_now() - o->age_s, TS_HOUR);
 	pthread_mutex_init(&f->lock, NULL);
 	f->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	setsockopt(f->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -777,6 +841,18 @@ void fake_get_stats(struct fake *f, struct fake_stats *ret)
 	pthread_mutex_lock(&f->lock);
 	*ret = f->stats;
 	pthread_mutex_unlock(&f->lock);
+}
+
+unsigned fake_agent_requests(struct fake *f, const char *agent)
+{
+	unsigned n = 0;
+
+	pthread_mutex_lock(&f->lock);
+	for (unsigned i = 0; i < f->nagents; i++)
+		if (!strcmp(f->agents[i].name, agent))
+			n = f->agents[i].requests;
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 unsigned fake_count_requests(struct fake *f, const char *needle)

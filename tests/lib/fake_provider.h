@@ -18,15 +18,24 @@
  *   empty            the provider's empty data set
  *   unknown-zone     the provider's answer for a zone it does not know
  *
+ * Recorded times are replayed as recorded, unless 'fresh' is set: then each
+ * answer's times are shifted by whole hours so that its newest observation
+ * (or a forecast's first step) falls in the hour the fake started in, less
+ * 'age_s' - data a poller will take as current, or as 'age_s' old.  The
+ * shift is fixed when the fake starts, so repeated answers are identical.
+ *
  * Usable in-process (fake_start/fake_stop) and as the program
  * build/tests/fake-provider (tests/fakes/fake_main.c), which prints its port.
  * At run time GET /_fake/fault?set=NAME&count=N switches the fault and
- * GET /_fake/stats returns {"requests":N,"faulted":N,"logins":N}.
+ * GET /_fake/stats returns {"requests":N,"faulted":N,"logins":N,
+ * "agents":{"<User-Agent>":N,...}} (requests per client: replicas of the
+ * service that set their own User-Agent are told apart).
  */
 #ifndef CARBONSCHED_TESTS_FAKE_PROVIDER_H
 #define CARBONSCHED_TESTS_FAKE_PROVIDER_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "core/error.h"
 
@@ -63,6 +72,8 @@ struct fake_options {
 	const char *username;  /* WattTime login (default "freddo") */
 	const char *password;  /* (default "the_frog") */
 	bool gzip;	       /* compress bodies when the client accepts gzip */
+	bool fresh;	       /* shift recorded times to the current hour (see above) */
+	int64_t age_s;	       /* with 'fresh': make the data this much older */
 };
 
 struct fake_stats {
@@ -83,6 +94,8 @@ const char *fake_url(const struct fake *f);
 /* Switch the fault for the next 'count' answers (<= 0: all). Thread-safe. */
 void fake_set_fault(struct fake *f, enum fake_fault fault, int count);
 void fake_get_stats(struct fake *f, struct fake_stats *ret);
+/* Requests that came with User-Agent 'agent' (the first 8 agents are counted). */
+unsigned fake_agent_requests(struct fake *f, const char *agent);
 /* Requests among the last 64 whose head (request line and headers)
  * contains 'needle'. */
 unsigned fake_count_requests(struct fake *f, const char *needle);

@@ -32,7 +32,7 @@ static const struct {
 	{WITH("\"limits\":{\"max_body_bytes\":10},"), "limits.max_body_bytes: must be between"},
 	{"{\"database_url\":null,\"regions\":[" REGION "]}", "database_url: must be a string"},
 	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"file\"}],"), "a file source needs 'path' and 'format'"},
-	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\",\"interval\":\"5s\"}],"), "sources[0].interval:"},
+	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\",\"interval\":\"P30D\"}],"), "sources[0].interval:"},
 	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\"},{\"name\":\"f\",\"type\":\"ukgrid\"}],"),
 	 "duplicate source name 'f'"},
 	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,\"sources\":[\"nope\"]}]}",
