@@ -389,10 +389,90 @@ static void test_one_replica_polls_a_source(void)
 	itest_fake_stop(&gb);
 }
 
+/* 'ingest --source' without --dry-run: stored as the pollers store, once. */
+static void test_ingest_source_writes_once(void)
+{
+	struct itest_fake gb;
+	char db[512], cfg[1024], dbenv[600], *out = NULL, *err = NULL;
+	const char *fresh[] = {"--fresh", NULL};
+	const char *migrate[] = {"migrate", NULL};
+
+	if (!itest_have_db())
+		return;
+	itest_fake_start("ukgrid", fresh, &gb);
+	itest_db_new("pollers_ingest", db, sizeof(db));
+	snprintf(dbenv, sizeof(dbenv), "CARBONSCHED_DATABASE_URL=%s", db);
+	const char *env[] = {dbenv, NULL};
+	TL_ASSERT_INT_EQ(itest_run(migrate, env, NULL, NULL), 0);
+	snprintf(cfg, sizeof(cfg),
+		 "{" FETCH "\"regions\":[{\"id\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1}],"
+		 "\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"base_url\":\"%s\"}]}",
+		 gb.url);
+	char path[600];
+	snprintf(path, sizeof(path), "%s", itest_write_file("ingest-source.json", cfg));
+	const char *pull[] = {"ingest", "--config", path, "--source", "gb", NULL};
+
+	/* First pull: 4 half-hourly series of one point, one forecast run of two steps. */
+	TL_ASSERT_INT_EQ(itest_run(pull, env, &out, &err), 0);
+	TL_ASSERT_CONTAINS(out, "gb GB: 4 series, 4 points, 4 rows written; 1 forecasts, 1 written (2 points)");
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signal_points WHERE source = 'gb'"), 4);
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM forecast_runs WHERE model = 'gb' AND zone = 'GB'"), 1);
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM forecast_points"), 2);
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT rows_written FROM source_state WHERE source = 'gb' AND zone = 'GB'"), 6);
+	free(out);
+	free(err);
+
+	/* Second pull of the same data: nothing new (a run of a new half hour would be). */
+	TL_ASSERT_INT_EQ(itest_run(pull, env, &out, &err), 0);
+	TL_ASSERT_CONTAINS(out, "gb GB: 4 series, 4 points, 0 rows written; 1 forecasts, ");
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signals"), 4);
+	long long runs = itest_sql_int(db, "SELECT count(*) FROM forecast_runs");
+	TL_ASSERT(runs == 1 || runs == 2);
+	if (runs == 1) {
+		TL_ASSERT_CONTAINS(out, "1 forecasts, 0 written (0 points)");
+		TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT rows_written FROM source_state WHERE source = 'gb'"), 6);
+	}
+	free(out);
+	free(err);
+
+	/* --dry-run prints what would be stored, under the source's name, and stores nothing. */
+	const char *dry[] = {"ingest", "--config", path, "--source", "gb", "--dry-run", NULL};
+	TL_ASSERT_INT_EQ(itest_run(dry, env, &out, &err), 0);
+	TL_ASSERT_CONTAINS(out, "\"source\":\"gb\"");
+	TL_ASSERT_CONTAINS(out, "\"model\":\"gb\"");
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signals"), 4);
+	free(out);
+	free(err);
+
+	/* A connector type without a config entry: stored under the type's name. */
+	const char *bytype[] = {"ingest", "--source", "ukgrid", "--zone", "GB", "--base-url", gb.url, "--quiet", NULL};
+	TL_ASSERT_INT_EQ(itest_run(bytype, env, &out, &err), 0);
+	TL_ASSERT_STR_EQ(out, "");
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signal_points WHERE source = 'ukgrid'"), 4);
+	free(out);
+	free(err);
+
+	/* A failing provider: exit status 1, the cause on stderr and in source_state, nothing lost. */
+	itest_fake_fault(&gb, "500", 0);
+	TL_ASSERT_INT_EQ(itest_run(pull, env, &out, &err), 1);
+	TL_ASSERT_CONTAINS(err, "gb zone 'GB': nothing stored: gb: HTTP 500 Internal Server Error");
+	char *msg = itest_sql(db, "SELECT last_error FROM source_state WHERE source = 'gb'");
+	TL_ASSERT_CONTAINS(msg, "HTTP 500");
+	free(msg);
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM source_state WHERE source = 'gb' AND "
+					   "last_success_at IS NOT NULL AND last_error_at >= last_success_at"),
+			 1);
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signals"), 8);
+	free(out);
+	free(err);
+	itest_fake_stop(&gb);
+}
+
 static CU_TestInfo tests[] = {
 	{"the next source serves when the first fails", test_fallback_when_first_fails},
 	{"a stale source gives way and is marked stale", test_stale_source_gives_way},
 	{"one replica polls a source; another takes over", test_one_replica_polls_a_source},
+	{"ingest --source stores once and records failures", test_ingest_source_writes_once},
 	CU_TEST_INFO_NULL,
 };
 TL_SUITE("pollers", NULL, NULL, tests)

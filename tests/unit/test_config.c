@@ -35,6 +35,46 @@ static const struct {
 	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\",\"interval\":\"P30D\"}],"), "sources[0].interval:"},
 	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\"},{\"name\":\"f\",\"type\":\"ukgrid\"}],"),
 	 "duplicate source name 'f'"},
+	/* Source keys: one table, each refused where it does not fit. */
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"colour\":\"red\"}],"),
+	 "sources[0].colour: unknown key"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"co2signal\",\"zones\":[\"A\"]}],"),
+	 "sources[0].type: 'co2signal' is not a source type (electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo, "
+	 "pue, file)"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"signal_type\":\"co2_moer\"}],"),
+	 "sources[0].signal_type: applies to watttime sources only, not ukgrid"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"token_file\":\"/x\"}],"),
+	 "sources[0].token_file: applies to electricitymaps entsoe eia sources only, not ukgrid"},
+	{WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"A\"],\"signal_type\":\"co2\"}],"),
+	 "sources[0].signal_type: 'co2' must be one of co2_moer|co2_aoer"},
+	{WITH("\"sources\":[{\"name\":\"e\",\"type\":\"electricitymaps\",\"zones\":[\"A\"],\"emission_factors\":\"x\"}],"),
+	 "sources[0].emission_factors: 'x' must be one of lifecycle|direct"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"endpoints\":[\"history\"]}],"),
+	 "sources[0].endpoints: ukgrid has no endpoint 'history' (it has intensity, fw48h, generation"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":{\"GB-NW\":\"3\"}}],"),
+	 "sources[0].keys: 'GB-NW' is not one of this source's zones"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":{\"A\":3}}],"),
+	 "sources[0].keys: 'A' must map to a non-empty string"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":[\"A\"]}],"),
+	 "sources[0].keys: must be an object of strings"},
+	{WITH("\"sources\":[{\"name\":\"a-name-longer-than-23-chars\",\"type\":\"ukgrid\",\"zones\":[\"A\"]}],"),
+	 "sources[0].name: 'a-name-longer-than-23-chars' must be 1-23 letters"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\"}],"), "sources[0].zones: ukgrid source 'g' needs at least one zone"},
+	{WITH("\"sources\":[{\"name\":\"p\",\"type\":\"pue\"}],"), "pue source 'p' needs 'path' (a file) or 'base_url'"},
+	{WITH("\"sources\":[{\"name\":\"p\",\"type\":\"pue\",\"format\":\"dacf\",\"path\":\"/x\"}],"),
+	 "sources[0].format: applies to file sources only, not pue"},
+	{WITH("\"sources\":[{\"name\":\"o\",\"type\":\"openmeteo\",\"zones\":[\"B\"]}],"),
+	 "'B' is neither a region id nor a region's zone: openmeteo needs its coordinates"},
+	{WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"B\"]}],"),
+	 "'B' is neither a region id nor a region's zone: watttime needs its coordinates"},
+	{WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"B\"],\"keys\":{\"B\":\"CAISO_NORTH\"}}],"), NULL},
+	{WITH("\"sources\":[{\"name\":\"o\",\"type\":\"openmeteo\",\"zones\":[\"A\"],\"horizon\":\"P20D\"}],"),
+	 "sources[0].horizon: 'P20D' must be between"},
+	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"stale_after\":\"soon\"}],"),
+	 "sources[0].stale_after:"},
+	{WITH("\"fetch\":{\"attempts\":0},"), "fetch.attempts: must be between 1 and 20"},
+	{WITH("\"fetch\":{\"retries\":3},"), "fetch.retries: unknown key"},
+	{WITH("\"fetch\":{\"timeout\":\"PT0.5S\"},"), "fetch.timeout:"},
 	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,\"sources\":[\"nope\"]}]}",
 	 "names source 'nope', which is not in 'sources'"},
 	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A B\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}",
@@ -108,6 +148,57 @@ static void test_defaults_and_values(void)
 	config_free(c);
 }
 
+static void test_source_keys(void)
+{
+	const char *json =
+	    "{\"database_url\":\"x\",\"fetch\":{\"attempts\":2,\"timeout\":\"PT3S\",\"user_agent\":\"me\"},"
+	    "\"regions\":[{\"id\":\"uk\",\"zone\":\"GB\",\"latitude\":51,\"longitude\":0,\"pue\":1.1},"
+	    "{\"id\":\"de\",\"zone\":\"DE\",\"latitude\":50,\"longitude\":8,\"pue\":1.1,\"sources\":[\"em\"]},"
+	    "{\"id\":\"fr\",\"zone\":\"FR\",\"latitude\":48,\"longitude\":2,\"pue\":1.1}],"
+	    "\"sources\":[{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\",\"DE\"],\"interval\":\"PT1H\","
+	    "\"token_file\":\"/run/secrets/em\",\"emission_factors\":\"direct\",\"horizon\":\"PT72H\","
+	    "\"endpoints\":[\"history\",\"forecast\"],\"stale_after\":\"PT5H\"},"
+	    "{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\",\"GB-NW\"],\"keys\":{\"GB-NW\":\"3\"}},"
+	    "{\"name\":\"wx\",\"type\":\"openmeteo\",\"zones\":[\"uk\"]}]}";
+	struct config *c;
+	struct err_detail err;
+
+	TL_ASSERT_INT_EQ(config_parse("t.json", json, strlen(json), &c, &err), ERR_OK);
+	if (!c)
+		return;
+	TL_ASSERT_INT_EQ(c->fetch_attempts, 2);
+	TL_ASSERT_INT_EQ(c->fetch_timeout, 3);
+	TL_ASSERT_INT_EQ(c->fetch_backoff_ms, 500);
+	TL_ASSERT_INT_EQ(c->fetch_breaker_failures, 5);
+	TL_ASSERT_STR_EQ(c->fetch_user_agent, "me");
+	const struct source_cfg *em = config_source(c, "em"), *gb = config_source(c, "gb");
+	TL_ASSERT(em && gb && !config_source(c, "nope"));
+	TL_ASSERT_STR_EQ(em->token_file, "/run/secrets/em");
+	TL_ASSERT(em->token_env == NULL);
+	TL_ASSERT_STR_EQ(em->emission_factors, "direct");
+	TL_ASSERT_INT_EQ(em->horizon, 72 * 3600);
+	TL_ASSERT_INT_EQ(em->stale_after, 5 * 3600);
+	TL_ASSERT_INT_EQ(em->nendpoints, 2);
+	TL_ASSERT_STR_EQ(em->endpoints[1], "forecast");
+	TL_ASSERT(em->endpoints[2] == NULL);
+	TL_ASSERT_INT_EQ(gb->interval, 15 * 60);
+	TL_ASSERT_INT_EQ(gb->stale_after, 0);
+	TL_ASSERT_STR_EQ(cfg_map_get(&gb->keys, "GB-NW"), "3");
+	TL_ASSERT(cfg_map_get(&gb->keys, "GB") == NULL);
+	/* Regions without a list prefer the sources of their zone (or id), in
+	 * the order of 'sources'; a configured list is kept. */
+	const struct region_cfg *uk = config_region(c, "uk"), *de = config_region(c, "de"), *fr = config_region(c, "fr");
+	TL_ASSERT_INT_EQ(uk->nsources, 3);
+	TL_ASSERT_STR_EQ(uk->sources[0], "em");
+	TL_ASSERT_STR_EQ(uk->sources[1], "gb");
+	TL_ASSERT_STR_EQ(uk->sources[2], "wx");
+	TL_ASSERT(uk->sources[3] == NULL);
+	TL_ASSERT_INT_EQ(de->nsources, 1);
+	TL_ASSERT_INT_EQ(fr->nsources, 0);
+	TL_ASSERT(fr->sources[0] == NULL);
+	config_free(c);
+}
+
 static void test_environment_overrides(void)
 {
 	const char *json = WITH("\"threads\":2,");
@@ -133,6 +224,7 @@ static void test_environment_overrides(void)
 static CU_TestInfo tests[] = {
 	{"validation table", test_table},
 	{"defaults and values", test_defaults_and_values},
+	{"source keys, fetch keys, preference order", test_source_keys},
 	{"environment overrides", test_environment_overrides},
 	CU_TEST_INFO_NULL,
 };
