@@ -46,7 +46,8 @@ static int snapshot_take(struct http_request *req, struct snapshot **ret, struct
 	memset(s, 0, sizeof(*s));
 	arena_defer(req->arena, snapshot_free, s);
 	snprintf(cls, sizeof(cls), "%d", POLLERS_LOCK_CLASS);
-	if ((rc = app_db(req, &db, err)) || (rc = db_exec(db, DB_SOURCE_STATE_ALL, NULL, 0, &s->state, err)) ||
+	if ((rc = app_db(req, &db, err)) ||
+	    (rc = db_exec(db, DB_SOURCE_STATE_ALL, NULL, 0, &s->state, err)) ||
 	    (rc = db_exec(db, DB_SOURCE_SERIES, NULL, 0, &s->series, err)) ||
 	    (rc = db_exec(db, DB_SOURCE_LOCK_HOLDERS, p, 1, &s->locks, err)))
 		return rc;
@@ -66,8 +67,8 @@ static bool listed(json_t *zones, const char *zone)
 	return false;
 }
 
-static json_t *zone_json(const struct config *cfg, const struct snapshot *s, const char *source, const char *zone,
-			 const char **ret_breaker, int64_t *ret_activity)
+static json_t *zone_json(const struct config *cfg, const struct snapshot *s, const char *source,
+			 const char *zone, const char **ret_breaker, int64_t *ret_activity)
 {
 	json_t *z = json_object();
 	int64_t newest = 0, activity = 0;

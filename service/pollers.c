@@ -42,12 +42,12 @@ struct poller {
 	struct pollers *ps;
 	const struct source_cfg *cfg;
 	struct source src;
-	bool opened;	     /* credentials loaded: polled here */
-	char error[512];     /* why not */
-	int32_t key;	     /* advisory lock key */
-	bool held;	     /* under ps->lock_mu */
-	uint64_t held_gen;   /* lock session generation it was taken in */
-	bool *zone_ok;	     /* last outcome per zone, for log transitions */
+	bool opened;	   /* credentials loaded: polled here */
+	char error[512];   /* why not */
+	int32_t key;	   /* advisory lock key */
+	bool held;	   /* under ps->lock_mu */
+	uint64_t held_gen; /* lock session generation it was taken in */
+	bool *zone_ok;	   /* last outcome per zone, for log transitions */
 	pthread_t thread;
 	bool started;
 	/* Shown by pollers_info, under ps->info_mu. */
@@ -179,7 +179,8 @@ static bool take_lock(struct poller *p)
 
 	pthread_mutex_lock(&ps->lock_mu);
 	if (ps->lockdb && db_exec(ps->lockdb, DB_PING, NULL, 0, NULL, &err)) {
-		log_warn("pollers: the lock session was lost (%s): every source lock must be taken again", err.msg);
+		log_warn("pollers: the lock session was lost (%s): every source lock must be taken again",
+			 err.msg);
 		db_close(ps->lockdb);
 		ps->lockdb = NULL;
 	}
@@ -257,7 +258,8 @@ static void poll_zone(struct poller *p, size_t z, const char *zone)
 	else if (rc)
 		log_debug("pollers: still failing: %s", err.msg);
 	else if (!p->zone_ok[z] || st.written || st.fc_written)
-		log_info("pollers: source '%s' zone '%s': %zu rows written, %zu forecast runs (%zu points) in %lld ms",
+		log_info("pollers: source '%s' zone '%s': %zu rows written, %zu forecast runs (%zu points) "
+			 "in %lld ms",
 			 p->cfg->name, zone, st.written, st.fc_written, st.fc_points,
 			 (long long)(ts_mono_ms() - t0));
 	else
@@ -365,7 +367,8 @@ int pollers_start(struct app *app, struct err_detail *err)
 			p->zone_ok[z] = true;
 		if (source_open(&p->src, cfg, p->cfg, ps->fetch, service_now, &app->clock, &e)) {
 			snprintf(p->error, sizeof(p->error), "%s", e.msg);
-			log_error("pollers: source '%s' is not polled by this replica: %s", p->cfg->name, e.msg);
+			log_error("pollers: source '%s' is not polled by this replica: %s", p->cfg->name,
+				  e.msg);
 			continue;
 		}
 		p->opened = true;
@@ -376,7 +379,8 @@ int pollers_start(struct app *app, struct err_detail *err)
 		if (!p->opened)
 			continue;
 		if (pthread_create(&p->thread, NULL, poller_main, p)) {
-			rc = err_set(err, ERR_INTERNAL, NULL, "cannot start the poller of source '%s'", p->cfg->name);
+			rc = err_set(err, ERR_INTERNAL, NULL, "cannot start the poller of source '%s'",
+				     p->cfg->name);
 			break;
 		}
 		p->started = true;

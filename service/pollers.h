@@ -35,12 +35,12 @@ void pollers_stop(struct app *app);
 
 /* What this replica knows of one source's poller (GET /v1/sources). */
 struct pollers_info {
-	bool polled_here;		  /* this replica runs a poller for it */
-	bool held;			  /* ... and holds its lock */
-	char error[512];		  /* why it is not polled here ("" when it is) */
+	bool polled_here;		   /* this replica runs a poller for it */
+	bool held;			   /* ... and holds its lock */
+	char error[512];		   /* why it is not polled here ("" when it is) */
 	struct fetch_breaker_info breaker; /* this replica's breaker */
-	int64_t next_run;		  /* real time of the next try, 0 = unknown */
-	uint64_t polls, failures;	  /* pulls of one zone made here, and failed */
+	int64_t next_run;		   /* real time of the next try, 0 = unknown */
+	uint64_t polls, failures;	   /* pulls of one zone made here, and failed */
 };
 
 /* Fill *ret for 'source'; false when no poller of that name runs here.

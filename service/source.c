@@ -42,7 +42,8 @@ int source_open(struct source *s, const struct config *config, const struct sour
 
 	memset(s, 0, sizeof(*s));
 	if (!conn && strcmp(cfg->type, "file"))
-		return err_set(err, ERR_INVALID, "type", "%s: unknown source type '%s'", cfg->name, cfg->type);
+		return err_set(err, ERR_INVALID, "type", "%s: unknown source type '%s'", cfg->name,
+			       cfg->type);
 	if (conn) {
 		const char *where = cfg->base_url ? cfg->base_url : (conn == &conn_pue ? cfg->path : NULL);
 
@@ -236,8 +237,8 @@ static int store_forecasts(struct db *db, const struct conn_result *r, struct so
 			if (!open && !(rc = db_begin(db, err)))
 				open = true;
 			if (!rc)
-				rc = fcstore_write(db, f->zone, f->kind, f->model, f->issued_at, has10 ? &p10 : NULL,
-						   &f->p50, has90 ? &p90 : NULL, err);
+				rc = fcstore_write(db, f->zone, f->kind, f->model, f->issued_at,
+						   has10 ? &p10 : NULL, &f->p50, has90 ? &p90 : NULL, err);
 			if (!rc) {
 				st->fc_written++;
 				st->fc_points += valid;
@@ -259,7 +260,8 @@ static int store_forecasts(struct db *db, const struct conn_result *r, struct so
 	return rc;
 }
 
-int source_store(struct db *db, const struct conn_result *r, struct source_write_stats *ret, struct err_detail *err)
+int source_store(struct db *db, const struct conn_result *r, struct source_write_stats *ret,
+		 struct err_detail *err)
 {
 	struct source_write_stats st = {0};
 	struct store_ingest_stats in = {0};
@@ -282,12 +284,12 @@ int source_store(struct db *db, const struct conn_result *r, struct source_write
 /* ------------------------------------------------------------------ */
 /* source_state                                                        */
 
-int source_state_ok(struct db *db, const char *source, const char *zone, int64_t at, int64_t next_run, int64_t rows,
-		    const char *breaker, struct err_detail *err)
+int source_state_ok(struct db *db, const char *source, const char *zone, int64_t at, int64_t next_run,
+		    int64_t rows, const char *breaker, struct err_detail *err)
 {
 	char a[24], n[24], w[24];
-	const char *p[6] = {source, zone, db_param_time(at, a), next_run ? db_param_time(next_run, n) : NULL, w,
-			    breaker};
+	const char *p[6] = {
+	    source, zone, db_param_time(at, a), next_run ? db_param_time(next_run, n) : NULL, w, breaker};
 
 	snprintf(w, sizeof(w), "%lld", (long long)rows);
 	return db_exec(db, DB_SOURCE_STATE_SUCCESS, p, 6, NULL, err);
@@ -297,8 +299,9 @@ int source_state_fail(struct db *db, const char *source, const char *zone, int64
 		      const char *message, const char *breaker, struct err_detail *err)
 {
 	char a[24], n[24];
-	const char *p[6] = {source, zone, message, db_param_time(at, a), next_run ? db_param_time(next_run, n) : NULL,
-			    breaker};
+	const char *p[6] = {
+	    source, zone, message, db_param_time(at, a), next_run ? db_param_time(next_run, n) : NULL,
+	    breaker};
 
 	return db_exec(db, DB_SOURCE_STATE_FAILURE, p, 6, NULL, err);
 }

@@ -72,7 +72,7 @@ int source_pull(struct source *s, const char *zone, int64_t from, int64_t to, st
 void source_relabel(struct conn_result *r, const char *name);
 
 struct source_write_stats {
-	size_t series, points, written;	  /* signals: offered series and points, rows written */
+	size_t series, points, written;		 /* signals: offered series and points, rows written */
 	size_t forecasts, fc_written, fc_points; /* forecast runs offered, runs (re)written, their points */
 };
 
@@ -82,13 +82,14 @@ struct source_write_stats {
  * fcstore_write, in a second transaction.  A second store of the same
  * result writes nothing.  Errors: those of store_ingest and
  * fcstore_write (ERR_DB, ERR_CONFLICT, ERR_INVALID). */
-int source_store(struct db *db, const struct conn_result *r, struct source_write_stats *ret, struct err_detail *err);
+int source_store(struct db *db, const struct conn_result *r, struct source_write_stats *ret,
+		 struct err_detail *err);
 
 /* source_state: the outcome of one pull of (source, zone) at 'at' (real
  * time).  'next_run' 0 keeps the recorded one; 'rows' adds to
  * rows_written; 'breaker' is a fetch_breaker_state_name. */
-int source_state_ok(struct db *db, const char *source, const char *zone, int64_t at, int64_t next_run, int64_t rows,
-		    const char *breaker, struct err_detail *err);
+int source_state_ok(struct db *db, const char *source, const char *zone, int64_t at, int64_t next_run,
+		    int64_t rows, const char *breaker, struct err_detail *err);
 int source_state_fail(struct db *db, const char *source, const char *zone, int64_t at, int64_t next_run,
 		      const char *message, const char *breaker, struct err_detail *err);
 

@@ -25,8 +25,10 @@
 
 /* Fetch settings that make failures quick: two tries, short backoff, a
  * breaker that opens after two failed requests and stays open. */
-#define FETCH "\"fetch\":{\"attempts\":2,\"backoff_ms\":50,\"breaker_failures\":2,\"breaker_cooldown\":\"PT300S\"," \
-	      "\"timeout\":\"PT2S\",\"connect_timeout\":\"PT2S\"},"
+#define FETCH                                                                                      \
+	"\"fetch\":{\"attempts\":2,\"backoff_ms\":50,\"breaker_failures\":2,\"breaker_cooldown\":" \
+	"\"PT300S\","                                                                              \
+	"\"timeout\":\"PT2S\",\"connect_timeout\":\"PT2S\"},"
 
 static void sleep_ms(int ms)
 {
@@ -67,7 +69,8 @@ static json_t *source_zone(const struct itest_server *s, const char *name, const
 static bool has_success(const struct itest_server *s, const char *name, const char *zone)
 {
 	json_t *z = source_zone(s, name, zone);
-	bool ok = json_is_string(json_object_get(z, "last_success")) && json_is_false(json_object_get(z, "failing"));
+	bool ok = json_is_string(json_object_get(z, "last_success")) &&
+		  json_is_false(json_object_get(z, "failing"));
 
 	json_decref(z);
 	return ok;
@@ -135,9 +138,11 @@ static void test_fallback_when_first_fails(void)
 	snprintf(cfg, sizeof(cfg),
 		 "{" FETCH "\"regions\":[{\"id\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1,"
 		 "\"sources\":[\"em\",\"gb\"]}],"
-		 "\"sources\":[{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\"],\"interval\":\"PT1S\","
+		 "\"sources\":[{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\"],\"interval\":"
+		 "\"PT1S\","
 		 "\"base_url\":\"%s\",\"token_env\":\"TEST_EM_TOKEN\"},"
-		 "{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"interval\":\"PT1S\",\"base_url\":\"%s\"}]}",
+		 "{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"interval\":\"PT1S\",\"base_url\":"
+		 "\"%s\"}]}",
 		 em.url, gb.url);
 	itest_serve(cfg, db, env, &srv);
 	wait_success(&srv, "em", "GB");
@@ -161,7 +166,8 @@ static void test_fallback_when_first_fails(void)
 	long long runs1 = itest_sql_int(db, "SELECT count(*) FROM forecast_runs");
 	long long em1 = rows_written(&srv, "em", "GB"), gb1 = rows_written(&srv, "gb", "GB");
 	long em_req = itest_fake_requests(&em), gb_req = itest_fake_requests(&gb);
-	for (int i = 0; i < WAIT_S * 5 && (itest_fake_requests(&em) < em_req + 6 || itest_fake_requests(&gb) < gb_req + 9);
+	for (int i = 0; i < WAIT_S * 5 &&
+			(itest_fake_requests(&em) < em_req + 6 || itest_fake_requests(&gb) < gb_req + 9);
 	     i++)
 		sleep_ms(200);
 	TL_ASSERT(itest_fake_requests(&em) >= em_req + 6); /* history + power-history per poll */
@@ -239,7 +245,8 @@ static void test_fallback_when_first_fails(void)
 		z = source_zone(&srv, "gb", "GB");
 		gb_failing = json_is_true(json_object_get(z, "failing"));
 		const char *msg = str(json_object_get(z, "last_error"), "message");
-		saw_timeout |= strstr(msg, "timed out") != NULL || strstr(msg, "circuit breaker open") != NULL;
+		saw_timeout |=
+		    strstr(msg, "timed out") != NULL || strstr(msg, "circuit breaker open") != NULL;
 		json_decref(z);
 		if (!gb_failing)
 			sleep_ms(200);
@@ -272,14 +279,18 @@ static void test_stale_source_gives_way(void)
 	/* Region X (zone GB) prefers 'old' to 'new'; region Y's zone has no
 	 * other source ('old' also pulls the national data as zone GB-OLD).
 	 * Half-hourly data polled every second is stale after 3 x 30 min. */
-	snprintf(cfg, sizeof(cfg),
-		 "{" FETCH "\"regions\":[{\"id\":\"X\",\"zone\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1,"
-		 "\"sources\":[\"old\",\"new\"]},"
-		 "{\"id\":\"Y\",\"zone\":\"GB-OLD\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1,\"sources\":[\"old\"]}],"
-		 "\"sources\":[{\"name\":\"old\",\"type\":\"ukgrid\",\"zones\":[\"GB\",\"GB-OLD\"],"
-		 "\"keys\":{\"GB-OLD\":\"national\"},\"interval\":\"PT1S\",\"base_url\":\"%s\"},"
-		 "{\"name\":\"new\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"interval\":\"PT1S\",\"base_url\":\"%s\"}]}",
-		 old.url, fresh.url);
+	snprintf(
+	    cfg, sizeof(cfg),
+	    "{" FETCH
+	    "\"regions\":[{\"id\":\"X\",\"zone\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1,"
+	    "\"sources\":[\"old\",\"new\"]},"
+	    "{\"id\":\"Y\",\"zone\":\"GB-OLD\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1,\"sources\":["
+	    "\"old\"]}],"
+	    "\"sources\":[{\"name\":\"old\",\"type\":\"ukgrid\",\"zones\":[\"GB\",\"GB-OLD\"],"
+	    "\"keys\":{\"GB-OLD\":\"national\"},\"interval\":\"PT1S\",\"base_url\":\"%s\"},"
+	    "{\"name\":\"new\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"interval\":\"PT1S\",\"base_url\":\"%"
+	    "s\"}]}",
+	    old.url, fresh.url);
 	itest_serve(cfg, db, NULL, &srv);
 	wait_success(&srv, "old", "GB");
 	wait_success(&srv, "old", "GB-OLD");
@@ -404,21 +415,26 @@ static void test_ingest_source_writes_once(void)
 	snprintf(dbenv, sizeof(dbenv), "CARBONSCHED_DATABASE_URL=%s", db);
 	const char *env[] = {dbenv, NULL};
 	TL_ASSERT_INT_EQ(itest_run(migrate, env, NULL, NULL), 0);
-	snprintf(cfg, sizeof(cfg),
-		 "{" FETCH "\"regions\":[{\"id\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1}],"
-		 "\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"base_url\":\"%s\"}]}",
-		 gb.url);
+	snprintf(
+	    cfg, sizeof(cfg),
+	    "{" FETCH "\"regions\":[{\"id\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1}],"
+	    "\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"base_url\":\"%s\"}]}",
+	    gb.url);
 	char path[600];
 	snprintf(path, sizeof(path), "%s", itest_write_file("ingest-source.json", cfg));
 	const char *pull[] = {"ingest", "--config", path, "--source", "gb", NULL};
 
 	/* First pull: 4 half-hourly series of one point, one forecast run of two steps. */
 	TL_ASSERT_INT_EQ(itest_run(pull, env, &out, &err), 0);
-	TL_ASSERT_CONTAINS(out, "gb GB: 4 series, 4 points, 4 rows written; 1 forecasts, 1 written (2 points)");
+	TL_ASSERT_CONTAINS(out,
+			   "gb GB: 4 series, 4 points, 4 rows written; 1 forecasts, 1 written (2 points)");
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signal_points WHERE source = 'gb'"), 4);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM forecast_runs WHERE model = 'gb' AND zone = 'GB'"), 1);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM forecast_runs WHERE model = 'gb' AND zone = 'GB'"), 1);
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM forecast_points"), 2);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT rows_written FROM source_state WHERE source = 'gb' AND zone = 'GB'"), 6);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT rows_written FROM source_state WHERE source = 'gb' AND zone = 'GB'"),
+	    6);
 	free(out);
 	free(err);
 
@@ -430,7 +446,8 @@ static void test_ingest_source_writes_once(void)
 	TL_ASSERT(runs == 1 || runs == 2);
 	if (runs == 1) {
 		TL_ASSERT_CONTAINS(out, "1 forecasts, 0 written (0 points)");
-		TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT rows_written FROM source_state WHERE source = 'gb'"), 6);
+		TL_ASSERT_INT_EQ(
+		    itest_sql_int(db, "SELECT rows_written FROM source_state WHERE source = 'gb'"), 6);
 	}
 	free(out);
 	free(err);
@@ -445,7 +462,8 @@ static void test_ingest_source_writes_once(void)
 	free(err);
 
 	/* A connector type without a config entry: stored under the type's name. */
-	const char *bytype[] = {"ingest", "--source", "ukgrid", "--zone", "GB", "--base-url", gb.url, "--quiet", NULL};
+	const char *bytype[] = {"ingest",     "--source", "ukgrid",  "--zone", "GB",
+				"--base-url", gb.url,	  "--quiet", NULL};
 	TL_ASSERT_INT_EQ(itest_run(bytype, env, &out, &err), 0);
 	TL_ASSERT_STR_EQ(out, "");
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signal_points WHERE source = 'ukgrid'"), 4);
@@ -459,8 +477,9 @@ static void test_ingest_source_writes_once(void)
 	char *msg = itest_sql(db, "SELECT last_error FROM source_state WHERE source = 'gb'");
 	TL_ASSERT_CONTAINS(msg, "HTTP 500");
 	free(msg);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM source_state WHERE source = 'gb' AND "
-					   "last_success_at IS NOT NULL AND last_error_at >= last_success_at"),
+	TL_ASSERT_INT_EQ(itest_sql_int(db,
+				       "SELECT count(*) FROM source_state WHERE source = 'gb' AND "
+				       "last_success_at IS NOT NULL AND last_error_at >= last_success_at"),
 			 1);
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signals"), 8);
 	free(out);
@@ -469,10 +488,10 @@ static void test_ingest_source_writes_once(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"the next source serves when the first fails", test_fallback_when_first_fails},
-	{"a stale source gives way and is marked stale", test_stale_source_gives_way},
-	{"one replica polls a source; another takes over", test_one_replica_polls_a_source},
-	{"ingest --source stores once and records failures", test_ingest_source_writes_once},
-	CU_TEST_INFO_NULL,
+    {"the next source serves when the first fails", test_fallback_when_first_fails},
+    {"a stale source gives way and is marked stale", test_stale_source_gives_way},
+    {"one replica polls a source; another takes over", test_one_replica_polls_a_source},
+    {"ingest --source stores once and records failures", test_ingest_source_writes_once},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("pollers", NULL, NULL, tests)

@@ -13,7 +13,8 @@
 
 static struct store_series row(int id, const char *source, int64_t last_ts, bool stale, bool failing)
 {
-	struct store_series s = {.id = id, .step = 3600, .last_ts = last_ts, .stale = stale, .failing = failing};
+	struct store_series s = {
+	    .id = id, .step = 3600, .last_ts = last_ts, .stale = stale, .failing = failing};
 
 	snprintf(s.source, sizeof(s.source), "%s", source);
 	return s;
@@ -66,18 +67,19 @@ static void test_pick_order(void)
 
 static void test_stale_after(void)
 {
-	const char *json = "{\"database_url\":\"x\",\"regions\":[{\"id\":\"GB\",\"latitude\":51,\"longitude\":0,"
-			   "\"pue\":1.1}],\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],"
-			   "\"interval\":\"PT2H\"},{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\"],"
-			   "\"interval\":\"PT5M\",\"stale_after\":\"PT90M\"}]}";
+	const char *json =
+	    "{\"database_url\":\"x\",\"regions\":[{\"id\":\"GB\",\"latitude\":51,\"longitude\":0,"
+	    "\"pue\":1.1}],\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],"
+	    "\"interval\":\"PT2H\"},{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\"],"
+	    "\"interval\":\"PT5M\",\"stale_after\":\"PT90M\"}]}";
 	struct config *c;
 	struct err_detail err;
 
 	TL_ASSERT_INT_EQ(config_parse("t.json", json, strlen(json), &c, &err), ERR_OK);
 	if (!c)
 		return;
-	TL_ASSERT_INT_EQ(source_stale_after(c, "gb", 1800), 3 * 7200); /* the interval is the longer */
-	TL_ASSERT_INT_EQ(source_stale_after(c, "em", 3600), 90 * 60);  /* configured */
+	TL_ASSERT_INT_EQ(source_stale_after(c, "gb", 1800), 3 * 7200);	 /* the interval is the longer */
+	TL_ASSERT_INT_EQ(source_stale_after(c, "em", 3600), 90 * 60);	 /* configured */
 	TL_ASSERT_INT_EQ(source_stale_after(c, "file", 3600), 3 * 3600); /* not configured: 3 steps */
 	TL_ASSERT_INT_EQ(source_stale_after(NULL, "gb", 300), 900);
 	config_free(c);
@@ -89,7 +91,8 @@ static void test_relabel(void)
 
 	conn_result_init(&r);
 	series_set(sig_set_get(&r.sigs, "GB", "carbon_intensity", "ukgrid", 1800), 0, 1, false);
-	struct conn_forecast *f = conn_result_forecast(&r, "GB", "carbon_intensity", "ukgrid", "ukgrid:fw48h", 0, 1800);
+	struct conn_forecast *f =
+	    conn_result_forecast(&r, "GB", "carbon_intensity", "ukgrid", "ukgrid:fw48h", 0, 1800);
 	series_set(&f->p50, 1800, 2, false);
 	source_relabel(&r, "gb-mirror");
 	TL_ASSERT_STR_EQ(r.sigs.items[0].source, "gb-mirror");
@@ -161,10 +164,10 @@ static int suite_clean(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"the read path's choice of source", test_pick_order},
-	{"stale_after", test_stale_after},
-	{"series and forecasts carry the source's name", test_relabel},
-	{"the fake's fresh recordings", test_fresh_recordings},
-	CU_TEST_INFO_NULL,
+    {"the read path's choice of source", test_pick_order},
+    {"stale_after", test_stale_after},
+    {"series and forecasts carry the source's name", test_relabel},
+    {"the fake's fresh recordings", test_fresh_recordings},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("service/source", suite_init, suite_clean, tests)
