@@ -329,6 +329,17 @@ int ingest_source_main(int argc, char **argv)
 	if (config_path && config_load(config_path, &cfg, &err))
 		return cli_fail("ingest", &err);
 	const struct source_cfg *configured = cfg ? config_source(cfg, o.source) : NULL;
+	if (cfg && !configured && !conn_find(o.source)) {
+		struct buf b;
+		buf_init(&b, 0);
+		for (size_t i = 0; i < cfg->nsources; i++)
+			buf_addf(&b, "%s%s", i ? ", " : "", cfg->sources[i].name);
+		fprintf(stderr, "carbonsched ingest: unknown source '%s': '%s' names %s%s, and it is not a type\n",
+			o.source, config_path, cfg->nsources ? "the sources " : "no sources", b.data);
+		buf_release(&b);
+		config_free(cfg);
+		return 1;
+	}
 
 	/* The fetcher: the config's settings when there is one. */
 	struct fetch_options fo;
