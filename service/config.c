@@ -705,7 +705,7 @@ static int check_whole(struct config *c, struct err_detail *err)
 		char path[48];
 
 		snprintf(path, sizeof(path), "sources[%zu].zones", i);
-		if (!s->nzones && strcmp(s->type, "pue"))
+		if (!s->nzones && strcmp(s->type, "pue") && strcmp(s->type, "file"))
 			return fail(err, c->path, path, "%s source '%s' needs at least one zone", s->type, s->name);
 		if (!strcmp(s->type, "pue") && !s->path && !s->base_url)
 			return fail(err, c->path, path, "pue source '%s' needs 'path' (a file) or 'base_url'", s->name);

@@ -104,9 +104,10 @@ static json_t *zone_json(const struct config *cfg, const struct snapshot *s, con
 		activity = ok > bad ? ok : bad;
 		*ret_breaker = db_res_get(s->state, i, 7);
 	}
-	/* The newest point of any kind the source holds for the zone. */
+	/* The newest point of any kind the source holds for the zone ("*": any zone). */
 	for (size_t i = 0, n = db_res_rows(s->series); i < n; i++) {
-		if (strcmp(db_res_get(s->series, i, 0), source) || strcmp(db_res_get(s->series, i, 1), zone))
+		if (strcmp(db_res_get(s->series, i, 0), source) ||
+		    (strcmp(db_res_get(s->series, i, 1), zone) && strcmp(zone, "*")))
 			continue;
 		int64_t last = db_res_int64(s->series, i, 4);
 		if (last > s->now)
