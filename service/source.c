@@ -401,8 +401,9 @@ void source_health_judge(void *arg, struct db *db, const char *zone, struct stor
 		s->stale = !s->last_ts || now - s->last_ts > s->stale_after;
 		s->failing = false;
 		for (size_t k = 0; k < h->n; k++)
-			if (!strcmp(h->rows[k].source, s->source) && !strcmp(h->rows[k].zone, zone))
-				s->failing = h->rows[k].failing;
+			if (!strcmp(h->rows[k].source, s->source) &&
+			    (!strcmp(h->rows[k].zone, zone) || !strcmp(h->rows[k].zone, "*")))
+				s->failing = h->rows[k].failing; /* "*": a feed polled for all its zones */
 	}
 	pthread_mutex_unlock(&h->lock);
 }
