@@ -93,7 +93,7 @@ static json_t *zone_json(const struct config *cfg, const struct snapshot *s, con
 		if (has_bad) {
 			json_t *e = json_object();
 			json_object_set_new(e, "message", json_string(db_res_get(s->state, i, 3)));
-			jh_set_time(e, "at", bad);
+			jh_set_time(e, "time", bad);
 			json_object_set_new(z, "last_error", e);
 		}
 		json_object_set_new(z, "failing", json_boolean(has_bad && (!has_ok || bad > ok)));

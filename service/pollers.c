@@ -222,6 +222,16 @@ out:
 /* ------------------------------------------------------------------ */
 /* One round                                                           */
 
+/* Prometheus (service/telemetry.h): fetches by outcome, and their duration. */
+static void record_fetch(struct app *app, const char *source, const char *outcome, double seconds)
+{
+	if (!app->telemetry)
+		return;
+	metric_inc(TM_GET(app, SOURCE_FETCHES, source, outcome));
+	if (strcmp(outcome, "skipped"))
+		metric_observe(TM_GET(app, SOURCE_FETCH_DURATION, source), seconds);
+}
+
 static void poll_zone(struct poller *p, size_t z, const char *zone)
 {
 	struct pollers *ps = p->ps;
@@ -231,7 +241,11 @@ static void poll_zone(struct poller *p, size_t z, const char *zone)
 	struct conn_result r;
 	struct db *db = NULL;
 	int64_t t0 = ts_mono_ms();
-	int rc = source_pull(&p->src, zone, 0, 0, &r, &err);
+
+	fetch_breaker(ps->fetch, p->cfg->name, &bi);
+	bool refused = bi.state == FETCH_BREAKER_OPEN; /* the fetch will not even be tried */
+	int rc = source_pull(&p->src, zone, 0, 0, &r, &err), pulled = rc;
+	double took = (double)(ts_mono_ms() - t0) / 1000;
 
 	if (!rc && !(rc = db_acquire(ps->pool, 10000, &db, &err)))
 		rc = source_store(db, &r, &st, &err);
@@ -240,6 +254,7 @@ static void poll_zone(struct poller *p, size_t z, const char *zone)
 		db_release(ps->pool, db);
 		return;
 	}
+	record_fetch(ps->app, p->cfg->name, pulled ? (refused ? "skipped" : "error") : "ok", took);
 	int64_t now = ts_now(), next = now + p->cfg->interval;
 	fetch_breaker(ps->fetch, p->cfg->name, &bi);
 	const char *breaker = fetch_breaker_state_name(bi.state);

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/buf.h"
 #include "core/time.h"
 #include "tests/lib/itest.h"
 #include "tests/lib/itest_fake.h"
@@ -121,6 +122,58 @@ static long long rows_written(const struct itest_server *s, const char *name, co
 	return n;
 }
 
+/* Check the answer of GET path against a schema of service/openapi.json
+ * (tests/node/schema.mjs; skipped, saying so, without the node tools that
+ * tests/run.sh installs). */
+static void check_schema(const struct itest_server *s, const char *path, const char *schema)
+{
+	struct itest_response r;
+	char url[256], cmd[1400], line[512];
+	struct buf out;
+	FILE *p;
+
+	if (!getenv("CARBONSCHED_NODE_TOOLS")) {
+		printf("\n  (skipped: %s against the OpenAPI schema %s: no node tools)\n", path, schema);
+		return;
+	}
+	snprintf(url, sizeof(url), "%s%s", s->base, path);
+	TL_ASSERT(itest_http("GET", url, NULL, NULL, &r));
+	const char *file = itest_write_file("answer.json", r.body ? r.body : "");
+	itest_response_free(&r);
+	snprintf(cmd, sizeof(cmd), "node tests/node/schema.mjs --spec service/openapi.json --schema %s '%s' 2>&1",
+		 schema, file);
+	buf_init(&out, 0);
+	if (!(p = popen(cmd, "r"))) {
+		tl_fail(__LINE__, __FILE__, false, "cannot run %s", cmd);
+		return;
+	}
+	while (fgets(line, sizeof(line), p))
+		buf_adds(&out, line);
+	int rc = pclose(p);
+	if (rc)
+		tl_fail(__LINE__, __FILE__, false, "GET %s is not a %s: %s", path, schema, out.data);
+	TL_ASSERT_CONTAINS(out.data, "1 answers checked, 0 problems");
+	buf_release(&out);
+}
+
+/* A sample of GET /metrics: the value of the line starting with 'series'
+ * ("name{labels}"), or -1 when absent. */
+static double metric(const struct itest_server *s, const char *series)
+{
+	struct itest_response r;
+	char url[128];
+	double v = -1;
+
+	snprintf(url, sizeof(url), "%s/metrics", s->base);
+	if (itest_http("GET", url, NULL, NULL, &r) && r.body) {
+		for (const char *p = r.body; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+			if (!strncmp(p, series, strlen(series)) && p[strlen(series)] == ' ')
+				v = atof(p + strlen(series) + 1);
+	}
+	itest_response_free(&r);
+	return v;
+}
+
 static void test_fallback_when_first_fails(void)
 {
 	struct itest_fake em, gb;
@@ -205,7 +258,7 @@ static void test_fallback_when_first_fails(void)
 	TL_ASSERT(json_is_true(json_object_get(z, "failing")));
 	TL_ASSERT_STR_EQ(str(z, "breaker"), "open");
 	json_t *e = json_object_get(z, "last_error");
-	TL_ASSERT(json_is_string(json_object_get(e, "at")));
+	TL_ASSERT(json_is_string(json_object_get(e, "time")));
 	TL_ASSERT_CONTAINS(str(e, "message"), "em: ");
 	/* The cause while retries ran, then the breaker's refusal. */
 	TL_ASSERT(saw_500 || strstr(str(e, "message"), "circuit breaker open"));
@@ -235,6 +288,24 @@ static void test_fallback_when_first_fails(void)
 	TL_ASSERT_STR_EQ(str(j, "source"), "em");
 	TL_ASSERT(json_array_size(json_object_get(j, "points")) > 0);
 	json_decref(j);
+	/* The pollers' metrics: fetches by outcome (the open breaker refuses
+	 * them: "skipped"), and their durations. */
+	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"ok\"}") >= 4);
+	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"error\"}") >= 1);
+	for (int i = 0; i < WAIT_S * 5 &&
+			metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"skipped\"}") < 1;
+	     i++)
+		sleep_ms(200);
+	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"skipped\"}") >= 1);
+	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"gb\",outcome=\"error\"}") < 0);
+	TL_ASSERT(metric(&srv, "carbonsched_source_fetch_duration_seconds_count{source=\"gb\"}") >= 4);
+	TL_ASSERT_INT_EQ(metric(&srv, "carbonsched_source_up{source=\"em\",zone=\"GB\"}"), 0);
+	TL_ASSERT_INT_EQ(metric(&srv, "carbonsched_source_breaker_open{source=\"em\",zone=\"GB\"}"), 1);
+	/* The story as the OpenAPI document describes it. */
+	check_schema(&srv, "/v1/sources", "SourceList");
+	check_schema(&srv, "/v1/sources/em", "Source");
+	check_schema(&srv, "/v1/regions/GB/signals", "Signals");
+	check_schema(&srv, "/v1/regions", "RegionList");
 
 	/* The second stops answering at all (a response that never ends): the
 	 * answers stay available, from the first of the list whose data is

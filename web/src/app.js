@@ -337,12 +337,17 @@ async function renderSources() {
     box.replaceChildren(el('p', { class: 'note' }, 'Source health is not available on this service yet.'));
     return;
   }
-  const rows = list(await getJSON('/v1/sources'), 'sources');
+  // One row per source and zone: GET /v1/sources nests the zones.
+  const rows = list(await getJSON('/v1/sources'), 'sources').flatMap((s) =>
+    (s.zones?.length ? s.zones : [{}]).map((z) => ({
+      ...z, name: s.name, source: s.type, breaker: z.breaker ?? s.breaker, held_by: s.held_by,
+    })));
   if (!rows.length) {
     box.replaceChildren(el('p', { class: 'note' }, 'No sources configured: data comes from files.'));
     return;
   }
-  const cols = ['name', 'source', 'zone', 'last_success', 'last_error', 'next_run', 'rows_written', 'stale', 'breaker']
+  const cols = ['name', 'source', 'zone', 'last_success', 'last_error', 'next_run', 'rows_written', 'stale', 'breaker',
+    'held_by']
     .filter((c) => rows.some((r) => c in r));
   box.replaceChildren(el('table', {},
     el('thead', {}, el('tr', {}, ...cols.map((c) => el('th', {}, c.replace('_', ' '))))),
