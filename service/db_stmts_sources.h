@@ -25,13 +25,14 @@
 	  "INSERT INTO source_state (source, zone, last_success_at, next_run_at, rows_written, breaker)"   \
 	  " VALUES ($1, $2, to_timestamp($3), to_timestamp($4), $5, $6)"                                   \
 	  " ON CONFLICT (source, zone) DO UPDATE SET last_success_at = EXCLUDED.last_success_at,"          \
-	  " next_run_at = EXCLUDED.next_run_at,"                                                           \
+	  " next_run_at = coalesce(EXCLUDED.next_run_at, source_state.next_run_at),"                       \
 	  " rows_written = source_state.rows_written + EXCLUDED.rows_written, breaker = EXCLUDED.breaker")  \
 	X(SOURCE_STATE_FAILURE,                                                                            \
 	  "INSERT INTO source_state (source, zone, last_error, last_error_at, next_run_at, breaker)"       \
 	  " VALUES ($1, $2, $3, to_timestamp($4), to_timestamp($5), $6)"                                   \
 	  " ON CONFLICT (source, zone) DO UPDATE SET last_error = EXCLUDED.last_error,"                    \
-	  " last_error_at = EXCLUDED.last_error_at, next_run_at = EXCLUDED.next_run_at,"                   \
+	  " last_error_at = EXCLUDED.last_error_at,"                                                       \
+	  " next_run_at = coalesce(EXCLUDED.next_run_at, source_state.next_run_at),"                       \
 	  " breaker = EXCLUDED.breaker")                                                                   \
 	X(SOURCE_STATE_ALL,                                                                                \
 	  "SELECT source, zone, extract(epoch FROM last_success_at)::int8, coalesce(last_error, ''),"      \
