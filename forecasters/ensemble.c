@@ -20,8 +20,9 @@
 #define POWER	 4 /* weights 1/MAPE^POWER: backcast errors are noisy, near-ties should average */
 #define NBLOCKS	 (FC_MAX_HORIZON_DAYS * 4)
 
-static const struct fc_model_ops *const members[] = {&fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops};
-#define NMEM (sizeof(members) / sizeof(members[0]))
+/* NULL-terminated: fc_model_ops.members points here too. */
+static const struct fc_model_ops *const members[] = {&fc_dshw_ops, &fc_ridge_ops, &fc_ridge_log_ops, NULL};
+#define NMEM (sizeof(members) / sizeof(members[0]) - 1)
 
 struct ensemble_state {
 	void *st[NMEM];
@@ -146,6 +147,13 @@ static int ens_predict(const void *state, const struct fc_input *in, size_t hori
 	return rc;
 }
 
+static const void *ens_member_state(const void *state, size_t i)
+{
+	const struct ensemble_state *e = state;
+
+	return i < NMEM && e->ok[i] ? e->st[i] : NULL;
+}
+
 const struct fc_model_ops fc_ensemble_ops = {
     .name = "ensemble",
     .summary = "blend of dshw, ridge and ridge_log weighted per quarter day by recent error",
@@ -153,4 +161,6 @@ const struct fc_model_ops fc_ensemble_ops = {
     .release = ens_release,
     .fit = ens_fit,
     .predict = ens_predict,
+    .members = members,
+    .member_state = ens_member_state,
 };

@@ -8,6 +8,7 @@
  */
 #include "forecasters/forecast.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,6 +30,9 @@ const char *const fc_model_names[] = {"snaive24", "snaive168", "ewma",	   "dshw"
  * each); ACI and fc_observe take over from there. */
 #define SEED_DAYS 28
 
+/* Most members a composite model may have. */
+#define MAX_MEMBERS 8
+
 struct fc_model {
 	const struct fc_model_ops *ops;
 	struct fc_options opt;
@@ -36,6 +40,8 @@ struct fc_model {
 	struct fc_calib calib;
 	bool calib_ready; /* calib initialised (mode fixed at the first fit) */
 	bool fitted;
+	size_t nmembers;
+	struct fc_calib mcalib[MAX_MEMBERS]; /* one per member, ready with calib */
 };
 
 const struct fc_model_ops *fc_model_ops_find(const char *name)
@@ -131,6 +137,8 @@ int fc_model_new(const char *name, const struct fc_options *opt, struct fc_model
 	if (m->opt.calib_days <= 0)
 		m->opt.calib_days = 60;
 	m->state = xcalloc(1, ops->state_size ? ops->state_size : 1);
+	for (m->nmembers = 0; ops->members && ops->members[m->nmembers]; m->nmembers++)
+		assert(m->nmembers < MAX_MEMBERS);
 	*ret_model = m;
 	return ERR_OK;
 }
@@ -142,8 +150,11 @@ void fc_model_free(struct fc_model *m)
 	if (m->ops->release)
 		m->ops->release(m->state);
 	free(m->state);
-	if (m->calib_ready)
+	if (m->calib_ready) {
 		fc_calib_release(&m->calib);
+		for (size_t i = 0; i < m->nmembers; i++)
+			fc_calib_release(&m->mcalib[i]);
+	}
 	free(m);
 }
 
@@ -204,6 +215,9 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 				positive = false;
 		fc_calib_init(&m->calib, pd, m->opt.calib_days, m->opt.interval,
 			      m->opt.aci_gamma > 0 ? m->opt.aci_gamma : 0, positive);
+		for (size_t i = 0; i < m->nmembers; i++)
+			fc_calib_init(&m->mcalib[i], pd, m->opt.calib_days, m->opt.interval,
+				      m->opt.aci_gamma > 0 ? m->opt.aci_gamma : 0, positive);
 		m->calib_ready = true;
 	}
 	rc = m->ops->fit(m->state, &m->opt, in, err);
@@ -212,18 +226,25 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 	m->fitted = true;
 	if (fc_calib_is_empty(&m->calib))
 		fc_backcast(m->ops, m->state, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb, &m->calib);
+	for (size_t i = 0; i < m->nmembers; i++) {
+		const void *st = m->ops->member_state(m->state, i);
+
+		if (st && fc_calib_is_empty(&m->mcalib[i]))
+			fc_backcast(m->ops->members[i], st, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb,
+				    &m->mcalib[i]);
+	}
 	return ERR_OK;
 }
 
-int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, struct fc_forecast *ret,
-	       struct err_detail *err)
+/* Central values of ops/state with intervals from calib: the body of
+ * fc_predict and fc_predict_member. */
+static int predict_with(const struct fc_model_ops *ops, const void *state, const struct fc_calib *calib,
+			const struct fc_input *in, size_t horizon, struct fc_forecast *ret, struct err_detail *err)
 {
 	size_t pd = fc_steps_per_day(in->step);
 	struct fc_forecast f;
 	int rc;
 
-	if (!m->fitted)
-		return err_set(err, ERR_INVALID, "model", "model '%s' is not fitted", m->ops->name);
 	if (!pd)
 		return err_set(err, ERR_INVALID, "step", "step of %d s does not divide a day", (int)in->step);
 	if (horizon == 0 || horizon > FC_MAX_HORIZON_DAYS * pd)
@@ -233,22 +254,22 @@ int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, st
 	f.issued_at = in->start + (int64_t)in->n * in->step;
 	f.step = in->step;
 	f.n = horizon;
-	snprintf(f.model, sizeof(f.model), "%s", m->ops->name);
+	snprintf(f.model, sizeof(f.model), "%s", ops->name);
 	f.p10 = xmalloc(horizon * sizeof(double));
 	f.p50 = xmalloc(horizon * sizeof(double));
 	f.p90 = xmalloc(horizon * sizeof(double));
-	rc = m->ops->predict(m->state, in, horizon, f.p50, err);
+	rc = ops->predict(state, in, horizon, f.p50, err);
 	if (rc) {
 		fc_forecast_release(&f);
 		return rc;
 	}
-	for (size_t h = 0, sb = m->calib.steps_per_block; h < horizon; h += sb) {
+	for (size_t h = 0, sb = calib->steps_per_block; h < horizon; h += sb) {
 		double lo, hi;
-		bool have = fc_calib_quantiles(&m->calib, h, &lo, &hi);
+		bool have = fc_calib_quantiles(calib, h, &lo, &hi);
 
 		for (size_t k = h; k < h + sb && k < horizon; k++)
 			if (have)
-				fc_calib_apply(&m->calib, f.p50[k], lo, hi, &f.p10[k], &f.p90[k]);
+				fc_calib_apply(calib, f.p50[k], lo, hi, &f.p10[k], &f.p90[k]);
 			else
 				f.p10[k] = f.p90[k] = f.p50[k];
 	}
@@ -256,18 +277,61 @@ int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, st
 	return ERR_OK;
 }
 
-void fc_observe(struct fc_model *m, const struct fc_forecast *f, const double *actual)
+int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, struct fc_forecast *ret,
+	       struct err_detail *err)
 {
-	if (!m->calib_ready)
-		return;
+	if (!m->fitted)
+		return err_set(err, ERR_INVALID, "model", "model '%s' is not fitted", m->ops->name);
+	return predict_with(m->ops, m->state, &m->calib, in, horizon, ret, err);
+}
+
+size_t fc_model_members(const struct fc_model *m)
+{
+	return m->nmembers;
+}
+
+const char *fc_model_member_name(const struct fc_model *m, size_t i)
+{
+	return i < m->nmembers ? m->ops->members[i]->name : NULL;
+}
+
+int fc_predict_member(struct fc_model *m, size_t i, const struct fc_input *in, size_t horizon,
+		      struct fc_forecast *ret, struct err_detail *err)
+{
+	const void *st;
+
+	if (i >= m->nmembers)
+		return err_set(err, ERR_INVALID, "model", "model '%s' has no member %zu", m->ops->name, i);
+	if (!m->fitted)
+		return err_set(err, ERR_INVALID, "model", "model '%s' is not fitted", m->ops->name);
+	if (!(st = m->ops->member_state(m->state, i)))
+		return err_set(err, ERR_UNPROCESSABLE, "history", "member '%s' of '%s' could not be fitted",
+			       m->ops->members[i]->name, m->ops->name);
+	return predict_with(m->ops->members[i], st, &m->mcalib[i], in, horizon, ret, err);
+}
+
+static void observe(struct fc_calib *c, const struct fc_forecast *f, const double *actual)
+{
 	for (size_t h = 0; h < f->n; h++) {
 		int covered;
 
 		if (!isfinite(actual[h]))
 			continue;
 		covered = actual[h] >= f->p10[h] && actual[h] <= f->p90[h];
-		fc_calib_add(&m->calib, h, f->p50[h], actual[h], covered);
+		fc_calib_add(c, h, f->p50[h], actual[h], covered);
 	}
+}
+
+void fc_observe(struct fc_model *m, const struct fc_forecast *f, const double *actual)
+{
+	if (m->calib_ready)
+		observe(&m->calib, f, actual);
+}
+
+void fc_observe_member(struct fc_model *m, size_t i, const struct fc_forecast *f, const double *actual)
+{
+	if (m->calib_ready && i < m->nmembers)
+		observe(&m->mcalib[i], f, actual);
 }
 
 struct mape_acc {

@@ -129,13 +129,38 @@ int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, st
 void fc_observe(struct fc_model *m, const struct fc_forecast *f, const double *actual);
 
 /*
+ * Composite models (the ensemble) expose their members, so that a caller
+ * can store and score each member's forecast next to the blend without
+ * fitting the members a second time.  Each member has its own calibrator
+ * (seeded at the first fit like the model's, fed by fc_observe_member).
+ */
+
+/* Number of members (0 for a plain model) and the name of member i
+ * (borrowed, static). */
+size_t fc_model_members(const struct fc_model *m);
+const char *fc_model_member_name(const struct fc_model *m, size_t i);
+
+/* As fc_predict, for member i of a fitted composite model: the member's
+ * central values as fitted inside the model, with intervals from the
+ * member's calibrator.  *ret is initialised here (its 'model' is the
+ * member's name); set only on success.  Errors: as fc_predict, and
+ * ERR_INVALID when i is not a member, ERR_UNPROCESSABLE when the member
+ * could not be fitted on this history. */
+int fc_predict_member(struct fc_model *m, size_t i, const struct fc_input *in, size_t horizon,
+		      struct fc_forecast *ret, struct err_detail *err);
+
+/* As fc_observe, for a forecast made by fc_predict_member(m, i, ...). */
+void fc_observe_member(struct fc_model *m, size_t i, const struct fc_forecast *f, const double *actual);
+
+/*
  * Writing a model: one table row of struct fc_model_ops in forecast.c.
  * 'state_size' bytes are zeroed by fc_model_new and owned by the model;
  * 'release' frees what fit allocated inside it (the state itself is freed
  * by the caller).  'fit' may be called again on a longer history.
  * 'predict' must not change the state (the calibrator and the ensemble
  * call it at past issue times) and writes 'horizon' central values;
- * intervals are added around them by the calibrator.
+ * intervals are added around them by the calibrator.  A composite model
+ * also sets 'members' and 'member_state'.
  */
 struct fc_model_ops {
 	const char *name;
@@ -146,6 +171,11 @@ struct fc_model_ops {
 		   struct err_detail *err);
 	int (*predict)(const void *state, const struct fc_input *in, size_t horizon, double *ret_p50,
 		       struct err_detail *err);
+	/* Composite models only (NULL otherwise): the members' ops,
+	 * NULL-terminated, and the fitted state of member i (NULL when that
+	 * member could not be fitted). */
+	const struct fc_model_ops *const *members;
+	const void *(*member_state)(const void *state, size_t i);
 };
 
 /* The ops of a model by name, NULL when unknown (for composite models). */
