@@ -158,6 +158,14 @@ void fc_model_free(struct fc_model *m)
 	free(m);
 }
 
+void fc_model_compact(struct fc_model *m)
+{
+	if (m->ops->release)
+		m->ops->release(m->state);
+	memset(m->state, 0, m->ops->state_size);
+	m->fitted = false;
+}
+
 const char *fc_model_name(const struct fc_model *m)
 {
 	return m->ops->name;

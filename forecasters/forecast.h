@@ -123,6 +123,12 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 int fc_predict(struct fc_model *m, const struct fc_input *in, size_t horizon, struct fc_forecast *ret,
 	       struct err_detail *err);
 
+/* Drop what the last fit built, keeping the options and the calibrators
+ * with their recent errors: the next fc_fit starts from scratch.  For
+ * callers that refit anyway (a new time of day changes every per-step
+ * regression) and want the memory back between fits. */
+void fc_model_compact(struct fc_model *m);
+
 /* Feed the calibrator the actuals of a forecast made by this model:
  * actual[i] is the value at f->issued_at + i*step (NAN = not known, then
  * skipped).  Call once per forecast, when its actuals are known. */

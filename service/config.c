@@ -28,7 +28,8 @@
 #include "core/time.h"
 #include "connectors/connector.h"
 
-enum key_type { K_STRING, K_INT, K_INT64, K_DOUBLE, K_TIME, K_DURATION, K_LISTEN, K_CLOCK_MODE, K_STRINGS, K_MAP };
+enum key_type { K_STRING, K_INT, K_INT64, K_DOUBLE, K_TIME, K_DURATION, K_LISTEN, K_CLOCK_MODE, K_STRINGS, K_MAP,
+		K_BOOL };
 
 struct key {
 	const char *name; /* dotted path for nested objects: "clock.start" */
@@ -81,6 +82,17 @@ static const struct key top_keys[] = {
 	 "pollers: largest response accepted (after decompression)"},
 	{"fetch.user_agent", K_STRING, TOP(fetch_user_agent), 0, "carbonsched", 0, 0, false,
 	 "pollers: User-Agent of requests to providers"},
+	{"forecast.enabled", K_BOOL, TOP(forecast_enabled), 0, "true", 0, 0, false,
+	 "run the forecasting worker in this replica (one replica at a time forecasts; the others stand by)"},
+	{"forecast.kinds", K_STRINGS, TOP(forecast_kinds), TOP(nforecast_kinds), NULL, 0, 0, true,
+	 "signal kinds forecast per zone (default: carbon_intensity, carbon_intensity_direct, "
+	 "renewable_share, generation:wind, generation:solar; PUE per region always)"},
+	{"forecast.history", K_DURATION, TOP(forecast_history), 0, "P365D", 28 * 86400.0, 5 * 366 * 86400.0, false,
+	 "history the live models are fitted on"},
+	{"forecast.keep", K_DURATION, TOP(forecast_keep), 0, "P7D", 86400, 366 * 86400.0, false,
+	 "forecast runs older than this are deleted (their skill stays); at least the horizon plus a day"},
+	{"forecast.skill_half_life", K_DURATION, TOP(forecast_skill_half_life), 0, "P7D", 3600, 366 * 86400.0,
+	 false, "recent skill: errors count half after this long"},
 };
 #undef TOP
 
@@ -159,7 +171,7 @@ static const struct key_rule {
 #undef CONNECTORS
 
 static const char *const type_names[] = {"string", "integer", "integer", "number", "RFC 3339 time", "duration",
-					 "host:port", "real|replay", "array of strings", "object of strings"};
+					 "host:port", "real|replay", "array of strings", "object of strings", "boolean"};
 
 static int fail(struct err_detail *err, const char *file, const char *key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
@@ -293,6 +305,12 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 	case K_STRINGS:
 	case K_MAP:
 		break;
+	case K_BOOL:
+		if (v && !json_is_boolean(v))
+			return fail(err, file, key, "must be true or false");
+		if (v)
+			text = json_is_true(v) ? "true" : "false";
+		break;
 	}
 
 	switch (k->type) {
@@ -328,6 +346,14 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 		*(int64_t *)field = s;
 		return ERR_OK;
 	}
+	case K_BOOL:
+		if (!strcmp(text, "true") || !strcmp(text, "1"))
+			*(bool *)field = true;
+		else if (!strcmp(text, "false") || !strcmp(text, "0"))
+			*(bool *)field = false;
+		else
+			return fail(err, file, key, "'%s' must be true or false", text);
+		return ERR_OK;
 	case K_CLOCK_MODE:
 		if (!strcmp(text, "real"))
 			*(enum clock_mode *)field = CLOCK_REAL;
@@ -753,6 +779,21 @@ static int check_whole(struct config *c, struct err_detail *err)
 		r->sources = v;
 		r->nsources = n;
 	}
+	for (size_t i = 0; i < c->nforecast_kinds; i++) {
+		enum sig_kind k;
+		struct err_detail e;
+
+		if (sig_kind_parse(c->forecast_kinds[i], "forecast.kinds", &k, NULL, &e))
+			return fail(err, c->path, "forecast.kinds", "%s", e.msg);
+		if (k == SIG_PUE)
+			return fail(err, c->path, "forecast.kinds",
+				    "'pue' is forecast per region from the regions' PUE settings, not listed here");
+	}
+	if (c->forecast_keep < c->forecast_horizon + 86400)
+		return fail(err, c->path, "forecast.keep",
+			    "must be at least forecast.horizon plus a day (%lld s), so that runs are scored "
+			    "before they are deleted",
+			    (long long)(c->forecast_horizon + 86400));
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
 	return ERR_OK;
@@ -854,6 +895,7 @@ void config_free(struct config *c)
 		json_decref(s->raw);
 	}
 	free(c->sources);
+	strings_free(c->forecast_kinds);
 	free(c->path);
 	free(c->listen_host);
 	free(c->database_url);

@@ -86,6 +86,12 @@ struct config {
 	int64_t max_range;   /* longest from..to a signals request may span, seconds */
 	int64_t max_body;    /* bytes */
 	int64_t forecast_horizon; /* seconds */
+	bool forecast_enabled;	  /* run the forecasting worker here */
+	char **forecast_kinds;	  /* NULL-terminated, or NULL: the worker's default list */
+	size_t nforecast_kinds;
+	int64_t forecast_history; /* seconds of history the live models see */
+	int64_t forecast_keep;	  /* runs older than this are deleted */
+	int64_t forecast_skill_half_life; /* seconds */
 	int64_t cache_points;	  /* signal points held in memory at most */
 	/* The fetch layer of the pollers (connectors/fetch.h). */
 	int64_t fetch_timeout, fetch_connect_timeout; /* seconds, per attempt */

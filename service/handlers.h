@@ -24,6 +24,9 @@ int h_dashboard(struct http_request *req, struct http_response *res, struct err_
 int h_asset(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_sources_list(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_source_get(struct http_request *req, struct http_response *res, struct err_detail *err);
+/* forecasts (h_forecast.c) */
+int h_region_forecast(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_region_forecast_skill(struct http_request *req, struct http_response *res, struct err_detail *err);
 
 /* The router: dispatch a request through the route table, recording its
  * metrics by route pattern. */

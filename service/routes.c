@@ -33,6 +33,8 @@ static const struct route {
 	{"GET", "/v1/regions/{id}", h_region_get},
 	{"GET", "/v1/regions/{id}/signals", h_region_signals},
 	/* forecasts */
+	{"GET", "/v1/regions/{id}/forecast", h_region_forecast},
+	{"GET", "/v1/regions/{id}/forecast/skill", h_region_forecast_skill},
 	/* sources */
 	{"GET", "/v1/sources", h_sources_list},
 	{"GET", "/v1/sources/{name}", h_source_get},

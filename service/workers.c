@@ -7,10 +7,12 @@
 
 #include "core/log.h"
 #include "service/app.h"
+#include "service/fcworker.h"
 #include "service/pollers.h"
 
 const struct worker workers[] = {
 	{"pollers", pollers_start, pollers_stop}, /* live sources, one replica per source */
+	{"forecasts", fcworker_start, fcworker_stop},
 	{NULL, NULL, NULL}, /* sentinel: keeps the array non-empty; areas add rows above */
 };
 const unsigned workers_count = sizeof(workers) / sizeof(workers[0]) - 1;
