@@ -22,11 +22,11 @@
 	X(FORECAST_POINTS,                                                                                 \
 	  "SELECT extract(epoch FROM ts)::int8, p10, p50, p90 FROM forecast_points WHERE run_id = $1"      \
 	  " ORDER BY ts")                                                                                  \
-	/* the newest run of each model issued within $5 s before the newest run at or before $3 */        \
+	/* the newest run of each model issued at most $4 s before the newest run at or before $3 */       \
 	X(FORECAST_CANDIDATES,                                                                             \
 	  "SELECT DISTINCT ON (model) id, model, extract(epoch FROM issued_at)::int8, step_s, horizon_s"   \
 	  " FROM forecast_runs WHERE zone = $1 AND kind = $2 AND issued_at <= to_timestamp($3)"            \
-	  " AND issued_at > (SELECT max(issued_at) FROM forecast_runs WHERE zone = $1 AND kind = $2"       \
+	  " AND issued_at >= (SELECT max(issued_at) FROM forecast_runs WHERE zone = $1 AND kind = $2"      \
 	  " AND issued_at <= to_timestamp($3)) - $4 * interval '1 second'"                                 \
 	  " ORDER BY model, issued_at DESC")                                                               \
 	/* the newest run of each model issued in ($3, $4] */                                              \

@@ -22,8 +22,9 @@
 /* Skill needed before a model's score counts (effective points per lead
  * bucket, see forecasters/skill.h): a day of hourly runs scored at 1-6 h. */
 #define FCSTORE_MIN_SKILL_W 24
-/* Runs issued within this many seconds of the newest are one round: they
- * compete for the default choice. */
+/* Runs issued at most this many seconds before the newest are one round:
+ * they compete for the default choice (so a provider's run published just
+ * before our hourly run still meets the previous one). */
 #define FCSTORE_ROUND_S 3600
 #define FCSTORE_MAX_CHOICES 16
 
@@ -76,7 +77,7 @@ int fcstore_write_by(struct db *db, const char *producer, const char *zone, cons
  *
  * With 'model': its newest run issued at or before 'at'.
  * Without (NULL): the runs of the newest round at or before 'at' (each
- * model's newest run issued within FCSTORE_ROUND_S of the newest run)
+ * model's newest run issued at most FCSTORE_ROUND_S before the newest)
  * compete; the one with the lowest recent error (forecast_skill, ranked by
  * fc_skill_rank on the lead buckets all scored competitors share, at
  * least FCSTORE_MIN_SKILL_W points each) wins; without skill, the

@@ -226,7 +226,49 @@ static void test_members_equal_standalone_models(void)
 	free(y);
 }
 
+/* Compacting drops the fit, keeps the calibrators: a refit predicts the
+ * same values with the same intervals. */
+static void test_compact_keeps_calibration(void)
+{
+	size_t n = 40 * 24, Hz = 48;
+	double *y = xmalloc(n * sizeof(double));
+	struct fc_input in = {.start = T0 - (int64_t)n * H, .step = H, .n = n, .y = y};
+	struct fc_model *m;
+	struct fc_forecast a, b;
+	struct err_detail err;
+
+	for (size_t i = 0; i < n; i++)
+		y[i] = 200 + 50 * sin(2 * M_PI * (double)(i % 24) / 24) + (double)(i % 7);
+	TL_ASSERT_INT_EQ(fc_model_new("ensemble", NULL, &m, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fc_fit(m, &in, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fc_predict(m, &in, Hz, &a, &err), ERR_OK);
+	/* an observation moves the interval; compacting must keep that */
+	double *act = xmalloc(Hz * sizeof(double));
+	for (size_t h = 0; h < Hz; h++)
+		act[h] = a.p50[h] * 1.3;
+	fc_observe(m, &a, act);
+	double before = a.p90[0];
+	fc_forecast_release(&a);
+	TL_ASSERT_INT_EQ(fc_predict(m, &in, Hz, &a, &err), ERR_OK);
+	TL_ASSERT(a.p90[0] > before); /* the interval widened towards the error seen */
+	fc_model_compact(m);
+	TL_ASSERT_INT_EQ(fc_predict(m, &in, Hz, &b, &err), ERR_INVALID); /* not fitted */
+	TL_ASSERT_INT_EQ(fc_predict_member(m, 1, &in, Hz, &b, &err), ERR_INVALID);
+	TL_ASSERT_INT_EQ(fc_fit(m, &in, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fc_predict(m, &in, Hz, &b, &err), ERR_OK);
+	for (size_t h = 0; h < Hz; h++) {
+		TL_ASSERT_DBL_EQ(b.p50[h], a.p50[h], 1e-9);
+		TL_ASSERT_DBL_EQ(b.p90[h], a.p90[h], 1e-9);
+	}
+	fc_forecast_release(&a);
+	fc_forecast_release(&b);
+	fc_model_free(m);
+	free(act);
+	free(y);
+}
+
 static CU_TestInfo tests[] = {
+    {"compacting keeps the calibrators", test_compact_keeps_calibration},
     {"lead buckets", test_buckets},
     {"MAE, MAPE, RMSE, coverage", test_scores},
     {"merging decays by the half-life", test_merge_decays_by_half_life},
