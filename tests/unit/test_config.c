@@ -94,6 +94,15 @@ static const struct {
 	{"[]", "(top level): must be an object"},
 	{"{\"database_url\":\"x\",\"database_url\":\"y\",\"regions\":[" REGION "]}", "malformed JSON"},
 	{"{\"database_url\":\"x\",\"regions\":[" REGION "", "test.json:1:"},
+	{WITH("\"forecast\":{\"enabled\":false,\"kinds\":[\"carbon_intensity\",\"generation:wind\"],"
+	      "\"history\":\"P90D\",\"keep\":\"P5D\",\"skill_half_life\":\"P3D\"},"),
+	 NULL},
+	{WITH("\"forecast\":{\"enabled\":\"yes\"},"), "forecast.enabled: must be true or false"},
+	{WITH("\"forecast\":{\"kinds\":[\"watts\"]},"), "forecast.kinds: unknown kind 'watts'"},
+	{WITH("\"forecast\":{\"kinds\":[\"pue\"]},"), "forecast.kinds: 'pue' is forecast per region"},
+	{WITH("\"forecast\":{\"kinds\":\"carbon_intensity\"},"), "forecast.kinds: must be an array"},
+	{WITH("\"forecast\":{\"keep\":\"P2D\"},"), "forecast.keep: must be at least forecast.horizon plus a day"},
+	{WITH("\"forecast\":{\"history\":\"P7D\"},"), "forecast.history: 'P7D' must be between"},
 };
 
 static void test_table(void)
@@ -133,6 +142,11 @@ static void test_defaults_and_values(void)
 	TL_ASSERT_INT_EQ(c->db_pool_size, 6);
 	TL_ASSERT_INT_EQ(c->max_range, 93 * 86400);
 	TL_ASSERT_INT_EQ(c->clock_mode, CLOCK_REAL);
+	TL_ASSERT(c->forecast_enabled);
+	TL_ASSERT(c->forecast_kinds == NULL);
+	TL_ASSERT_INT_EQ(c->forecast_history, 365 * 86400);
+	TL_ASSERT_INT_EQ(c->forecast_keep, 7 * 86400);
+	TL_ASSERT_INT_EQ(c->forecast_skill_half_life, 7 * 86400);
 	TL_ASSERT_INT_EQ(c->nregions, 1);
 	const struct region_cfg *r = config_region(c, "eu-1");
 	TL_ASSERT(r != NULL);
