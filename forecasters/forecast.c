@@ -234,13 +234,6 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 	m->fitted = true;
 	if (fc_calib_is_empty(&m->calib))
 		fc_backcast(m->ops, m->state, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb, &m->calib);
-	for (size_t i = 0; i < m->nmembers; i++) {
-		const void *st = m->ops->member_state(m->state, i);
-
-		if (st && fc_calib_is_empty(&m->mcalib[i]))
-			fc_backcast(m->ops->members[i], st, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb,
-				    &m->mcalib[i]);
-	}
 	return ERR_OK;
 }
 
@@ -315,6 +308,11 @@ int fc_predict_member(struct fc_model *m, size_t i, const struct fc_input *in, s
 	if (!(st = m->ops->member_state(m->state, i)))
 		return err_set(err, ERR_UNPROCESSABLE, "history", "member '%s' of '%s' could not be fitted",
 			       m->ops->members[i]->name, m->ops->name);
+	/* seeded on first use, so that callers who never ask for members do
+	 * not pay for the backcasts */
+	if (fc_calib_is_empty(&m->mcalib[i]) && fc_steps_per_day(in->step))
+		fc_backcast(m->ops->members[i], st, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * fc_steps_per_day(in->step),
+			    seed_cb, &m->mcalib[i]);
 	return predict_with(m->ops->members[i], st, &m->mcalib[i], in, horizon, ret, err);
 }
 

@@ -137,8 +137,9 @@ void fc_observe(struct fc_model *m, const struct fc_forecast *f, const double *a
 /*
  * Composite models (the ensemble) expose their members, so that a caller
  * can store and score each member's forecast next to the blend without
- * fitting the members a second time.  Each member has its own calibrator
- * (seeded at the first fit like the model's, fed by fc_observe_member).
+ * fitting the members a second time.  Each member has its own calibrator,
+ * seeded from the member's backcasts at its first fc_predict_member (as a
+ * model's is at its first fit) and fed by fc_observe_member.
  */
 
 /* Number of members (0 for a plain model) and the name of member i

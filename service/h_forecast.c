@@ -163,12 +163,14 @@ static json_t *num3(double v)
 
 static json_t *selection_json(const struct fc_run *run, bool asked)
 {
-	json_t *sel = json_object(), *cands = json_array(), *buckets = json_array();
+	json_t *sel = json_object(), *cands, *buckets;
 	char ts[TS_BUFSZ];
 
 	json_object_set_new(sel, "by", json_string(asked ? "request" : run->chosen_by));
 	if (asked)
 		return sel;
+	cands = json_array();
+	buckets = json_array();
 	for (int b = 0; b < FC_SKILL_NBUCKETS; b++)
 		if ((run->skill_buckets >> b) & 1)
 			json_array_append_new(buckets, json_string(fc_skill_bucket_label(b)));
