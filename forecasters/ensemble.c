@@ -29,11 +29,30 @@ struct ensemble_state {
 	bool ok[NMEM];
 	double w[NMEM][NBLOCKS];
 	size_t pd;
+	/* The members' backcasts of the last fit (for calibrator seeding):
+	 * bc[(d - 1) * NMEM + i] is member i's p50 at issue time n - d days,
+	 * NULL when it was not made; the history they belong to. */
+	double *bc[ENS_DAYS * NMEM];
+	size_t bc_h;
+	int64_t bc_start;
+	size_t bc_n;
+	const double *bc_y;
 };
+
+static void bc_clear(struct ensemble_state *e)
+{
+	for (size_t i = 0; i < ENS_DAYS * NMEM; i++) {
+		free(e->bc[i]);
+		e->bc[i] = NULL;
+	}
+	e->bc_y = NULL;
+}
 
 static void ens_release(void *state)
 {
 	struct ensemble_state *e = state;
+
+	bc_clear(e);
 
 	for (size_t i = 0; i < NMEM; i++) {
 		if (e->st[i] && members[i]->release)
@@ -47,14 +66,21 @@ struct score {
 	size_t pd;
 	double sum[NBLOCKS];
 	size_t n[NBLOCKS];
+	struct ensemble_state *e; /* keeps the backcasts of member i */
+	size_t i, n_in;
 };
 
 static void score_cb(void *ctx, size_t origin, const double *p50, const double *actual, size_t horizon)
 {
 	struct score *s = ctx;
-	size_t bs = s->pd >= 4 ? s->pd / 4 : 1;
+	size_t bs = s->pd >= 4 ? s->pd / 4 : 1, d = (s->n_in - origin) / s->pd;
 
-	(void)origin;
+	if (d >= 1 && d <= ENS_DAYS) {
+		double **slot = &s->e->bc[(d - 1) * NMEM + s->i];
+
+		*slot = xrealloc(*slot, horizon * sizeof(double));
+		memcpy(*slot, p50, horizon * sizeof(double));
+	}
 	for (size_t h = 0; h < horizon; h++) {
 		size_t b = h / bs;
 
@@ -73,12 +99,20 @@ static int ens_fit(void *state, const struct fc_options *opt, const struct fc_in
 	struct score sc[NMEM];
 
 	e->pd = pd;
+	bc_clear(e);
+	e->bc_h = FC_MAX_HORIZON_DAYS * pd;
+	e->bc_start = in->start;
+	e->bc_n = in->n;
+	e->bc_y = in->y;
 	for (size_t i = 0; i < NMEM; i++) {
 		if (!e->st[i])
 			e->st[i] = xcalloc(1, members[i]->state_size);
 		e->ok[i] = !members[i]->fit(e->st[i], opt, in, i + 1 == NMEM ? err : NULL);
 		memset(&sc[i], 0, sizeof(sc[i]));
 		sc[i].pd = pd;
+		sc[i].e = e;
+		sc[i].i = i;
+		sc[i].n_in = in->n;
 		if (e->ok[i]) {
 			fc_backcast(members[i], e->st[i], in, ENS_DAYS, FC_MAX_HORIZON_DAYS * pd, score_cb,
 				    &sc[i]);
@@ -147,6 +181,75 @@ static int ens_predict(const void *state, const struct fc_input *in, size_t hori
 	return rc;
 }
 
+/* Replays fc_backcast(ops, state, in, k, horizon) from the member
+ * backcasts kept by the fit: the same origins, skips and arithmetic as
+ * ens_predict, so the calibrator is seeded exactly as by predicting. */
+static bool ens_backcasts(const void *state, int member, const struct fc_input *in, size_t k, size_t horizon,
+			  fc_backcast_cb cb, void *ctx)
+{
+	const struct ensemble_state *e = state;
+	size_t pd = e->pd, bs = pd >= 4 ? pd / 4 : 1;
+	double *out, *wsum, *act;
+
+	if (!e->bc_y || in->y != e->bc_y || in->n != e->bc_n || in->start != e->bc_start || k != ENS_DAYS ||
+	    horizon != e->bc_h || (member >= 0 && (size_t)member >= NMEM))
+		return false;
+	out = xmalloc(horizon * sizeof(double));
+	wsum = xmalloc(horizon * sizeof(double));
+	act = xmalloc(horizon * sizeof(double));
+	for (size_t d = k; d >= 1; d--) {
+		size_t o, have = 0;
+		bool ok = true;
+
+		if (d * pd + 14 * pd > in->n)
+			continue;
+		o = in->n - d * pd;
+		for (size_t h = 0; h < horizon; h++) {
+			act[h] = o + h < in->n ? in->y[o + h] : NAN;
+			have += isfinite(act[h]);
+		}
+		if (!have)
+			continue;
+		if (member >= 0) {
+			const double *p = e->bc[(d - 1) * NMEM + (size_t)member];
+
+			if (p)
+				cb(ctx, o, p, act, horizon);
+			continue;
+		}
+		for (size_t h = 0; h < horizon; h++) {
+			out[h] = 0;
+			wsum[h] = 0;
+		}
+		for (size_t i = 0; i < NMEM; i++) {
+			const double *p = e->bc[(d - 1) * NMEM + i];
+
+			if (!e->ok[i] || !p)
+				continue;
+			for (size_t h = 0; h < horizon; h++) {
+				size_t b = h / bs < NBLOCKS ? h / bs : NBLOCKS - 1;
+
+				if (!isfinite(p[h]))
+					continue;
+				out[h] += e->w[i][b] * p[h];
+				wsum[h] += e->w[i][b];
+			}
+		}
+		for (size_t h = 0; h < horizon && ok; h++) {
+			if (wsum[h] > 0)
+				out[h] /= wsum[h];
+			else
+				ok = false;
+		}
+		if (ok)
+			cb(ctx, o, out, act, horizon);
+	}
+	free(out);
+	free(wsum);
+	free(act);
+	return true;
+}
+
 static const void *ens_member_state(const void *state, size_t i)
 {
 	const struct ensemble_state *e = state;
@@ -163,4 +266,5 @@ const struct fc_model_ops fc_ensemble_ops = {
     .predict = ens_predict,
     .members = members,
     .member_state = ens_member_state,
+    .backcasts = ens_backcasts,
 };

@@ -232,7 +232,9 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 	if (rc)
 		return rc;
 	m->fitted = true;
-	if (fc_calib_is_empty(&m->calib))
+	if (fc_calib_is_empty(&m->calib) &&
+	    !(m->ops->backcasts &&
+	      m->ops->backcasts(m->state, -1, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb, &m->calib)))
 		fc_backcast(m->ops, m->state, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * pd, seed_cb, &m->calib);
 	return ERR_OK;
 }
@@ -310,9 +312,12 @@ int fc_predict_member(struct fc_model *m, size_t i, const struct fc_input *in, s
 			       m->ops->members[i]->name, m->ops->name);
 	/* seeded on first use, so that callers who never ask for members do
 	 * not pay for the backcasts */
-	if (fc_calib_is_empty(&m->mcalib[i]) && fc_steps_per_day(in->step))
-		fc_backcast(m->ops->members[i], st, in, SEED_DAYS, FC_MAX_HORIZON_DAYS * fc_steps_per_day(in->step),
-			    seed_cb, &m->mcalib[i]);
+	if (fc_calib_is_empty(&m->mcalib[i]) && fc_steps_per_day(in->step)) {
+		size_t H = FC_MAX_HORIZON_DAYS * fc_steps_per_day(in->step);
+
+		if (!(m->ops->backcasts && m->ops->backcasts(m->state, (int)i, in, SEED_DAYS, H, seed_cb, &m->mcalib[i])))
+			fc_backcast(m->ops->members[i], st, in, SEED_DAYS, H, seed_cb, &m->mcalib[i]);
+	}
 	return predict_with(m->ops->members[i], st, &m->mcalib[i], in, horizon, ret, err);
 }
 

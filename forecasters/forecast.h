@@ -183,6 +183,15 @@ struct fc_model_ops {
 	 * member could not be fitted). */
 	const struct fc_model_ops *const *members;
 	const void *(*member_state)(const void *state, size_t i);
+	/* Optional: replay the backcasts the last fit computed anyway (the
+	 * ensemble scores its members on them), so that seeding a calibrator
+	 * costs no prediction.  member is -1 for the model itself, else a
+	 * member.  Calls cb exactly as fc_backcast(ops, state, in, k,
+	 * horizon, cb, ctx) would and returns true, or returns false when it
+	 * kept no such backcasts (another history, k or horizon). */
+	bool (*backcasts)(const void *state, int member, const struct fc_input *in, size_t k, size_t horizon,
+			  void (*cb)(void *ctx, size_t origin, const double *p50, const double *actual, size_t horizon),
+			  void *ctx);
 };
 
 /* The ops of a model by name, NULL when unknown (for composite models). */

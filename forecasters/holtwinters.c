@@ -13,7 +13,8 @@
  * daily = mean by step of day, weekly = the rest by step of week).
  * (α, δ, ω, φ) are chosen on a small grid by the multi-step error of
  * daily forecasts over the last eight weeks of the history, all in one
- * filter pass per (α, δ, ω).  predict re-runs the filter over the last
+ * filter pass per (α, δ, ω); the passes share the initial state, the log
+ * target and the phases, computed once per fit.  predict re-runs the filter over the last
  * FILTER_DAYS of the history (the smallest α, δ, ω forget a day's weight in
  * under 20 weeks): O(1) in the history length, and it keeps predict a pure
  * function of the parameters and the history.
@@ -96,30 +97,18 @@ static void filter_release(struct filter *f)
 	free(f->w);
 }
 
-static void filter_step(struct filter *f, const struct dshw_state *p, const struct fc_input *in, size_t i)
+/* One filter update with the observation y (log space) at day phase pp
+ * and week phase qq. */
+static inline void step_at(struct filter *f, const struct dshw_state *p, double y, size_t pp, size_t qq)
 {
-	size_t pp = phase(in, i, f->pd), qq = phase(in, i, f->pw);
-	double y, e, dold;
+	double e, dold;
 
-	if (!isfinite(in->y[i])) {
-		f->e *= p->phi;
-		return;
-	}
-	y = fc_log(in->y[i]);
 	e = y - (f->l + f->d[pp] + f->w[qq]);
 	f->l += p->alpha * e;
 	dold = f->d[pp];
 	f->d[pp] += p->delta * (y - f->l - f->w[qq] - dold);
 	f->w[qq] += p->omega * (y - f->l - dold - f->w[qq]);
 	f->e = e;
-}
-
-/* Forecast in log space for step i+k given the state after i-1, with the
- * AR term phik = φ^(k+1) precomputed by the caller. */
-static double filter_forecast(const struct filter *f, const struct fc_input *in, size_t i, size_t k,
-			      double phik)
-{
-	return f->l + f->d[phase(in, i + k, f->pd)] + f->w[phase(in, i + k, f->pw)] + phik * f->e;
 }
 
 /* The last FILTER_DAYS of 'in' as an input of its own. */
@@ -149,8 +138,19 @@ static int dshw_predict(const void *state, const struct fc_input *full, size_t h
 	if (filter_init(&f, in))
 		return err_set(err, ERR_UNPROCESSABLE, "history",
 			       "dshw needs at least 2 days of data in the first 3 weeks");
-	for (size_t i = 0; i < in->n; i++)
-		filter_step(&f, p, in, i);
+	{
+		/* filter_step with the phases counted instead of divided */
+		size_t pp = phase(in, 0, f.pd), qq = phase(in, 0, f.pw);
+
+		for (size_t i = 0; i < in->n; i++) {
+			if (isfinite(in->y[i]))
+				step_at(&f, p, fc_log(in->y[i]), pp, qq);
+			else
+				f.e *= p->phi;
+			pp = pp + 1 == f.pd ? 0 : pp + 1;
+			qq = qq + 1 == f.pw ? 0 : qq + 1;
+		}
+	}
 	pk = 1;
 	for (size_t k = 0; k < horizon; k++) {
 		pk *= p->phi;
@@ -170,60 +170,80 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 	static const double omegas[] = {0.05, 0.2};
 	struct dshw_state *st = state;
 	size_t pd = fc_steps_per_day(in->step), H = FC_MAX_HORIZON_DAYS * pd;
-	size_t eval_from;
-	double best = INFINITY, *phik;
+	size_t eval_from, *pph, *qph;
+	double best = INFINITY, *phik, *ly;
+	struct filter init, f;
 
 	(void)opt;
 	if (in->n < (INIT_DAYS + 7) * pd)
 		return err_set(err, ERR_UNPROCESSABLE, "history", "dshw needs at least %d days of history",
 			       INIT_DAYS + 7);
+	if (filter_init(&init, in))
+		return err_set(err, ERR_UNPROCESSABLE, "history",
+			       "dshw needs at least 2 days of data in the first 3 weeks");
 	eval_from = in->n > (EVAL_DAYS + INIT_DAYS) * pd ? in->n - EVAL_DAYS * pd : INIT_DAYS * pd;
 	*st = (struct dshw_state){0.05, 0.2, 0.2, 0.9};
 	phik = xmalloc(NPHI * H * sizeof(double));
 	for (size_t j = 0; j < NPHI; j++)
 		for (size_t k = 0; k < H; k++)
 			phik[j * H + k] = pow(phis[j], (double)(k + 1));
+	/* what every pass of the grid reads: the log target and the phases */
+	ly = xmalloc(in->n * sizeof(double));
+	pph = xmalloc(in->n * sizeof(size_t));
+	qph = xmalloc(in->n * sizeof(size_t));
+	for (size_t i = 0, pp = phase(in, 0, pd), qq = phase(in, 0, init.pw); i < in->n; i++) {
+		ly[i] = isfinite(in->y[i]) ? fc_log(in->y[i]) : NAN;
+		pph[i] = pp;
+		qph[i] = qq;
+		pp = pp + 1 == pd ? 0 : pp + 1;
+		qq = qq + 1 == init.pw ? 0 : qq + 1;
+	}
+	f = init;
+	f.d = xmalloc(pd * sizeof(double));
+	f.w = xmalloc(init.pw * sizeof(double));
 	for (size_t ai = 0; ai < ARRAY_SIZE(alphas); ai++)
 		for (size_t di = 0; di < ARRAY_SIZE(deltas); di++)
 			for (size_t wi = 0; wi < ARRAY_SIZE(omegas); wi++) {
-				struct dshw_state p = {alphas[ai], deltas[di], omegas[wi], 0};
+				struct dshw_state p = {alphas[ai], deltas[di], omegas[wi], 0.9};
 				double errs[NPHI] = {0};
 				size_t cnt = 0;
-				struct filter f;
 
-				if (filter_init(&f, in)) {
-					free(phik);
-					return err_set(
-					    err, ERR_UNPROCESSABLE, "history",
-					    "dshw needs at least 2 days of data in the first 3 weeks");
-				}
+				/* every pass starts from the same initial state */
+				f.l = init.l;
+				f.e = init.e;
+				memcpy(f.d, init.d, pd * sizeof(double));
+				memcpy(f.w, init.w, init.pw * sizeof(double));
 				for (size_t i = 0; i < in->n; i++) {
 					if (i >= eval_from && (in->n - i) % pd == 0) {
 						for (size_t k = 0; k < H && i + k < in->n; k++) {
-							double y = in->y[i + k];
+							double y = ly[i + k];
 
-							if (!isfinite(y))
+							if (isnan(y))
 								continue;
-							double base = filter_forecast(&f, in, i, k, 0),
-							       ly = fc_log(y);
+							double base = f.l + f.d[pph[i + k]] + f.w[qph[i + k]] + 0 * f.e;
 
 							for (size_t j = 0; j < NPHI; j++)
-								errs[j] +=
-								    fabs(base + phik[j * H + k] * f.e - ly);
+								errs[j] += fabs(base + phik[j * H + k] * f.e - y);
 							cnt++;
 						}
 					}
-					p.phi = 0.9;
-					filter_step(&f, &p, in, i);
+					if (isnan(ly[i]))
+						f.e *= p.phi;
+					else
+						step_at(&f, &p, ly[i], pph[i], qph[i]);
 				}
-				filter_release(&f);
 				for (size_t j = 0; j < NPHI && cnt; j++)
 					if (errs[j] / (double)cnt < best) {
 						best = errs[j] / (double)cnt;
 						*st = (struct dshw_state){p.alpha, p.delta, p.omega, phis[j]};
 					}
 			}
+	filter_release(&f);
+	filter_release(&init);
 	free(phik);
+	free(ly);
+	free(pph);
+	free(qph);
 	return ERR_OK;
 }
 

@@ -93,6 +93,8 @@ struct ctx {
 	double *ty;
 	int64_t cal_day; /* local day of the cached calendar features */
 	double cal[5];
+	double *prof;		/* 7-day profile by step of day, for issue time anc_o */
+	unsigned char *prof_ok; /* prof[k] computed */
 };
 
 /* Transformed target at i (NAN below the prepared window or a gap). */
@@ -193,13 +195,16 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 		c->mean24 = o >= pd ? mean_ty(c, o - pd, o) : NAN;
 		c->mean168 = o >= 7 * pd ? mean_ty(c, o - 7 * pd, o) : NAN;
 		c->anc_o = o;
+		memset(c->prof_ok, 0, pd);
 	}
 	x[p++] = c->last;
 	x[p++] = t >= ((t - o) / pd + 1) * pd ? tyv(c, t - ((t - o) / pd + 1) * pd) : NAN;
 	x[p++] = t >= ((t - o) / (7 * pd) + 1) * 7 * pd ? tyv(c, t - ((t - o) / (7 * pd) + 1) * 7 * pd) : NAN;
 	x[p++] = c->mean24;
 	x[p++] = c->mean168;
-	{
+	/* the same step of day on each of the 7 days before the issue day:
+	 * t - back = o + h mod pd - d days, so one value per step of day */
+	if (!c->prof_ok[h % pd]) {
 		double s = 0;
 		size_t n = 0;
 
@@ -212,8 +217,10 @@ static size_t features(struct ctx *c, size_t o, size_t h, double *x)
 				n++;
 			}
 		}
-		x[p++] = n >= 3 ? s / (double)n : NAN;
+		c->prof[h % pd] = n >= 3 ? s / (double)n : NAN;
+		c->prof_ok[h % pd] = 1;
 	}
+	x[p++] = c->prof[h % pd];
 	/* calendar of the target, local time (cached per day) */
 	if (c->cal_day != ts / TS_DAY) {
 		struct ts_civil cv;
@@ -341,6 +348,8 @@ static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct f
 	c->cal_day = INT64_MIN;
 	c->lo = lo < in->n ? lo : in->n;
 	c->ty = xmalloc((in->n - c->lo + 1) * sizeof(double));
+	c->prof = xmalloc(st->pd * sizeof(double));
+	c->prof_ok = xcalloc(st->pd, 1);
 	for (size_t i = c->lo; i < in->n; i++)
 		c->ty[i - c->lo] = isfinite(in->y[i]) ? tr(st, in->y[i]) : NAN;
 }
@@ -348,7 +357,11 @@ static void ctx_init(struct ctx *c, const struct ridge_state *st, const struct f
 static void ctx_release(struct ctx *c)
 {
 	free(c->ty);
+	free(c->prof);
+	free(c->prof_ok);
 	c->ty = NULL;
+	c->prof = NULL;
+	c->prof_ok = NULL;
 }
 
 static void ridge_release(void *state)
