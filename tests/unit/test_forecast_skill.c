@@ -4,6 +4,7 @@
 #include "core/mem.h"
 #include "forecasters/blend.h"
 #include "forecasters/forecast.h"
+#include "forecasters/models.h"
 #include "forecasters/skill.h"
 #include "tests/lib/testlib.h"
 
@@ -267,7 +268,69 @@ static void test_compact_keeps_calibration(void)
 	free(y);
 }
 
+/* The ensemble seeds calibrators from the member backcasts it kept while
+ * scoring them; the replay must call back exactly what predicting again
+ * (fc_backcast) gives, to the last bit. */
+struct bc_log {
+	size_t n, origin[64];
+	double p50[64][96];
+};
+
+static void bc_log_cb(void *ctx, size_t origin, const double *p50, const double *actual, size_t horizon)
+{
+	struct bc_log *l = ctx;
+
+	(void)actual;
+	if (l->n < 64 && horizon == 96) {
+		l->origin[l->n] = origin;
+		memcpy(l->p50[l->n], p50, sizeof(l->p50[0]));
+		l->n++;
+	}
+}
+
+static void test_replayed_backcasts_are_exact(void)
+{
+	size_t n = 45 * 24;
+	double *y = xmalloc(n * sizeof(double));
+	struct fc_input in = {.start = T0 - (int64_t)n * H, .step = H, .n = n, .y = y};
+	const struct fc_model_ops *ops = fc_model_ops_find("ensemble");
+	void *st = xcalloc(1, ops->state_size);
+	struct bc_log *a = xcalloc(1, sizeof(*a)), *b = xcalloc(1, sizeof(*b));
+	struct err_detail err;
+
+	for (size_t i = 0; i < n; i++)
+		y[i] = i % 100 == 7 ? NAN : 250 + 60 * sin(2 * M_PI * (double)(i % 24) / 24) + 25 * sin((double)i / 17.0);
+	TL_ASSERT_INT_EQ(ops->fit(st, NULL, &in, &err), ERR_OK);
+	for (int m = -1; m < 3; m++) {
+		const struct fc_model_ops *mo = m < 0 ? ops : ops->members[m];
+		const void *ms = m < 0 ? st : ops->member_state(st, (size_t)m);
+
+		memset(a, 0, sizeof(*a));
+		memset(b, 0, sizeof(*b));
+		TL_ASSERT(ops->backcasts(st, m, &in, 28, 96, bc_log_cb, a));
+		fc_backcast(mo, ms, &in, 28, 96, bc_log_cb, b);
+		TL_ASSERT(a->n >= 20);
+		TL_ASSERT_INT_EQ(a->n, b->n);
+		for (size_t k = 0; k < a->n && k < b->n; k++) {
+			TL_ASSERT_INT_EQ(a->origin[k], b->origin[k]);
+			TL_ASSERT(!memcmp(a->p50[k], b->p50[k], sizeof(a->p50[k])));
+		}
+	}
+	/* another history, k or horizon: no replay */
+	struct fc_input shorter = in;
+	shorter.n -= 24;
+	TL_ASSERT(!ops->backcasts(st, -1, &shorter, 28, 96, bc_log_cb, a));
+	TL_ASSERT(!ops->backcasts(st, -1, &in, 27, 96, bc_log_cb, a));
+	TL_ASSERT(!ops->backcasts(st, 0, &in, 28, 48, bc_log_cb, a));
+	ops->release(st);
+	free(st);
+	free(a);
+	free(b);
+	free(y);
+}
+
 static CU_TestInfo tests[] = {
+    {"replayed backcasts seed exactly as predicting", test_replayed_backcasts_are_exact},
     {"compacting keeps the calibrators", test_compact_keeps_calibration},
     {"lead buckets", test_buckets},
     {"MAE, MAPE, RMSE, coverage", test_scores},
