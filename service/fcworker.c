@@ -210,6 +210,15 @@ const char *const *fcworker_kinds(const struct app *app)
 	return app->cfg->forecast_kinds ? (const char *const *)app->cfg->forecast_kinds : default_kinds;
 }
 
+/* CPU time of the calling thread, ms. */
+static int64_t thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static bool stopping(void)
 {
 	return atomic_load(&w.stop) || atomic_load(&w.app->stopping);
@@ -846,19 +855,22 @@ static void round_run(int64_t issue)
 	const struct config *cfg = w.app->cfg;
 	struct err_detail err;
 	bool moved = false;
-	int64_t t0 = ts_mono_ms();
+	int64_t t0 = ts_mono_ms(), c0 = thread_cpu_ms();
 	size_t runs = 0;
 
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1 && !w.first_pass_done && runs) {
 			w.first_pass_done = true;
-			log_info("forecasts: '%s' of %zu zone%s stored %lld ms after the worker started", DECISION_KIND,
-				 runs, runs == 1 ? "" : "s", (long long)(ts_mono_ms() - w.started_ms));
+			log_info("forecasts: '%s' of %zu zone%s stored %lld ms after the worker started (%lld ms of "
+				 "CPU in this round)",
+				 DECISION_KIND, runs, runs == 1 ? "" : "s", (long long)(ts_mono_ms() - w.started_ms),
+				 (long long)(thread_cpu_ms() - c0));
 		}
 		for (size_t i = 0; i < w.nzones && !stopping(); i++) {
 			struct zone *z = &w.zones[i];
 
 			memset(&err, 0, sizeof(err));
+			int64_t r0 = ts_mono_ms();
 			if (!pass && refresh(z, issue, &err)) {
 				log_warn("forecasts: cannot read the data of zone '%s': %s", z->name, err.msg);
 				z->changed = false;
@@ -866,6 +878,9 @@ static void round_run(int64_t issue)
 					return;
 				continue;
 			}
+			if (!pass)
+				log_debug("forecasts: data of zone '%s' read in %lld ms", z->name,
+					  (long long)(ts_mono_ms() - r0));
 			for (size_t k = 0; k < z->nt && !stopping(); k++) {
 				struct target *t = &z->t[k];
 
@@ -906,8 +921,8 @@ static void round_run(int64_t issue)
 	if (runs) {
 		char ts[TS_BUFSZ];
 
-		log_info("forecasts: round at %s: %zu zone/kind forecasts in %lld ms", ts_format(issue, ts), runs,
-			 (long long)(ts_mono_ms() - t0));
+		log_info("forecasts: round at %s: %zu zone/kind forecasts in %lld ms (%lld ms CPU)", ts_format(issue, ts),
+			 runs, (long long)(ts_mono_ms() - t0), (long long)(thread_cpu_ms() - c0));
 	}
 }
 
