@@ -87,7 +87,7 @@ static const struct key top_keys[] = {
 	{"forecast.kinds", K_STRINGS, TOP(forecast_kinds), TOP(nforecast_kinds), NULL, 0, 0, true,
 	 "signal kinds forecast per zone (default: carbon_intensity, carbon_intensity_direct, "
 	 "renewable_share, generation:wind, generation:solar; PUE per region always)"},
-	{"forecast.history", K_DURATION, TOP(forecast_history), 0, "P365D", 28 * 86400.0, 5 * 366 * 86400.0, false,
+	{"forecast.history", K_DURATION, TOP(forecast_history), 0, "P730D", 28 * 86400.0, 5 * 366 * 86400.0, false,
 	 "history the live models are fitted on"},
 	{"forecast.keep", K_DURATION, TOP(forecast_keep), 0, "P7D", 86400, 366 * 86400.0, false,
 	 "forecast runs older than this are deleted (their skill stays); at least the horizon plus a day"},

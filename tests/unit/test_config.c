@@ -144,7 +144,7 @@ static void test_defaults_and_values(void)
 	TL_ASSERT_INT_EQ(c->clock_mode, CLOCK_REAL);
 	TL_ASSERT(c->forecast_enabled);
 	TL_ASSERT(c->forecast_kinds == NULL);
-	TL_ASSERT_INT_EQ(c->forecast_history, 365 * 86400);
+	TL_ASSERT_INT_EQ(c->forecast_history, 730 * 86400);
 	TL_ASSERT_INT_EQ(c->forecast_keep, 7 * 86400);
 	TL_ASSERT_INT_EQ(c->forecast_skill_half_life, 7 * 86400);
 	TL_ASSERT_INT_EQ(c->nregions, 1);
