@@ -42,7 +42,7 @@
 	/* skill */                                                                                        \
 	X(FORECAST_SKILL_ROWS,                                                                             \
 	  "SELECT kind, model, horizon_h, n, weight, sum_ae, sum_se, sum_ape, w_ape, sum_cov, w_cov,"      \
-	  " coalesce(extract(epoch FROM as_of)::int8, 0) FROM forecast_skill"                              \
+	  " coalesce(extract(epoch FROM as_of)::int8, 0), mae, mape, rmse, coverage80 FROM forecast_skill" \
 	  " WHERE zone = $1 AND ($2::text IS NULL OR kind = $2) ORDER BY kind, model, horizon_h")          \
 	X(FORECAST_SKILL_ROW_LOCK,                                                                         \
 	  "SELECT n, weight, sum_ae, sum_se, sum_ape, w_ape, sum_cov, w_cov,"                              \

@@ -321,6 +321,10 @@ int fcstore_skill_read(struct db *db, const char *zone, const char *kind, struct
 		x->s.sum_cov = db_res_double(r, i, 9);
 		x->s.w_cov = db_res_double(r, i, 10);
 		x->s.as_of = db_res_int64(r, i, 11);
+		x->mae = db_res_double(r, i, 12);
+		x->mape = db_res_double(r, i, 13);
+		x->rmse = db_res_double(r, i, 14);
+		x->coverage80 = db_res_double(r, i, 15);
 		n++;
 	}
 	db_res_free(r);

@@ -96,7 +96,8 @@ struct fcstore_skill_row {
 	char kind[48];
 	char model[48];
 	int bucket; /* index into fc_skill_bucket_hours */
-	struct fc_skill s;
+	struct fc_skill s; /* the sums (w = 0 in rows not written by fcstore_skill_add) */
+	double mae, mape, rmse, coverage80; /* the stored scores (NAN when NULL) */
 };
 
 /* Every skill row of 'zone' (of 'kind', or of every kind when NULL) into

@@ -317,16 +317,19 @@ int h_region_forecast(struct http_request *req, struct http_response *res, struc
 
 /* --- skill ---------------------------------------------------------------------- */
 
-static json_t *skill_json(const struct fc_skill *s)
+/* Scores from the sums; the stored scores where the row has no sums
+ * (written by another writer). */
+static json_t *skill_json(const struct fc_skill *s, const struct fcstore_skill_row *row)
 {
 	json_t *o = json_object();
+	bool sums = s->w > 0 || !row;
 
 	json_object_set_new(o, "n", json_integer(s->n));
 	json_object_set_new(o, "weight", num3(s->w));
-	json_object_set_new(o, "mae", num3(fc_skill_mae(s)));
-	json_object_set_new(o, "mape", num3(fc_skill_mape(s)));
-	json_object_set_new(o, "rmse", num3(fc_skill_rmse(s)));
-	json_object_set_new(o, "coverage80", num3(fc_skill_coverage(s)));
+	json_object_set_new(o, "mae", num3(sums ? fc_skill_mae(s) : row->mae));
+	json_object_set_new(o, "mape", num3(sums ? fc_skill_mape(s) : row->mape));
+	json_object_set_new(o, "rmse", num3(sums ? fc_skill_rmse(s) : row->rmse));
+	json_object_set_new(o, "coverage80", num3(sums ? fc_skill_coverage(s) : row->coverage80));
 	return o;
 }
 
@@ -336,6 +339,7 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 	json_t *k = json_object(), *models = json_array(), *common = json_array();
 	char names[FCSTORE_MAX_CHOICES * 2][48];
 	struct fc_skill s[FCSTORE_MAX_CHOICES * 2][FC_SKILL_NBUCKETS];
+	const struct fcstore_skill_row *src[FCSTORE_MAX_CHOICES * 2][FC_SKILL_NBUCKETS];
 	double score[FCSTORE_MAX_CHOICES * 2];
 	size_t nm = 0, order[FCSTORE_MAX_CHOICES * 2];
 	unsigned mask = 0;
@@ -343,6 +347,7 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 	char ts[TS_BUFSZ];
 
 	memset(s, 0, sizeof(s));
+	memset(src, 0, sizeof(src));
 	for (size_t i = 0; i < n; i++) {
 		size_t m;
 
@@ -354,6 +359,7 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 			snprintf(names[nm++], sizeof(names[0]), "%s", rows[i].model);
 		}
 		s[m][rows[i].bucket] = rows[i].s;
+		src[m][rows[i].bucket] = &rows[i];
 		if (rows[i].s.as_of > as_of)
 			as_of = rows[i].s.as_of;
 	}
@@ -377,7 +383,7 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 		if ((mask >> b) & 1)
 			json_array_append_new(common, json_string(fc_skill_bucket_label(b)));
 	json_object_set_new(k, "kind", json_string(kind));
-	json_object_set_new(k, "unit", json_string(sig_kind_string_unit(kind)));
+	json_object_set_new(k, "unit", sig_kind_string_unit(kind) ? json_string(sig_kind_string_unit(kind)) : json_null());
 	if (as_of)
 		json_object_set_new(k, "as_of", json_string(ts_format(as_of, ts)));
 	json_object_set_new(k, "compared_on", common);
@@ -392,15 +398,15 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 		for (int b = 0; b < FC_SKILL_NBUCKETS; b++) {
 			json_t *x;
 
-			if (!s[m][b].n)
+			if (!src[m][b])
 				continue;
 			fc_skill_pool(&all, &s[m][b]);
-			x = skill_json(&s[m][b]);
+			x = skill_json(&s[m][b], src[m][b]);
 			json_object_set_new(x, "horizon", json_string(fc_skill_bucket_label(b)));
 			json_object_set_new(x, "horizon_h", json_integer(fc_skill_bucket_hours[b]));
 			json_array_append_new(by, x);
 		}
-		json_object_set_new(o, "overall", skill_json(&all));
+		json_object_set_new(o, "overall", skill_json(&all, NULL));
 		json_object_set_new(o, "by_horizon", by);
 		json_array_append_new(models, o);
 	}
