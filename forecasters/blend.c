@@ -33,8 +33,9 @@ int fc_blend(const struct fc_blend_part *parts, size_t nparts, int64_t start, in
 		return err_set(err, ERR_INVALID, "horizon", "a blend needs at least one step");
 	for (size_t k = 0; k < nparts; k++)
 		if (parts[k].step != step || (parts[k].start - start) % step)
-			return err_set(err, ERR_INVALID, "step", "forecast '%s' is not on the %d s grid of the blend",
-				       parts[k].name, (int)step);
+			return err_set(err, ERR_INVALID, "step",
+				       "forecast '%s' is not on the %d s grid of the blend", parts[k].name,
+				       (int)step);
 	w = xcalloc(nparts ? nparts : 1, sizeof(double));
 	if (ret_used)
 		memset(ret_used, 0, nparts * sizeof(*ret_used));
@@ -60,7 +61,8 @@ int fc_blend(const struct fc_blend_part *parts, size_t nparts, int64_t start, in
 				continue;
 			present++;
 			b = fc_skill_bucket(t + step - parts[k].issued_at);
-			w[k] = b >= 0 && parts[k].err[b] > 0 ? parts[k].err[b] : INFINITY; /* INFINITY: not scored */
+			w[k] = b >= 0 && parts[k].err[b] > 0 ? parts[k].err[b]
+							     : INFINITY; /* INFINITY: not scored */
 			if (isfinite(w[k]) && !(w[k] <= worst))
 				worst = w[k];
 		}

@@ -29,9 +29,9 @@
 struct fc_blend_part {
 	const char *name;
 	int64_t issued_at;
-	int64_t start;		     /* time of values[0] */
-	int32_t step;		     /* seconds, equal to the blend's step */
-	size_t n;		     /* values in p50 (and p10, p90) */
+	int64_t start;		       /* time of values[0] */
+	int32_t step;		       /* seconds, equal to the blend's step */
+	size_t n;		       /* values in p50 (and p10, p90) */
 	const double *p10, *p50, *p90; /* borrowed; p10/p90 may be NULL; NAN = no value */
 	double err[FC_SKILL_NBUCKETS]; /* recent MAE per lead bucket, NAN = not scored */
 };

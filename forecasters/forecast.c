@@ -242,7 +242,8 @@ int fc_fit(struct fc_model *m, const struct fc_input *in, struct err_detail *err
 /* Central values of ops/state with intervals from calib: the body of
  * fc_predict and fc_predict_member. */
 static int predict_with(const struct fc_model_ops *ops, const void *state, const struct fc_calib *calib,
-			const struct fc_input *in, size_t horizon, struct fc_forecast *ret, struct err_detail *err)
+			const struct fc_input *in, size_t horizon, struct fc_forecast *ret,
+			struct err_detail *err)
 {
 	size_t pd = fc_steps_per_day(in->step);
 	struct fc_forecast f;
@@ -315,7 +316,8 @@ int fc_predict_member(struct fc_model *m, size_t i, const struct fc_input *in, s
 	if (fc_calib_is_empty(&m->mcalib[i]) && fc_steps_per_day(in->step)) {
 		size_t H = FC_MAX_HORIZON_DAYS * fc_steps_per_day(in->step);
 
-		if (!(m->ops->backcasts && m->ops->backcasts(m->state, (int)i, in, SEED_DAYS, H, seed_cb, &m->mcalib[i])))
+		if (!(m->ops->backcasts &&
+		      m->ops->backcasts(m->state, (int)i, in, SEED_DAYS, H, seed_cb, &m->mcalib[i])))
 			fc_backcast(m->ops->members[i], st, in, SEED_DAYS, H, seed_cb, &m->mcalib[i]);
 	}
 	return predict_with(m->ops->members[i], st, &m->mcalib[i], in, horizon, ret, err);

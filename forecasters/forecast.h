@@ -190,7 +190,8 @@ struct fc_model_ops {
 	 * horizon, cb, ctx) would and returns true, or returns false when it
 	 * kept no such backcasts (another history, k or horizon). */
 	bool (*backcasts)(const void *state, int member, const struct fc_input *in, size_t k, size_t horizon,
-			  void (*cb)(void *ctx, size_t origin, const double *p50, const double *actual, size_t horizon),
+			  void (*cb)(void *ctx, size_t origin, const double *p50, const double *actual,
+				     size_t horizon),
 			  void *ctx);
 };
 

@@ -220,10 +220,12 @@ static int dshw_fit(void *state, const struct fc_options *opt, const struct fc_i
 
 							if (isnan(y))
 								continue;
-							double base = f.l + f.d[pph[i + k]] + f.w[qph[i + k]] + 0 * f.e;
+							double base =
+							    f.l + f.d[pph[i + k]] + f.w[qph[i + k]] + 0 * f.e;
 
 							for (size_t j = 0; j < NPHI; j++)
-								errs[j] += fabs(base + phik[j * H + k] * f.e - y);
+								errs[j] +=
+								    fabs(base + phik[j * H + k] * f.e - y);
 							cnt++;
 						}
 					}

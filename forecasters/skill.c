@@ -10,7 +10,8 @@
 
 const int fc_skill_bucket_hours[FC_SKILL_NBUCKETS] = {6, 24, 48, 96, 168, 336};
 
-static const char *const labels[FC_SKILL_NBUCKETS] = {"1-6h", "7-24h", "25-48h", "49-96h", "97-168h", "169-336h"};
+static const char *const labels[FC_SKILL_NBUCKETS] = {"1-6h",	"7-24h",   "25-48h",
+						      "49-96h", "97-168h", "169-336h"};
 
 int fc_skill_bucket(int64_t lead_s)
 {

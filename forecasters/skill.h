@@ -32,12 +32,12 @@
 extern const int fc_skill_bucket_hours[FC_SKILL_NBUCKETS];
 
 struct fc_skill {
-	double w;		/* sum of weights: the effective number of points */
-	double sum_ae, sum_se;	/* absolute and squared errors of p50 */
-	double sum_ape, w_ape;	/* absolute percentage errors, where the actual is not 0 */
-	double sum_cov, w_cov;	/* actual inside [p10, p90], where both exist */
-	int64_t n;		/* points scored in all (not decayed) */
-	int64_t as_of;		/* the time the weights refer to */
+	double w;	       /* sum of weights: the effective number of points */
+	double sum_ae, sum_se; /* absolute and squared errors of p50 */
+	double sum_ape, w_ape; /* absolute percentage errors, where the actual is not 0 */
+	double sum_cov, w_cov; /* actual inside [p10, p90], where both exist */
+	int64_t n;	       /* points scored in all (not decayed) */
+	int64_t as_of;	       /* the time the weights refer to */
 };
 
 /* Bucket of a point at 'lead_s' seconds (see above); -1 when the lead is

@@ -66,18 +66,18 @@
 #include "service/fcstore.h"
 #include "service/store.h"
 
-#define STEP TS_HOUR
-#define LOCK_KEY "7248115002" /* arbitrary, fixed: "carbonsched forecasts" */
+#define STEP	      TS_HOUR
+#define LOCK_KEY      "7248115002" /* arbitrary, fixed: "carbonsched forecasts" */
 #define LOCK_RETRY_MS 2000
-#define LOOKBACK (2 * TS_DAY)	  /* re-read each round: late and revised values */
-#define STALE (2 * TS_DAY)	  /* no forecast from actuals older than this */
-#define WEATHER_PAD TS_DAY	  /* weather read past the horizon (features look ±12 h) */
-#define SCORE_SPAN (15 * TS_DAY)  /* runs issued this long before the cutoff are scored */
-#define REBASE (30 * TS_DAY)	  /* reload from scratch when the history grew this much */
-#define MAX_BUFS 32
-#define MAX_TARGETS 8
-#define MAX_PENDING 5
-#define MAX_RUNS 8 /* forecasts stored per target and round */
+#define LOOKBACK      (2 * TS_DAY)  /* re-read each round: late and revised values */
+#define STALE	      (2 * TS_DAY)  /* no forecast from actuals older than this */
+#define WEATHER_PAD   TS_DAY	    /* weather read past the horizon (features look ±12 h) */
+#define SCORE_SPAN    (15 * TS_DAY) /* runs issued this long before the cutoff are scored */
+#define REBASE	      (30 * TS_DAY) /* reload from scratch when the history grew this much */
+#define MAX_BUFS      32
+#define MAX_TARGETS   8
+#define MAX_PENDING   5
+#define MAX_RUNS      8 /* forecasts stored per target and round */
 #define DECISION_KIND "carbon_intensity"
 
 static const char *const default_kinds[] = {"carbon_intensity", "carbon_intensity_direct", "renewable_share",
@@ -89,9 +89,9 @@ static const char *const pue_models[] = {"constant", "temperature", "feed"};
 /* One stored series of a zone on the hourly grid from the zone's start. */
 struct zbuf {
 	char kind[48];
-	bool future;	/* a weather forecast: read ahead of the issue time */
-	bool exo;	/* given to the models as an exogenous series */
-	bool present;	/* a stored series exists */
+	bool future;  /* a weather forecast: read ahead of the issue time */
+	bool exo;     /* given to the models as an exogenous series */
+	bool present; /* a stored series exists */
 	struct store_series ser;
 	struct series s;
 };
@@ -152,7 +152,8 @@ static struct {
 
 /* --- status and small helpers ---------------------------------------------- */
 
-static void set_status(const char *zone, const char *kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void set_status(const char *zone, const char *kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 static void set_status(const char *zone, const char *kind, const char *fmt, ...)
 {
@@ -488,7 +489,8 @@ static bool build_input(struct zone *z, struct target *t, int64_t issue, struct 
 
 	memset(b, 0, sizeof(*b));
 	if (!yb || !yb->present) {
-		set_status(z->name, t->kind, "no '%s' data for zone '%s': nothing to forecast from", t->kind, z->name);
+		set_status(z->name, t->kind, "no '%s' data for zone '%s': nothing to forecast from", t->kind,
+			   z->name);
 		return false;
 	}
 	while (first < n_all && isnan(yb->s.v[first]))
@@ -501,8 +503,8 @@ static bool build_input(struct zone *z, struct target *t, int64_t issue, struct 
 	for (last = n_all - 1; isnan(yb->s.v[last]); last--)
 		;
 	if (issue - (z->start + (int64_t)(last + 1) * STEP) > STALE) {
-		set_status(z->name, t->kind, "no '%s' data since %s: a forecast needs recent actuals", t->kind,
-			   ts_format(z->start + (int64_t)(last + 1) * STEP, ts));
+		set_status(z->name, t->kind, "no '%s' data since %s: a forecast needs recent actuals",
+			   t->kind, ts_format(z->start + (int64_t)(last + 1) * STEP, ts));
 		return false;
 	}
 	b->first = first;
@@ -538,7 +540,9 @@ static void observe_matured(struct zone *z, struct target *t, int64_t issue, con
 			int64_t ts = pd->issued_at + (int64_t)h * STEP;
 			size_t i = (size_t)((ts - z->start) / STEP);
 
-			act[h] = ts >= z->start && i >= b->first && i < b->first + b->in.n ? b->in.y[i - b->first] : NAN;
+			act[h] = ts >= z->start && i >= b->first && i < b->first + b->in.n
+				     ? b->in.y[i - b->first]
+				     : NAN;
 		}
 		for (size_t i = 0; i < pd->n; i++) {
 			if (pd->member[i] == -1)
@@ -590,13 +594,23 @@ static bool blend_providers(struct zone *z, struct target *t, int64_t issue, con
 
 		memset(p, 0, sizeof(*p));
 		if (!k) {
-			*p = (struct fc_blend_part){.name = "ensemble", .issued_at = ens->issued_at, .start = ens->issued_at,
-						    .step = STEP, .n = ens->n, .p10 = ens->p10, .p50 = ens->p50,
+			*p = (struct fc_blend_part){.name = "ensemble",
+						    .issued_at = ens->issued_at,
+						    .start = ens->issued_at,
+						    .step = STEP,
+						    .n = ens->n,
+						    .p10 = ens->p10,
+						    .p50 = ens->p50,
 						    .p90 = ens->p90};
 		} else {
 			struct fc_run *r = &runs[k - 1];
-			*p = (struct fc_blend_part){.name = r->model, .issued_at = r->issued_at, .start = r->p50.start,
-						    .step = STEP, .n = r->p50.n, .p10 = r->p10.v, .p50 = r->p50.v,
+			*p = (struct fc_blend_part){.name = r->model,
+						    .issued_at = r->issued_at,
+						    .start = r->p50.start,
+						    .step = STEP,
+						    .n = r->p50.n,
+						    .p10 = r->p10.v,
+						    .p50 = r->p50.v,
 						    .p90 = r->p90.v};
 		}
 		for (int b = 0; b < FC_SKILL_NBUCKETS; b++)
@@ -676,21 +690,22 @@ static int score(struct zone *z, struct target *t, int64_t issue, struct err_det
 		goto out;
 	rc = fcstore_score_pending(w.db, z->name, t->kind, cutoff - SCORE_SPAN, cutoff, score_cb, a, err);
 	for (size_t i = 0; i < a->n && !rc; i++)
-		rc = fcstore_skill_add(w.db, z->name, t->kind, a->e[i].model, a->e[i].bucket, &a->e[i].s, cutoff,
-				       (double)w.app->cfg->forecast_skill_half_life, err);
+		rc = fcstore_skill_add(w.db, z->name, t->kind, a->e[i].model, a->e[i].bucket, &a->e[i].s,
+				       cutoff, (double)w.app->cfg->forecast_skill_half_life, err);
 	if (!rc)
 		rc = db_commit(w.db, err);
 	else
 		db_rollback(w.db);
 	if (!rc && a->n)
-		log_debug("forecasts: scored %zu model/lead buckets of '%s' '%s' up to %lld", a->n, z->name, t->kind,
-			  (long long)cutoff);
+		log_debug("forecasts: scored %zu model/lead buckets of '%s' '%s' up to %lld", a->n, z->name,
+			  t->kind, (long long)cutoff);
 out:
 	free(a);
 	return rc;
 }
 
-static int write_runs(const char *zone, const char *kind, const struct fc_forecast *f, size_t n, struct err_detail *err)
+static int write_runs(const char *zone, const char *kind, const struct fc_forecast *f, size_t n,
+		      struct err_detail *err)
 {
 	char payload[128];
 	int rc;
@@ -698,10 +713,12 @@ static int write_runs(const char *zone, const char *kind, const struct fc_foreca
 	if ((rc = db_begin(w.db, err)))
 		return rc;
 	for (size_t i = 0; i < n && !rc; i++) {
-		struct series p10 = view(f[i].issued_at, f[i].n, f[i].p10), p50 = view(f[i].issued_at, f[i].n, f[i].p50),
+		struct series p10 = view(f[i].issued_at, f[i].n, f[i].p10),
+			      p50 = view(f[i].issued_at, f[i].n, f[i].p50),
 			      p90 = view(f[i].issued_at, f[i].n, f[i].p90);
 
-		rc = fcstore_write_by(w.db, w.producer, zone, kind, f[i].model, f[i].issued_at, &p10, &p50, &p90, err);
+		rc = fcstore_write_by(w.db, w.producer, zone, kind, f[i].model, f[i].issued_at, &p10, &p50,
+				      &p90, err);
 	}
 	snprintf(payload, sizeof(payload), "%s/%s", zone, kind);
 	const char *p[1] = {payload};
@@ -761,8 +778,10 @@ static int forecast_target(struct zone *z, struct target *t, int64_t issue, stru
 			   (long long)(ts_mono_ms() - t0));
 		if (!w.first_written) {
 			w.first_written = true;
-			log_info("forecasts: first forecast stored %lld ms after the worker started ('%s' '%s' issued %s)",
-				 (long long)(ts_mono_ms() - w.started_ms), z->name, t->kind, ts_format(issue, ts));
+			log_info("forecasts: first forecast stored %lld ms after the worker started ('%s' "
+				 "'%s' issued %s)",
+				 (long long)(ts_mono_ms() - w.started_ms), z->name, t->kind,
+				 ts_format(issue, ts));
 		}
 	}
 	/* the runs of 00:00 UTC calibrate the intervals once their actuals are in */
@@ -798,7 +817,8 @@ static int forecast_pue(const struct region_cfg *r, int64_t issue, struct err_de
 	struct zbuf *tb = z ? buf_find(z, "temperature") : NULL;
 	double *temp = xmalloc(H * sizeof(double)), *feed = NULL, *v = xmalloc(H * sizeof(double));
 	enum fc_pue_mode *mode = xmalloc(H * sizeof(*mode));
-	struct fc_pue p = {r->pue_kind == PUE_CONSTANT ? FC_PUE_CONSTANT : FC_PUE_MODEL, r->pue, r->pue_k, r->pue_t0};
+	struct fc_pue p = {r->pue_kind == PUE_CONSTANT ? FC_PUE_CONSTANT : FC_PUE_MODEL, r->pue, r->pue_k,
+			   r->pue_t0};
 	struct store_series ser;
 	struct fc_forecast f;
 	char ts[TS_BUFSZ];
@@ -833,14 +853,18 @@ static int forecast_pue(const struct region_cfg *r, int64_t issue, struct err_de
 		f.issued_at = issue;
 		f.n = H;
 		f.step = STEP;
-		snprintf(f.model, sizeof(f.model), "%s", feed_n ? "feed" : temp_n ? "temperature" : "constant");
+		snprintf(f.model, sizeof(f.model), "%s",
+			 feed_n	  ? "feed"
+			 : temp_n ? "temperature"
+				  : "constant");
 		f.p10 = f.p50 = f.p90 = v; /* deterministic given its inputs: no interval */
 		rc = write_runs(r->id, "pue", &f, 1, err);
 	}
 	if (!rc)
-		set_status(r->id, "pue",
-			   "issued %s: %s (%zu of %zu steps from the feed, %zu from the temperature forecast)",
-			   ts_format(issue, ts), f.model, feed_n, H, temp_n);
+		set_status(
+		    r->id, "pue",
+		    "issued %s: %s (%zu of %zu steps from the feed, %zu from the temperature forecast)",
+		    ts_format(issue, ts), f.model, feed_n, H, temp_n);
 	free(temp);
 	free(feed);
 	free(v);
@@ -861,10 +885,11 @@ static void round_run(int64_t issue)
 	for (int pass = 0; pass < 2; pass++) {
 		if (pass == 1 && !w.first_pass_done && runs) {
 			w.first_pass_done = true;
-			log_info("forecasts: '%s' of %zu zone%s stored %lld ms after the worker started (%lld ms of "
+			log_info("forecasts: '%s' of %zu zone%s stored %lld ms after the worker started "
+				 "(%lld ms of "
 				 "CPU in this round)",
-				 DECISION_KIND, runs, runs == 1 ? "" : "s", (long long)(ts_mono_ms() - w.started_ms),
-				 (long long)(thread_cpu_ms() - c0));
+				 DECISION_KIND, runs, runs == 1 ? "" : "s",
+				 (long long)(ts_mono_ms() - w.started_ms), (long long)(thread_cpu_ms() - c0));
 		}
 		for (size_t i = 0; i < w.nzones && !stopping(); i++) {
 			struct zone *z = &w.zones[i];
@@ -872,7 +897,8 @@ static void round_run(int64_t issue)
 			memset(&err, 0, sizeof(err));
 			int64_t r0 = ts_mono_ms();
 			if (!pass && refresh(z, issue, &err)) {
-				log_warn("forecasts: cannot read the data of zone '%s': %s", z->name, err.msg);
+				log_warn("forecasts: cannot read the data of zone '%s': %s", z->name,
+					 err.msg);
 				z->changed = false;
 				if (!db_is_ok(w.db))
 					return;
@@ -921,8 +947,9 @@ static void round_run(int64_t issue)
 	if (runs) {
 		char ts[TS_BUFSZ];
 
-		log_info("forecasts: round at %s: %zu zone/kind forecasts in %lld ms (%lld ms CPU)", ts_format(issue, ts),
-			 runs, (long long)(ts_mono_ms() - t0), (long long)(thread_cpu_ms() - c0));
+		log_info("forecasts: round at %s: %zu zone/kind forecasts in %lld ms (%lld ms CPU)",
+			 ts_format(issue, ts), runs, (long long)(ts_mono_ms() - t0),
+			 (long long)(thread_cpu_ms() - c0));
 	}
 }
 
@@ -974,7 +1001,8 @@ static void *work_main(void *arg)
 	while (!stopping()) {
 		if (!hold_lock()) {
 			if (!announced)
-				log_info("forecasts: another replica holds the forecasting lock: standing by");
+				log_info(
+				    "forecasts: another replica holds the forecasting lock: standing by");
 			announced = true;
 			last_issue = 0;
 			nap(LOCK_RETRY_MS);
@@ -1011,7 +1039,8 @@ int fcworker_start(struct app *app, struct err_detail *err)
 		return err_set(err, ERR_INTERNAL, NULL, "cannot start the forecast listener thread");
 	w.listening_started = true;
 	if (!app->cfg->forecast_enabled) {
-		log_info("forecasts: forecast.enabled is false: this replica serves forecasts but never makes them");
+		log_info("forecasts: forecast.enabled is false: this replica serves forecasts but never "
+			 "makes them");
 		return ERR_OK;
 	}
 	w.started_ms = ts_mono_ms();

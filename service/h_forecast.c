@@ -109,7 +109,8 @@ static bool valid_model(const char *m)
 {
 	size_t n = strlen(m);
 
-	return n && n < 48 && strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == n;
+	return n && n < 48 &&
+	       strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.:-") == n;
 }
 
 static bool is_source(const struct config *cfg, const char *name)
@@ -122,8 +123,8 @@ static bool is_source(const struct config *cfg, const char *name)
 
 /* Why there is no forecast: the worker's word when this replica has one,
  * else what is stored. */
-static int explain_missing(struct http_request *req, struct db *db, const struct region_cfg *r, const char *kind,
-			   const char *key, const char *model, struct err_detail *err)
+static int explain_missing(struct http_request *req, struct db *db, const struct region_cfg *r,
+			   const char *kind, const char *key, const char *model, struct err_detail *err)
 {
 	struct app *app = app_of(req);
 	char status[256], list[512] = "", ts[TS_BUFSZ];
@@ -135,25 +136,27 @@ static int explain_missing(struct http_request *req, struct db *db, const struct
 			return rc;
 		if (!fcworker_is_own_model(model) && !is_source(app->cfg, model) && !strstr(list, model))
 			return err_set(err, ERR_INVALID, "model",
-				       "unknown model '%s' for '%s' of region '%s'; models with runs: %s", model, kind,
-				       r->id, list[0] ? list : "none yet");
-		return err_set(err, ERR_NOT_FOUND, "model",
-			       "no '%s' forecast from model '%s' for region '%s' issued at or before %s; models "
-			       "with runs: %s",
-			       kind, model, r->id, ts_format(now, ts), list[0] ? list : "none yet");
+				       "unknown model '%s' for '%s' of region '%s'; models with runs: %s",
+				       model, kind, r->id, list[0] ? list : "none yet");
+		return err_set(
+		    err, ERR_NOT_FOUND, "model",
+		    "no '%s' forecast from model '%s' for region '%s' issued at or before %s; models "
+		    "with runs: %s",
+		    kind, model, r->id, ts_format(now, ts), list[0] ? list : "none yet");
 	}
 	if (fcworker_status(key, kind, status, sizeof(status)))
-		return err_set(err, ERR_NOT_FOUND, "kind", "no '%s' forecast for region '%s' yet: %s", kind, r->id,
-			       status);
+		return err_set(err, ERR_NOT_FOUND, "kind", "no '%s' forecast for region '%s' yet: %s", kind,
+			       r->id, status);
 	if ((rc = fcstore_kinds(db, key, list, sizeof(list), err)))
 		return rc;
-	return err_set(err, ERR_NOT_FOUND, "kind",
-		       "no '%s' forecast for region '%s' (zone '%s') issued at or before %s: %s%s", kind, r->id, key,
-		       ts_format(now, ts),
-		       list[0] ? "forecasts of this zone exist for: "
-			       : "the forecasting worker stores the first runs within seconds of start-up for zones "
-				 "with at least 22 days of history",
-		       list);
+	return err_set(
+	    err, ERR_NOT_FOUND, "kind",
+	    "no '%s' forecast for region '%s' (zone '%s') issued at or before %s: %s%s", kind, r->id, key,
+	    ts_format(now, ts),
+	    list[0] ? "forecasts of this zone exist for: "
+		    : "the forecasting worker stores the first runs within seconds of start-up for zones "
+		      "with at least 22 days of history",
+	    list);
 }
 
 static json_t *num3(double v)
@@ -174,12 +177,13 @@ static json_t *selection_json(const struct fc_run *run, bool asked)
 	for (int b = 0; b < FC_SKILL_NBUCKETS; b++)
 		if ((run->skill_buckets >> b) & 1)
 			json_array_append_new(buckets, json_string(fc_skill_bucket_label(b)));
-	json_object_set_new(sel, "rule",
-			    json_string(!strcmp(run->chosen_by, "skill")
-					    ? "lowest recent MAE (mean over the lead buckets every scored model has)"
-				    : run->nchoices == 1
-					    ? "the only model of the newest round"
-					    : "no model has enough recent skill yet: the ensemble, else the newest run"));
+	json_object_set_new(
+	    sel, "rule",
+	    json_string(!strcmp(run->chosen_by, "skill")
+			    ? "lowest recent MAE (mean over the lead buckets every scored model has)"
+			: run->nchoices == 1
+			    ? "the only model of the newest round"
+			    : "no model has enough recent skill yet: the ensemble, else the newest run"));
 	json_object_set_new(sel, "compared_on", buckets);
 	for (size_t i = 0; i < run->nchoices; i++) {
 		const struct fc_choice *c = &run->choices[i];
@@ -200,23 +204,26 @@ static json_t *pue_json(const struct region_cfg *r, const char *model)
 {
 	json_t *p = json_object();
 
-	json_object_set_new(p, "configured", json_string(r->pue_kind == PUE_CONSTANT ? "constant" : "temperature model"));
+	json_object_set_new(p, "configured",
+			    json_string(r->pue_kind == PUE_CONSTANT ? "constant" : "temperature model"));
 	json_object_set_new(p, "used", json_string(model));
 	json_object_set_new(p, "base", json_real(r->pue));
 	if (r->pue_kind == PUE_TEMPERATURE) {
 		json_object_set_new(p, "k", json_real(r->pue_k));
 		json_object_set_new(p, "t0", json_real(r->pue_t0));
 	}
-	json_object_set_new(
-	    p, "method",
-	    json_string(!strcmp(model, "feed")	      ? "the PUE feed where it has values, else the configured model"
-			: !strcmp(model, "temperature") ? "base + k*max(0, T - t0) on the zone's temperature forecast "
-							  "(base where the forecast has no value)"
-							: r->pue_kind == PUE_TEMPERATURE
-							      ? "temperature model without a temperature forecast: "
-								"the base value"
-							      : "the configured constant"));
-	json_object_set_new(p, "interval", json_string("none: PUE is a function of its inputs, p10 = p50 = p90"));
+	json_object_set_new(p, "method",
+			    json_string(!strcmp(model, "feed")
+					    ? "the PUE feed where it has values, else the configured model"
+					: !strcmp(model, "temperature")
+					    ? "base + k*max(0, T - t0) on the zone's temperature forecast "
+					      "(base where the forecast has no value)"
+					: r->pue_kind == PUE_TEMPERATURE
+					    ? "temperature model without a temperature forecast: "
+					      "the base value"
+					    : "the configured constant"));
+	json_object_set_new(p, "interval",
+			    json_string("none: PUE is a function of its inputs, p10 = p50 = p90"));
 	return p;
 }
 
@@ -241,12 +248,14 @@ int h_region_forecast(struct http_request *req, struct http_response *res, struc
 		return err_set(err, ERR_INVALID, "horizon", "horizon must be positive, e.g. 24h or P4D");
 	if (horizon > app->cfg->forecast_horizon)
 		return err_set(err, ERR_INVALID, "horizon",
-			       "forecasts reach %s (%lld h, forecast.horizon); '%s' is further", 
+			       "forecasts reach %s (%lld h, forecast.horizon); '%s' is further",
 			       ts_format_duration(app->cfg->forecast_horizon, d1),
 			       (long long)(app->cfg->forecast_horizon / TS_HOUR), http_query(req, "horizon"));
 	if (model && !valid_model(model))
-		return err_set(err, ERR_INVALID, "model",
-			       "'%.64s' is not a model name (letters, digits, '_', '.', ':' and '-', at most 47)", model);
+		return err_set(
+		    err, ERR_INVALID, "model",
+		    "'%.64s' is not a model name (letters, digits, '_', '.', ':' and '-', at most 47)",
+		    model);
 	snprintf(memo_key, sizeof(memo_key), "%s|%s|%s|%lld|%lld", r->id, kind, model ? model : "",
 		 (long long)horizon, (long long)ts_floor(now, TS_HOUR));
 	if (memo_get(memo_key, version, &res->body)) {
@@ -265,11 +274,12 @@ int h_region_forecast(struct http_request *req, struct http_response *res, struc
 		return rc;
 	}
 	if (horizon > run.horizon) {
-		rc = err_set(err, ERR_INVALID, "horizon",
-			     "the newest '%s' forecast for region '%s' (issued %s by '%s') reaches %s (%lld h); ask "
-			     "for at most that",
-			     kind, r->id, ts_format(run.issued_at, ts), run.model, ts_format_duration(run.horizon, d2),
-			     (long long)(run.horizon / TS_HOUR));
+		rc = err_set(
+		    err, ERR_INVALID, "horizon",
+		    "the newest '%s' forecast for region '%s' (issued %s by '%s') reaches %s (%lld h); ask "
+		    "for at most that",
+		    kind, r->id, ts_format(run.issued_at, ts), run.model, ts_format_duration(run.horizon, d2),
+		    (long long)(run.horizon / TS_HOUR));
 		fc_run_release(&run);
 		return rc;
 	}
@@ -370,9 +380,11 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 	for (size_t i = 1; i < nm; i++)
 		for (size_t j = i; j > 0; j--) {
 			size_t a = order[j - 1], b = order[j];
-			bool swap = isnan(score[a]) && !isnan(score[b]) ? true
-				    : !isnan(score[a]) && !isnan(score[b]) ? score[b] < score[a]
-				    : isnan(score[a]) && isnan(score[b]) && strcmp(names[b], names[a]) < 0;
+			bool swap =
+			    isnan(score[a]) && !isnan(score[b]) ? true
+			    : !isnan(score[a]) && !isnan(score[b])
+				? score[b] < score[a]
+				: isnan(score[a]) && isnan(score[b]) && strcmp(names[b], names[a]) < 0;
 
 			if (!swap)
 				break;
@@ -383,7 +395,8 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 		if ((mask >> b) & 1)
 			json_array_append_new(common, json_string(fc_skill_bucket_label(b)));
 	json_object_set_new(k, "kind", json_string(kind));
-	json_object_set_new(k, "unit", sig_kind_string_unit(kind) ? json_string(sig_kind_string_unit(kind)) : json_null());
+	json_object_set_new(
+	    k, "unit", sig_kind_string_unit(kind) ? json_string(sig_kind_string_unit(kind)) : json_null());
 	if (as_of)
 		json_object_set_new(k, "as_of", json_string(ts_format(as_of, ts)));
 	json_object_set_new(k, "compared_on", common);
@@ -393,7 +406,8 @@ static json_t *kind_json(const char *kind, const struct fcstore_skill_row *rows,
 		struct fc_skill all = {0};
 
 		json_object_set_new(o, "model", json_string(names[m]));
-		json_object_set_new(o, "rank", isnan(score[m]) ? json_null() : json_integer((json_int_t)++rank));
+		json_object_set_new(o, "rank",
+				    isnan(score[m]) ? json_null() : json_integer((json_int_t)++rank));
 		json_object_set_new(o, "score_mae", num3(score[m]));
 		for (int b = 0; b < FC_SKILL_NBUCKETS; b++) {
 			json_t *x;
@@ -436,14 +450,17 @@ int h_region_forecast_skill(struct http_request *req, struct http_response *res,
 	json_object_set_new(j, "region", json_string(r->id));
 	json_object_set_new(j, "zone", json_string(r->zone));
 	json_object_set_new(j, "metric", json_string("mae"));
-	json_object_set_new(j, "half_life", json_string(ts_format_duration(app->cfg->forecast_skill_half_life, d)));
+	json_object_set_new(j, "half_life",
+			    json_string(ts_format_duration(app->cfg->forecast_skill_half_life, d)));
 	json_object_set_new(j, "min_weight", json_integer(FCSTORE_MIN_SKILL_W));
 	json_object_set_new(
 	    j, "about",
-	    json_string("errors of stored forecasts against the actuals, by lead time (a point's lead is its step's "
-			"end minus the issue time), exponentially weighted with the half-life; weight is the "
-			"effective number of points, n every point scored; a model is ranked once it has 'min_weight' "
-			"in some lead bucket, on the buckets all ranked models share"));
+	    json_string(
+		"errors of stored forecasts against the actuals, by lead time (a point's lead is its step's "
+		"end minus the issue time), exponentially weighted with the half-life; weight is the "
+		"effective number of points, n every point scored; a model is ranked once it has "
+		"'min_weight' "
+		"in some lead bucket, on the buckets all ranked models share"));
 	kinds = json_array();
 	for (size_t i = 0; i < n;) {
 		size_t k = i;
@@ -455,9 +472,10 @@ int h_region_forecast_skill(struct http_request *req, struct http_response *res,
 	}
 	json_object_set_new(j, "kinds", kinds);
 	if (!n)
-		json_object_set_new(j, "note",
-				    json_string("no forecast has been scored yet: skill appears once actuals cover steps "
-						"of stored runs (an hour after the first run, on the service clock)"));
+		json_object_set_new(
+		    j, "note",
+		    json_string("no forecast has been scored yet: skill appears once actuals cover steps "
+				"of stored runs (an hour after the first run, on the service clock)"));
 	free(rows);
 	reply_json(req, res, 200, j);
 	return ERR_OK;

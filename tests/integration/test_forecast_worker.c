@@ -29,12 +29,12 @@ static char tmpl[128];
 /* Each test's config: SE only, the decision signal and the renewable
  * share, a short history so fits are quick under the sanitizers. */
 static const char *config_fmt =
-	"{\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01T00:00:00Z\",\"speed\":%s},"
-	"\"forecast\":{\"kinds\":[\"carbon_intensity\",\"renewable_share\"],\"history\":\"P90D\","
-	"\"skill_half_life\":\"P366D\"},"
-	"\"regions\":[{\"id\":\"SE\",\"name\":\"Sweden\",\"latitude\":59.33,\"longitude\":18.07,"
-	"\"jurisdictions\":[\"EU\"],\"pue\":{\"base\":1.08,\"k\":0.01,\"t0\":10},\"capacity_kw\":600},"
-	"{\"id\":\"EMPTY\",\"name\":\"no data\",\"zone\":\"XX\",\"latitude\":0,\"longitude\":0,\"pue\":1.5}]}";
+    "{\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01T00:00:00Z\",\"speed\":%s},"
+    "\"forecast\":{\"kinds\":[\"carbon_intensity\",\"renewable_share\"],\"history\":\"P90D\","
+    "\"skill_half_life\":\"P366D\"},"
+    "\"regions\":[{\"id\":\"SE\",\"name\":\"Sweden\",\"latitude\":59.33,\"longitude\":18.07,"
+    "\"jurisdictions\":[\"EU\"],\"pue\":{\"base\":1.08,\"k\":0.01,\"t0\":10},\"capacity_kw\":600},"
+    "{\"id\":\"EMPTY\",\"name\":\"no data\",\"zone\":\"XX\",\"latitude\":0,\"longitude\":0,\"pue\":1.5}]}";
 
 static void sleep_ms(int ms)
 {
@@ -48,7 +48,8 @@ static int suite_init(void)
 	const char *file = "data/demo/SE_direct_emissions.csv.gz";
 	char db[512], env0[600];
 	const char *env[] = {env0, NULL};
-	const char *margs[] = {"migrate", NULL}, *iargs[] = {"ingest", "--format", "dacf", "--file", file, NULL};
+	const char *margs[] = {"migrate", NULL},
+		   *iargs[] = {"ingest", "--format", "dacf", "--file", file, NULL};
 
 	if (!itest_have_db())
 		return 0;
@@ -66,11 +67,12 @@ static void clone_db(const char *name, char *out, size_t size)
 	static int n;
 	char admin[512], sql[256];
 
-	snprintf(admin, sizeof(admin), "host=%s user=carbonsched dbname=postgres", getenv("CARBONSCHED_TEST_PGHOST"));
+	snprintf(admin, sizeof(admin), "host=%s user=carbonsched dbname=postgres",
+		 getenv("CARBONSCHED_TEST_PGHOST"));
 	snprintf(sql, sizeof(sql), "CREATE DATABASE fc_%s_%d_%d TEMPLATE %s", name, (int)getpid(), ++n, tmpl);
 	free(itest_sql(admin, sql));
-	snprintf(out, size, "host=%s user=carbonsched dbname=fc_%s_%d_%d", getenv("CARBONSCHED_TEST_PGHOST"), name,
-		 (int)getpid(), n);
+	snprintf(out, size, "host=%s user=carbonsched dbname=fc_%s_%d_%d", getenv("CARBONSCHED_TEST_PGHOST"),
+		 name, (int)getpid(), n);
 }
 
 static void serve(const char *db, const char *speed, struct itest_server *s)
@@ -122,12 +124,14 @@ static void check_points(json_t *j, int64_t issued, size_t n)
 	TL_ASSERT_INT_EQ(json_array_size(pts), n);
 	for (size_t i = 0; i < json_array_size(pts); i++) {
 		json_t *p = json_array_get(pts, i);
-		double p10 = json_number_value(json_object_get(p, "p10")), p50 = json_number_value(json_object_get(p, "p50")),
+		double p10 = json_number_value(json_object_get(p, "p10")),
+		       p50 = json_number_value(json_object_get(p, "p50")),
 		       p90 = json_number_value(json_object_get(p, "p90"));
 
 		TL_ASSERT_INT_EQ(jtime(p, "ts"), issued + (int64_t)i * 3600);
 		if (!(p10 <= p50 && p50 <= p90 && p50 > 0))
-			tl_fail(__LINE__, __FILE__, false, "point %zu: p10 %g p50 %g p90 %g", i, p10, p50, p90);
+			tl_fail(__LINE__, __FILE__, false, "point %zu: p10 %g p50 %g p90 %g", i, p10, p50,
+				p90);
 	}
 }
 
@@ -145,11 +149,13 @@ static void test_first_forecast(void)
 	serve(db, "1", &s);
 	j = get_until(&s, "/v1/regions/SE/forecast?kind=carbon_intensity&horizon=96h", 200, 60000, &status);
 	TL_ASSERT_INT_EQ(status, 200);
-	printf("\n    first forecast answered %lld ms after serve was started\n", (long long)(ts_now_ms() - t0));
+	printf("\n    first forecast answered %lld ms after serve was started\n",
+	       (long long)(ts_now_ms() - t0));
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(j, "region")), "SE");
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(j, "unit")), "gCO2eq/kWh");
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(j, "model")), "ensemble"); /* no skill yet */
-	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "selection"), "by")), "default");
+	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "selection"), "by")),
+			 "default");
 	TL_ASSERT_INT_EQ(jtime(j, "issued_at"), T0); /* the clock's now (1x) floored to the hour */
 	TL_ASSERT_INT_EQ(json_integer_value(json_object_get(j, "step_s")), 3600);
 	check_points(j, T0, 96);
@@ -168,7 +174,8 @@ static void test_first_forecast(void)
 	j = itest_get_json(&s, "/v1/regions/SE/forecast?model=ridge&horizon=24h", &status);
 	TL_ASSERT_INT_EQ(status, 200);
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(j, "model")), "ridge");
-	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "selection"), "by")), "request");
+	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "selection"), "by")),
+			 "request");
 	check_points(j, T0, 24);
 	json_decref(j);
 	/* renewable share: the second kind, after every zone's carbon intensity */
@@ -181,14 +188,17 @@ static void test_first_forecast(void)
 	j = get_until(&s, "/v1/regions/SE/forecast?kind=pue&horizon=24h", 200, 60000, &status);
 	TL_ASSERT_INT_EQ(status, 200);
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(j, "model")), "temperature");
-	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "pue"), "configured")), "temperature model");
+	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "pue"), "configured")),
+			 "temperature model");
 	{
 		json_t *p = json_array_get(json_object_get(j, "points"), 12);
-		char *t = itest_sql(db, "SELECT value FROM signal_points WHERE zone = 'SE' AND kind = 'temperature'"
-					" AND ts = '2021-11-01T12:00:00Z'");
+		char *t =
+		    itest_sql(db, "SELECT value FROM signal_points WHERE zone = 'SE' AND kind = 'temperature'"
+				  " AND ts = '2021-11-01T12:00:00Z'");
 		double temp = t ? atof(t) : NAN;
 
-		TL_ASSERT_DBL_EQ(json_number_value(json_object_get(p, "p50")), 1.08 + 0.01 * fmax(0, temp - 10), 1e-3);
+		TL_ASSERT_DBL_EQ(json_number_value(json_object_get(p, "p50")),
+				 1.08 + 0.01 * fmax(0, temp - 10), 1e-3);
 		free(t);
 	}
 	json_decref(j);
@@ -207,7 +217,8 @@ static void test_first_forecast(void)
 	    {"/v1/regions/SE/forecast?model=bad%20name", 400, "model", "not a model name"},
 	    {"/v1/regions/SE/forecast?model=ewma", 404, "model", "models with runs: dshw, ensemble"},
 	    {"/v1/regions/SE/forecast?from=x", 400, "from", "unknown parameter"},
-	    {"/v1/regions/SE/forecast?kind=marginal_intensity", 404, "kind", "forecasts of this zone exist for"},
+	    {"/v1/regions/SE/forecast?kind=marginal_intensity", 404, "kind",
+	     "forecasts of this zone exist for"},
 	    {"/v1/regions/EMPTY/forecast", 404, "kind", "no 'carbon_intensity' data for zone 'XX'"},
 	    {"/v1/regions/NOPE/forecast", 404, "id", "unknown region 'NOPE'"},
 	    {"/v1/regions/SE/forecast/skill?kind=x", 400, "kind", NULL},
@@ -220,12 +231,12 @@ static void test_first_forecast(void)
 		snprintf(url, sizeof(url), "%s%s", s.base, bad[i].path);
 		TL_ASSERT(itest_http("GET", url, NULL, NULL, &r));
 		if (r.status != bad[i].status)
-			tl_fail(__LINE__, __FILE__, false, "%s: status %ld, want %ld: %s", bad[i].path, r.status,
-				bad[i].status, r.body);
+			tl_fail(__LINE__, __FILE__, false, "%s: status %ld, want %ld: %s", bad[i].path,
+				r.status, bad[i].status, r.body);
 		TL_ASSERT_STR_EQ(r.content_type, "application/problem+json");
 		j = json_loads(r.body, 0, NULL);
-		TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(json_object_get(j, "invalid_params"), 0),
-								   "name")),
+		TL_ASSERT_STR_EQ(json_string_value(json_object_get(
+				     json_array_get(json_object_get(j, "invalid_params"), 0), "name")),
 				 bad[i].field);
 		if (bad[i].detail)
 			TL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "detail")), bad[i].detail);
@@ -264,10 +275,12 @@ static void test_skill_as_actuals_arrive(void)
 
 	clone_db("skill", db, sizeof(db));
 	/* a provider's 24 h forecast published an hour before the clock starts */
-	free(itest_sql(db, "WITH run AS (INSERT INTO forecast_runs (zone, kind, model, issued_at, step_s, horizon_s)"
-			   " VALUES ('SE', 'carbon_intensity', 'testprov', '2021-10-31T23:00:00Z', 3600, 86400)"
-			   " RETURNING id, issued_at) INSERT INTO forecast_points (run_id, ts, p10, p50, p90)"
-			   " SELECT id, issued_at + h * interval '1 hour', 80, 100, 120 FROM run, generate_series(0, 23) h"));
+	free(itest_sql(
+	    db, "WITH run AS (INSERT INTO forecast_runs (zone, kind, model, issued_at, step_s, horizon_s)"
+		" VALUES ('SE', 'carbon_intensity', 'testprov', '2021-10-31T23:00:00Z', 3600, 86400)"
+		" RETURNING id, issued_at) INSERT INTO forecast_points (run_id, ts, p10, p50, p90)"
+		" SELECT id, issued_at + h * interval '1 hour', 80, 100, 120 FROM run, generate_series(0, "
+		"23) h"));
 	serve(db, "3600", &s);
 	/* wait until the 1-6 h bucket of every model has a day's worth of weight */
 	for (int waited = 0; waited < 90000; waited += 250) {
@@ -296,7 +309,8 @@ static void test_skill_as_actuals_arrive(void)
 		double sc = json_number_value(json_object_get(m, "score_mae"));
 
 		if (json_is_null(json_object_get(m, "rank")))
-			continue; /* not enough points yet (the provider, the blend): listed after the ranked */
+			continue; /* not enough points yet (the provider, the blend): listed after the ranked
+				   */
 		TL_ASSERT(sc >= prev);
 		prev = sc;
 	}
@@ -309,8 +323,10 @@ static void test_skill_as_actuals_arrive(void)
 	 * (nobody scored yet) where both have a value, the ensemble past the
 	 * provider's 24 h. */
 	static const char *const blend_q =
-	    "SELECT round((b.p50 - %s)::numeric, 6) FROM forecast_runs rb JOIN forecast_points b ON b.run_id = rb.id"
-	    " JOIN forecast_runs re ON re.zone = rb.zone AND re.kind = rb.kind AND re.issued_at = rb.issued_at"
+	    "SELECT round((b.p50 - %s)::numeric, 6) FROM forecast_runs rb JOIN forecast_points b ON b.run_id "
+	    "= rb.id"
+	    " JOIN forecast_runs re ON re.zone = rb.zone AND re.kind = rb.kind AND re.issued_at = "
+	    "rb.issued_at"
 	    " AND re.model = 'ensemble' JOIN forecast_points e ON e.run_id = re.id AND e.ts = b.ts"
 	    " WHERE rb.model = 'blend' AND rb.issued_at = '2021-11-01T00:00:00Z' AND b.ts = '%s'";
 	char bq[1024];
@@ -329,8 +345,10 @@ static void test_skill_as_actuals_arrive(void)
 	 * makes the decay over a few simulated days < 1 %), coverage = the
 	 * share inside [p10, p90]. */
 	const char *q =
-	    "SELECT r.model || '/' || k.horizon_h || '/' || count(*) || '/' || avg(abs(p.p50 - a.value)) || '/' ||"
-	    " avg(CASE WHEN a.value BETWEEN p.p10 AND p.p90 THEN 1.0 ELSE 0 END) || '/' || k.n || '/' || k.mae || '/' ||"
+	    "SELECT r.model || '/' || k.horizon_h || '/' || count(*) || '/' || avg(abs(p.p50 - a.value)) || "
+	    "'/' ||"
+	    " avg(CASE WHEN a.value BETWEEN p.p10 AND p.p90 THEN 1.0 ELSE 0 END) || '/' || k.n || '/' || "
+	    "k.mae || '/' ||"
 	    " k.coverage80"
 	    " FROM forecast_runs r JOIN forecast_points p ON p.run_id = r.id"
 	    " JOIN signal_points a ON a.zone = r.zone AND a.kind = r.kind AND a.ts = p.ts"
@@ -345,9 +363,10 @@ static void test_skill_as_actuals_arrive(void)
 	double mae, cov, kmae, kcov;
 
 	TL_ASSERT(row != NULL);
-	if (row && sscanf(row, "%47[^/]/%d/%d/%lf/%lf/%d/%lf/%lf", model, &hh, &n, &mae, &cov, &kn, &kmae, &kcov) == 8) {
-		printf("\n    %s %d h: %d points, MAE %.2f (stored %.2f), coverage %.3f (stored %.3f)\n", model, hh, n,
-		       mae, kmae, cov, kcov);
+	if (row && sscanf(row, "%47[^/]/%d/%d/%lf/%lf/%d/%lf/%lf", model, &hh, &n, &mae, &cov, &kn, &kmae,
+			  &kcov) == 8) {
+		printf("\n    %s %d h: %d points, MAE %.2f (stored %.2f), coverage %.3f (stored %.3f)\n",
+		       model, hh, n, mae, kmae, cov, kcov);
 		TL_ASSERT(n >= 24);
 		TL_ASSERT_INT_EQ(kn, n);
 		TL_ASSERT_DBL_EQ(kmae, mae, 0.01 * mae);
@@ -357,12 +376,14 @@ static void test_skill_as_actuals_arrive(void)
 	}
 	free(row);
 	/* no point was scored twice, none before its actual was known */
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM forecast_runs WHERE scored_until > issued_at + "
-					   "horizon_s * interval '1 second' + interval '15 days'"),
+	TL_ASSERT_INT_EQ(itest_sql_int(db,
+				       "SELECT count(*) FROM forecast_runs WHERE scored_until > issued_at + "
+				       "horizon_s * interval '1 second' + interval '15 days'"),
 			 0);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM forecast_skill WHERE coverage80 < 0 OR coverage80 > 1"
-					   " OR mape <= 0 OR weight > n"),
-			 0);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM forecast_skill WHERE coverage80 < 0 OR coverage80 > 1"
+			      " OR mape <= 0 OR weight > n"),
+	    0);
 
 	/* Start again at a later clock: skill exists, so the choice follows
 	 * it; the chosen model has the lowest score of the candidates. */
@@ -426,7 +447,8 @@ static void test_two_replicas(void)
 	char *blog = file_text(b.log);
 	TL_ASSERT_CONTAINS(blog, "standing by");
 	free(blog);
-	snprintf(sql, sizeof(sql), "SELECT count(*) FROM forecast_runs WHERE producer NOT LIKE '%%:%d'", (int)a.pid);
+	snprintf(sql, sizeof(sql), "SELECT count(*) FROM forecast_runs WHERE producer NOT LIKE '%%:%d'",
+		 (int)a.pid);
 	TL_ASSERT_INT_EQ(itest_sql_int(db, sql), 0);
 
 	/* B caches its answers per forecast version: a change behind its
@@ -436,20 +458,23 @@ static void test_two_replicas(void)
 	json_decref(j);
 	j = itest_get_json(&b, path, &status);
 	TL_ASSERT_INT_EQ(status, 200);
-	double before = json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50"));
+	double before =
+	    json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50"));
 	json_decref(j);
 	free(itest_sql(db, "UPDATE forecast_points SET p50 = p50 + 1000, p90 = p90 + 1000 WHERE run_id IN"
 			   " (SELECT id FROM forecast_runs WHERE zone = 'SE' AND kind = 'carbon_intensity'"
 			   " AND model = 'ensemble')"));
 	j = itest_get_json(&b, path, &status);
-	TL_ASSERT_DBL_EQ(json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50")),
-			 before, 1e-9);
+	TL_ASSERT_DBL_EQ(
+	    json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50")),
+	    before, 1e-9);
 	json_decref(j);
 	free(itest_sql(db, "SELECT pg_notify('carbonsched_forecasts', 'test')"));
 	double after = before;
 	for (int waited = 0; waited < 10000 && after == before; waited += 100) {
 		j = itest_get_json(&b, path, &status);
-		after = json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50"));
+		after = json_number_value(
+		    json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50"));
 		json_decref(j);
 		if (after == before)
 			sleep_ms(100);
@@ -496,8 +521,9 @@ static void test_two_replicas(void)
 	PQfinish(listener);
 	/* and B's own answers show its run (the +1000 is gone) */
 	j = itest_get_json(&b, path, &status);
-	TL_ASSERT_DBL_EQ(json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50")),
-			 before, 1e-6);
+	TL_ASSERT_DBL_EQ(
+	    json_number_value(json_object_get(json_array_get(json_object_get(j, "points"), 0), "p50")),
+	    before, 1e-6);
 	json_decref(j);
 	TL_ASSERT_INT_EQ(itest_stop(&b), 0);
 }

@@ -8,7 +8,7 @@
 #include "forecasters/skill.h"
 #include "tests/lib/testlib.h"
 
-#define H 3600
+#define H  3600
 #define T0 INT64_C(1635724800) /* 2021-11-01T00:00:00Z */
 
 static void test_buckets(void)
@@ -17,9 +17,10 @@ static void test_buckets(void)
 		int64_t lead;
 		int bucket;
 	} cases[] = {
-	    {0, -1},	     {-H, -1},	      {1, 0},	       {H, 0},		{6 * H, 0},	   {6 * H + 1, 1},
-	    {24 * H, 1},     {25 * H, 2},     {48 * H, 2},     {49 * H, 3},	{96 * H, 3},	   {97 * H, 4},
-	    {168 * H, 4},    {169 * H, 5},    {336 * H, 5},    {336 * H + 1, -1},
+	    {0, -1},	  {-H, -1},	  {1, 0},	{H, 0},
+	    {6 * H, 0},	  {6 * H + 1, 1}, {24 * H, 1},	{25 * H, 2},
+	    {48 * H, 2},  {49 * H, 3},	  {96 * H, 3},	{97 * H, 4},
+	    {168 * H, 4}, {169 * H, 5},	  {336 * H, 5}, {336 * H + 1, -1},
 	};
 
 	for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
@@ -46,7 +47,8 @@ static void test_scores(void)
 	/* 100 in [90,130]; 200 not in [150,190] */
 	TL_ASSERT_DBL_EQ(fc_skill_coverage(&s), 0.5, 1e-12);
 	struct fc_skill empty = {0};
-	TL_ASSERT(isnan(fc_skill_mae(&empty)) && isnan(fc_skill_mape(&empty)) && isnan(fc_skill_coverage(&empty)));
+	TL_ASSERT(isnan(fc_skill_mae(&empty)) && isnan(fc_skill_mape(&empty)) &&
+		  isnan(fc_skill_coverage(&empty)));
 }
 
 static void test_merge_decays_by_half_life(void)
@@ -118,7 +120,14 @@ static void test_blend(void)
 	 * 4 steps from T0 - H (so 3 overlap), p50 200, no interval */
 	double o10[8], o50[8], o90[8], p50[4] = {999, 200, 200, 200};
 	struct fc_blend_part parts[2] = {
-	    {.name = "ensemble", .issued_at = T0, .start = T0, .step = H, .n = 8, .p10 = o10, .p50 = o50, .p90 = o90},
+	    {.name = "ensemble",
+	     .issued_at = T0,
+	     .start = T0,
+	     .step = H,
+	     .n = 8,
+	     .p10 = o10,
+	     .p50 = o50,
+	     .p90 = o90},
 	    {.name = "provider", .issued_at = T0 - H, .start = T0 - H, .step = H, .n = 4, .p50 = p50},
 	};
 	struct fc_forecast f;
@@ -183,7 +192,8 @@ static void test_members_equal_standalone_models(void)
 
 	for (size_t i = 0; i < n; i++) {
 		r = r * 6364136223846793005ULL + 1442695040888963407ULL;
-		y[i] = 300 + 80 * sin(2 * M_PI * (double)(i % 24) / 24) + 20 * ((double)(r >> 40) / (1 << 24) - 0.5);
+		y[i] = 300 + 80 * sin(2 * M_PI * (double)(i % 24) / 24) +
+		       20 * ((double)(r >> 40) / (1 << 24) - 0.5);
 	}
 	TL_ASSERT_INT_EQ(fc_model_new("ensemble", NULL, &ens, &err), ERR_OK);
 	TL_ASSERT_INT_EQ(fc_model_members(ens), 3);
@@ -299,7 +309,9 @@ static void test_replayed_backcasts_are_exact(void)
 	struct err_detail err;
 
 	for (size_t i = 0; i < n; i++)
-		y[i] = i % 100 == 7 ? NAN : 250 + 60 * sin(2 * M_PI * (double)(i % 24) / 24) + 25 * sin((double)i / 17.0);
+		y[i] = i % 100 == 7
+			   ? NAN
+			   : 250 + 60 * sin(2 * M_PI * (double)(i % 24) / 24) + 25 * sin((double)i / 17.0);
 	TL_ASSERT_INT_EQ(ops->fit(st, NULL, &in, &err), ERR_OK);
 	for (int m = -1; m < 3; m++) {
 		const struct fc_model_ops *mo = m < 0 ? ops : ops->members[m];
