@@ -216,7 +216,8 @@ static void test_fallback_when_first_fails(void)
 	/* Repeated polls of the same data write nothing: rows in the table and
 	 * rows_written stay put over three more polls of each source. */
 	long long signals1 = itest_sql_int(db, "SELECT count(*) FROM signals");
-	long long runs1 = itest_sql_int(db, "SELECT count(*) FROM forecast_runs");
+	/* the pollers' runs (the forecasting worker writes its own, e.g. PUE each hour) */
+	long long runs1 = itest_sql_int(db, "SELECT count(*) FROM forecast_runs WHERE model IN ('em', 'gb')");
 	long long em1 = rows_written(&srv, "em", "GB"), gb1 = rows_written(&srv, "gb", "GB");
 	long em_req = itest_fake_requests(&em), gb_req = itest_fake_requests(&gb);
 	for (int i = 0; i < WAIT_S * 5 &&
@@ -229,7 +230,7 @@ static void test_fallback_when_first_fails(void)
 	TL_ASSERT_INT_EQ(rows_written(&srv, "em", "GB"), em1);
 	/* GB's forecast is issued each half hour: a run of a new half hour is
 	 * new data, the same run again is not. */
-	long long runs2 = itest_sql_int(db, "SELECT count(*) FROM forecast_runs");
+	long long runs2 = itest_sql_int(db, "SELECT count(*) FROM forecast_runs WHERE model IN ('em', 'gb')");
 	TL_ASSERT(runs2 == runs1 || runs2 == runs1 + 1);
 	if (runs2 == runs1)
 		TL_ASSERT_INT_EQ(rows_written(&srv, "gb", "GB"), gb1);
