@@ -639,7 +639,7 @@ struct score_acc {
 		char model[48];
 		int bucket;
 		struct fc_skill s;
-	} e[64];
+	} e[128]; /* (model, lead bucket) pairs of one round: ~10 models x 6 buckets */
 };
 
 static void score_cb(void *ctx, const struct fcstore_point *p)
