@@ -1,6 +1,7 @@
 /*
- * fetch.c - the one adapter of libcurl: GET with timeouts, a size cap,
- * retries, Retry-After and a circuit breaker per source.
+ * fetch.c - the one adapter of libcurl: GET (and POST, for job callbacks)
+ * with timeouts, a size cap, retries, Retry-After and a circuit breaker per
+ * source.
  *
  * Why one module: every provider fails the same ways (rate limits, 5xx
  * bursts, stalls, half-sent bodies, HTML error pages from proxies), so the
@@ -643,7 +644,7 @@ static bool type_matches(const char *accept, const char *ctype)
 }
 
 static void run_attempt(struct fetch *f, const struct fetch_request *rq, struct curl_slist *hdrs,
-			struct attempt *a)
+			struct curl_slist *resolve, struct attempt *a)
 {
 	char ebuf[CURL_ERROR_SIZE] = "";
 	CURL *h = curl_easy_init();
@@ -681,6 +682,12 @@ static void run_attempt(struct fetch *f, const struct fetch_request *rq, struct 
 		curl_easy_setopt(h, CURLOPT_XFERINFODATA, f);
 		curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	}
+	if (rq->body) {
+		curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body);
+		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)rq->body_len);
+	}
+	if (resolve)
+		curl_easy_setopt(h, CURLOPT_RESOLVE, resolve);
 	if (rq->user) {
 		curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(h, CURLOPT_USERNAME, rq->user);
@@ -809,7 +816,8 @@ static int fail(const struct fetch_request *rq, const struct attempt *a, const c
 	} else {
 		snprintf(what, sizeof(what), "%s", a->cause);
 	}
-	err_set(err, code, "", "%s: %s%s (GET %s)", rq->source, what, extra ? extra : "", shown_url);
+	err_set(err, code, "", "%s: %s%s (%s %s)", rq->source, what, extra ? extra : "", rq->body ? "POST" : "GET",
+		shown_url);
 	if (err && attempts > 1)
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
 			 " after %d attempts", attempts);
@@ -823,11 +831,12 @@ static int fail(const struct fetch_request *rq, const struct attempt *a, const c
 	return code;
 }
 
-int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_response *ret,
-	      struct err_detail *err)
+static int fetch_run(struct fetch *f, const struct fetch_request *rq, struct fetch_response *ret,
+		     struct err_detail *err)
 {
+	const char *method = rq->body ? "POST" : "GET";
 	char shown[600];
-	struct curl_slist *hdrs = NULL;
+	struct curl_slist *hdrs = NULL, *resolve = NULL;
 	struct attempt a;
 	int64_t wait = 0;
 	int failures = 0, n = 0, rc;
@@ -835,20 +844,29 @@ int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_resp
 
 	fetch_redact_url(rq->url, rq->secrets, shown, sizeof(shown));
 	if (!rq->url || (strncasecmp(rq->url, "http://", 7) && strncasecmp(rq->url, "https://", 8)))
-		return err_set(err, ERR_INVALID, "base_url", "%s: '%s' is not an http:// or https:// URL",
-			       rq->source, shown);
+		return err_set(err, ERR_INVALID, rq->body ? "url" : "base_url",
+			       "%s: '%s' is not an http:// or https:// URL", rq->source, shown);
 	if (!breaker_admit(f, rq->source, &wait, &failures)) {
 		if (wait > 0)
 			return err_set(err, ERR_UNAVAILABLE, "",
 				       "%s: circuit breaker open after %d consecutive failures; next try in "
-				       "%lld s (GET %s)",
-				       rq->source, failures, (long long)((wait + 999) / 1000), shown);
+				       "%lld s (%s %s)",
+				       rq->source, failures, (long long)((wait + 999) / 1000), method, shown);
 		return err_set(err, ERR_UNAVAILABLE, "",
-			       "%s: circuit breaker half-open, a probe request is in flight (GET %s)",
-			       rq->source, shown);
+			       "%s: circuit breaker half-open, a probe request is in flight (%s %s)",
+			       rq->source, method, shown);
 	}
 	for (const char *const *h = rq->headers; h && *h; h++)
 		hdrs = curl_slist_append(hdrs, *h);
+	if (rq->body) {
+		char ct[160];
+
+		snprintf(ct, sizeof(ct), "Content-Type: %s", rq->content_type ? rq->content_type : "application/json");
+		hdrs = curl_slist_append(hdrs, ct);
+		hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+	}
+	for (const char *const *r = rq->resolve; r && *r; r++)
+		resolve = curl_slist_append(resolve, *r);
 	/* curl adds "Expect:" and friends; we only add ours. */
 	memset(&a, 0, sizeof(a));
 	buf_init(&a.sink.b, f->opt.max_bytes);
@@ -859,12 +877,12 @@ int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_resp
 		n++;
 		if (is_cancelled(f)) {
 			transient = false;
-			rc = err_set(err, ERR_UNAVAILABLE, "", "%s: cancelled: the service is stopping (GET %s)",
-				     rq->source, shown);
+			rc = err_set(err, ERR_UNAVAILABLE, "", "%s: cancelled: the service is stopping (%s %s)",
+				     rq->source, method, shown);
 			goto out;
 		}
-		run_attempt(f, rq, hdrs, &a);
-		log_debug("fetch: GET %s -> %ld (%s) in %lld ms, attempt %d", shown, a.status,
+		run_attempt(f, rq, hdrs, resolve, &a);
+		log_debug("fetch: %s %s -> %ld (%s) in %lld ms, attempt %d", method, shown, a.status,
 			  a.out == OUT_OK ? "ok" : "failed", (long long)(ts_mono_ms() - t0), n);
 		if (a.out == OUT_OK)
 			break;
@@ -902,5 +920,22 @@ out:
 	breaker_record(f, rq->source, rc != ERR_OK && transient);
 	buf_release(&a.sink.b);
 	curl_slist_free_all(hdrs);
+	curl_slist_free_all(resolve);
 	return rc;
+}
+
+int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_response *ret,
+	      struct err_detail *err)
+{
+	if (rq->body)
+		return err_set(err, ERR_INVALID, "body", "%s: a GET has no body", rq->source);
+	return fetch_run(f, rq, ret, err);
+}
+
+int fetch_post(struct fetch *f, const struct fetch_request *rq, struct fetch_response *ret,
+	       struct err_detail *err)
+{
+	if (!rq->body)
+		return err_set(err, ERR_INVALID, "body", "%s: a POST needs a body", rq->source);
+	return fetch_run(f, rq, ret, err);
 }

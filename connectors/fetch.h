@@ -71,6 +71,14 @@ struct fetch_request {
 					answer of another content type is refused (a captive
 					portal, a proxy's error page) */
 	const char *const *secrets;  /* NULL or NULL-terminated values never to show */
+	/* fetch_post only: the body sent and its content type. */
+	const char *body;
+	size_t body_len;
+	const char *content_type;
+	/* NULL, or NULL-terminated "HOST:PORT:ADDRESS" entries: connect there
+	 * instead of resolving the host again (a caller that checked where a
+	 * host resolves pins it, so DNS cannot change its answer in between). */
+	const char *const *resolve;
 };
 
 struct fetch_response {
@@ -97,6 +105,13 @@ struct fetch_response {
 int fetch_get(struct fetch *f, const struct fetch_request *rq, struct fetch_response *ret,
 	      struct err_detail *err);
 void fetch_response_release(struct fetch_response *r);
+
+/* One logical POST of rq->body (a webhook): the same timeouts, retries,
+ * breaker and errors as fetch_get (retried on network errors, timeouts,
+ * 429 and 5xx, so the receiver may see a body more than once); any 2xx is
+ * success, whatever its content type when rq->accept is NULL. */
+int fetch_post(struct fetch *f, const struct fetch_request *rq, struct fetch_response *ret,
+	       struct err_detail *err);
 
 enum fetch_breaker_state { FETCH_BREAKER_CLOSED, FETCH_BREAKER_OPEN, FETCH_BREAKER_HALF_OPEN };
 

@@ -17,6 +17,8 @@
 #include "service/telemetry.h"
 #include "service/source.h"
 
+struct planner;
+
 struct app {
 	const struct config *cfg;
 	struct db_pool *pool;
@@ -24,6 +26,7 @@ struct app {
 	struct sigcache *cache;
 	struct telemetry *telemetry; /* Prometheus metrics (telemetry.h) */
 	struct source_health *health; /* freshness and failing sources for the read path (source.h) */
+	struct planner *planner; /* the scheduler's inputs; set by the 'scheduler inputs' worker */
 	int64_t started_at; /* real time the process started serving */
 	atomic_bool stopping; /* set at shutdown: workers finish their round and return */
 };

@@ -20,6 +20,7 @@
 #include "service/commands.h"
 #include "service/handlers.h"
 #include "service/migrate.h"
+#include "service/planner.h"
 #include "service/store.h"
 #include "service/version.h"
 #include "service/workers.h"
@@ -161,6 +162,7 @@ int cmd_serve(int argc, char **argv)
 	workers_stop(&app);
 out:
 	http_stop(srv);
+	planner_free(app.planner); /* after the server: requests in flight use it */
 	sigcache_free(app.cache);
 	source_health_free(app.health);
 	db_pool_free(app.pool);

@@ -93,6 +93,19 @@ static const struct key top_keys[] = {
 	 "forecast runs older than this are deleted (their skill stays); at least the horizon plus a day"},
 	{"forecast.skill_half_life", K_DURATION, TOP(forecast_skill_half_life), 0, "P7D", 3600, 366 * 86400.0,
 	 false, "recent skill: errors count half after this long"},
+	{"scheduler.step", K_DURATION, TOP(sched_step), 0, "PT1H", 300, 3600, false,
+	 "grid of placements and capacity reservations (a divisor of one hour: 5, 10, 15, 20, 30 or 60 min)"},
+	{"scheduler.replan_min_gain_pct", K_DOUBLE, TOP(replan_min_gain_pct), 0, "5", 0, 100, false,
+	 "re-plan a booked job on a new forecast only when that saves more than this % of its emissions"},
+	{"scheduler.forecast_poll", K_DURATION, TOP(forecast_poll), 0, "PT5S", 1, 3600, false,
+	 "how often each replica looks for new forecast runs (besides LISTEN carbonsched_forecasts)"},
+	{"scheduler.callback_hosts", K_STRINGS, TOP(callback_hosts), TOP(ncallback_hosts), NULL, 0, 0, true,
+	 "hosts job callbacks may go to ('hooks.example.com', '*.example.com'); loopback and private "
+	 "addresses only when named exactly (environment: comma-separated)"},
+	{"scheduler.callback_timeout", K_DURATION, TOP(callback_timeout), 0, "PT5S", 1, 60, false,
+	 "time allowed for one callback request"},
+	{"scheduler.max_job_count", K_INT, TOP(max_job_count), 0, "1000", 1, 100000, false,
+	 "largest 'count' (job array) one booking may ask for"},
 };
 #undef TOP
 
@@ -393,6 +406,21 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 		json_t *it;
 		size_t i;
 
+		if (!v && text) {
+			/* From the environment: a comma-separated list. */
+			json_t *arr = json_array();
+			const char *p = text;
+
+			while (*p) {
+				size_t len = strcspn(p, ",");
+				if (len)
+					json_array_append_new(arr, json_stringn(p, len));
+				p += len + (p[len] == ',');
+			}
+			int rc = set_value(k, base, arr, NULL, file, path, err);
+			json_decref(arr);
+			return rc;
+		}
 		if (!json_is_array(v))
 			return fail(err, file, key, "must be an array of strings");
 		json_array_foreach(v, i, it)
@@ -794,6 +822,13 @@ static int check_whole(struct config *c, struct err_detail *err)
 			    "must be at least forecast.horizon plus a day (%lld s), so that runs are scored "
 			    "before they are deleted",
 			    (long long)(c->forecast_horizon + 86400));
+	if (3600 % c->sched_step)
+		return fail(err, c->path, "scheduler.step", "%lld s does not divide one hour", (long long)c->sched_step);
+	for (size_t i = 0; i < c->ncallback_hosts; i++)
+		if (strspn(c->callback_hosts[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.*:[]") !=
+		    strlen(c->callback_hosts[i]))
+			return fail(err, c->path, "scheduler.callback_hosts", "'%s' is not a host name or address",
+				    c->callback_hosts[i]);
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
 	return ERR_OK;
@@ -896,6 +931,7 @@ void config_free(struct config *c)
 	}
 	free(c->sources);
 	strings_free(c->forecast_kinds);
+	strings_free(c->callback_hosts);
 	free(c->path);
 	free(c->listen_host);
 	free(c->database_url);

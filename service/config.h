@@ -101,6 +101,14 @@ struct config {
 	int64_t fetch_breaker_cooldown;		      /* seconds an open breaker waits */
 	int64_t fetch_max_bytes;		      /* response size cap */
 	char *fetch_user_agent;
+	/* scheduling and jobs */
+	int64_t sched_step;	      /* grid of placements and reservations, seconds */
+	double replan_min_gain_pct;   /* re-plan a booked job only when it saves more than this */
+	int64_t forecast_poll;	      /* how often replicas look for new forecast runs, seconds */
+	char **callback_hosts;	      /* NULL-terminated allow-list of callback hosts (may be NULL) */
+	size_t ncallback_hosts;
+	int64_t callback_timeout;     /* one callback POST, seconds */
+	int max_job_count;	      /* largest job array one booking may ask for */
 	struct region_cfg *regions;
 	size_t nregions;
 	struct source_cfg *sources;

@@ -577,6 +577,11 @@ int db_listen(struct db *db, const char *channel, struct err_detail *err)
 
 bool db_wait_notify(struct db *db, int timeout_ms, char *buf, size_t size)
 {
+	return db_wait_notification(db, timeout_ms, NULL, 0, buf, size);
+}
+
+bool db_wait_notification(struct db *db, int timeout_ms, char *channel, size_t csize, char *buf, size_t size)
+{
 	PGnotify *n;
 	struct pollfd pfd = {.fd = PQsocket(db->conn), .events = POLLIN};
 
@@ -592,6 +597,8 @@ bool db_wait_notify(struct db *db, int timeout_ms, char *buf, size_t size)
 			return false;
 	}
 	snprintf(buf, size, "%s", n->extra);
+	if (channel && csize)
+		snprintf(channel, csize, "%s", n->relname);
 	PQfreemem(n);
 	return true;
 }

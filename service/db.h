@@ -113,5 +113,8 @@ bool db_is_ok(struct db *db);
  * arrived). */
 int db_listen(struct db *db, const char *channel, struct err_detail *err);
 bool db_wait_notify(struct db *db, int timeout_ms, char *buf, size_t size);
+/* The same, also copying the channel's name (for a connection listening
+ * on several channels). */
+bool db_wait_notification(struct db *db, int timeout_ms, char *channel, size_t csize, char *buf, size_t size);
 
 #endif

@@ -9,8 +9,9 @@
 
 #include "service/db_stmts_forecasts.h"
 #include "service/db_stmts_interfaces.h"
+#include "service/db_stmts_jobs.h"
 #include "service/db_stmts_sources.h"
 
-#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X) DB_STMTS_INTERFACES(X) DB_STMTS_SOURCES(X)
+#define DB_STMTS_AREAS(X) DB_STMTS_FORECASTS(X) DB_STMTS_INTERFACES(X) DB_STMTS_SOURCES(X) DB_STMTS_JOBS(X)
 
 #endif

@@ -27,6 +27,14 @@ int h_source_get(struct http_request *req, struct http_response *res, struct err
 /* forecasts (h_forecast.c) */
 int h_region_forecast(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_region_forecast_skill(struct http_request *req, struct http_response *res, struct err_detail *err);
+/* scheduling and jobs (h_jobs.c) */
+int h_schedule(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_jobs_create(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_jobs_list(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_job_get(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_job_start(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_job_complete(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_job_cancel(struct http_request *req, struct http_response *res, struct err_detail *err);
 
 /* The router: dispatch a request through the route table, recording its
  * metrics by route pattern. */

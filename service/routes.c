@@ -39,6 +39,13 @@ static const struct route {
 	{"GET", "/v1/sources", h_sources_list},
 	{"GET", "/v1/sources/{name}", h_source_get},
 	/* scheduling and jobs */
+	{"POST", "/v1/schedule", h_schedule},
+	{"POST", "/v1/jobs", h_jobs_create},
+	{"GET", "/v1/jobs", h_jobs_list},
+	{"GET", "/v1/jobs/{id}", h_job_get},
+	{"DELETE", "/v1/jobs/{id}", h_job_cancel},
+	{"POST", "/v1/jobs/{id}/start", h_job_start},
+	{"POST", "/v1/jobs/{id}/complete", h_job_complete},
 	/* interfaces (compatibility, metrics, dashboard) */
 	{"GET", "/metrics", h_metrics},
 	{"GET", "/openapi.json", h_openapi},
