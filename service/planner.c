@@ -56,6 +56,7 @@ struct planner {
 	int64_t res_start;
 	size_t res_n;
 	/* background thread */
+	int64_t fp[2]; /* forecast_runs fingerprint last seen */
 	pthread_t thread;
 	bool running;
 	atomic_bool stop;
@@ -571,8 +572,8 @@ static void *run(void *arg)
 	struct planner *p = arg;
 	struct err_detail err;
 	struct db *db = NULL;
-	int64_t fp[2] = {-1, -1}, last_poll = 0, last_res = 0, res_grid = 0;
-	bool warned = false;
+	int64_t last_poll = 0, last_res = 0, res_grid = 0;
+	bool warned = false, connected_before = false;
 
 	while (!atomic_load(&p->stop)) {
 		char chan[64], payload[256];
@@ -592,9 +593,12 @@ static void *run(void *arg)
 				continue;
 			}
 			/* Changes may have been missed while disconnected. */
+			if (connected_before) {
+				planner_forecasts_changed(p);
+				planner_jobs_changed(p);
+			}
+			connected_before = true;
 			warned = false;
-			planner_forecasts_changed(p);
-			planner_jobs_changed(p);
 		}
 		while (db_wait_notification(db, 200, chan, sizeof(chan), payload, sizeof(payload))) {
 			if (!strcmp(chan, "carbonsched_forecasts"))
@@ -609,11 +613,10 @@ static void *run(void *arg)
 			int64_t cur[2];
 
 			last_poll = now_ms;
-			if (!fingerprint(db, cur, &err) && (cur[0] != fp[0] || cur[1] != fp[1])) {
-				if (fp[0] >= 0)
-					planner_forecasts_changed(p);
-				fp[0] = cur[0];
-				fp[1] = cur[1];
+			if (!fingerprint(db, cur, &err) && (cur[0] != p->fp[0] || cur[1] != p->fp[1])) {
+				planner_forecasts_changed(p);
+				p->fp[0] = cur[0];
+				p->fp[1] = cur[1];
 			}
 		}
 		int64_t grid = ts_floor(clock_now(p->clock), p->cfg->sched_step);
@@ -641,10 +644,13 @@ int planner_start(struct planner *p, struct err_detail *err)
 	struct db *db;
 	int rc;
 
-	/* Load once now, so that the first answers have the booked capacity. */
+	/* Load once now, so that the first answers have the booked capacity,
+	 * and note which forecast runs exist: later ones are changes. */
 	if ((rc = db_acquire(p->pool, 10000, &db, err)))
 		return rc;
 	rc = load_reserved(p, db, err);
+	if (!rc)
+		rc = fingerprint(db, p->fp, err);
 	db_release(p->pool, db);
 	if (rc)
 		return rc;
