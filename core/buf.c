@@ -96,6 +96,15 @@ int buf_add_json_string(struct buf *b, const char *s)
 	int rc = buf_addc(b, '"');
 
 	for (const unsigned char *p = (const unsigned char *)s; !rc && *p; p++) {
+		/* A run of characters that need no escape goes in at once. */
+		const unsigned char *q = p;
+		while (*q >= 0x20 && *q != '"' && *q != '\\')
+			q++;
+		if (q > p) {
+			rc = buf_add(b, p, (size_t)(q - p));
+			p = q - 1;
+			continue;
+		}
 		switch (*p) {
 		case '"': rc = buf_add(b, "\\\"", 2); break;
 		case '\\': rc = buf_add(b, "\\\\", 2); break;

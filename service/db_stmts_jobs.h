@@ -8,7 +8,10 @@
  * RESERVED_FOR reads what is booked (region_load, kept by triggers on
  * reservations).  Everything that adds or removes reservations holds the
  * region's lock first, so region_load rows are only ever written by one
- * transaction per region at a time.  Arrays go in as PostgreSQL array
+ * transaction per region at a time.  No statement here NOTIFYs: a
+ * notifying transaction holds a database-wide lock until its commit is
+ * flushed, which would serialise all bookings; replicas poll jobs_version
+ * instead, bumped after each commit.  Arrays go in as PostgreSQL array
  * literals and come apart with unnest: one round trip books a job with all
  * its segments, reservations and its first plan, or a whole job array.
  */
@@ -74,7 +77,7 @@
 	  " SELECT u.id, clock_timestamp(), u.region, u.segs::jsonb, u.g, 'booked', to_timestamp($12),"   \
 	  " u.fm, to_timestamp(u.fi) FROM unnest($19::uuid[], $21::text[], $28::text[], $24::float8[],"    \
 	  " $25::text[], $26::int8[]) AS u(id, region, segs, g, fm, fi))"                                  \
-	  " SELECT pg_notify('carbonsched_jobs', 'booked')")                                               \
+	  " SELECT 1")                                                                                     \
 	/* reading */                                                                                      \
 	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id = $1")                                          \
 	X(JOB_GET_LOCKED, "SELECT " JOB_COLS " FROM jobs WHERE id = $1 FOR UPDATE")                        \
@@ -101,7 +104,8 @@
 	  " realised_baseline_g = $6, updated_at = now() WHERE id = $1")                                   \
 	X(JOB_SET_CANCELLED, "UPDATE jobs SET state = 'cancelled', updated_at = now() WHERE id = $1")     \
 	X(RESERVATIONS_FREE_FROM, "DELETE FROM reservations WHERE job_id = $1 AND ts >= to_timestamp($2)") \
-	X(NOTIFY_JOBS, "SELECT pg_notify('carbonsched_jobs', $1)")                                         \
+	X(JOBS_VERSION_BUMP, "SELECT nextval('jobs_version')")                                             \
+	X(JOBS_VERSION, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM jobs_version")         \
 	/* re-planning */                                                                                  \
 	X(REPLAN_LOCK, "SELECT pg_try_advisory_lock(7248115010)")                                          \
 	X(REPLAN_UNLOCK, "SELECT pg_advisory_unlock(7248115010)")                                          \

@@ -139,11 +139,13 @@ static void arr_release(struct pgarr *a)
 }
 
 /* JSON output: ",\"key\":value" pieces. */
-static void put_key(struct buf *b, const char *key)
+static void put_key(struct buf *b, const char *key) /* keys are plain ASCII */
 {
-	buf_addc(b, ',');
-	buf_add_json_string(b, key);
-	buf_addc(b, ':');
+	size_t n = strlen(key);
+
+	buf_add(b, ",\"", 2);
+	buf_add(b, key, n);
+	buf_add(b, "\":", 2);
 }
 
 static void put_str(struct buf *b, const char *key, const char *v)
@@ -155,13 +157,23 @@ static void put_str(struct buf *b, const char *key, const char *v)
 		buf_adds(b, "null");
 }
 
-static void put_time(struct buf *b, const char *key, int64_t t) /* 0 = null */
+/* Times are formatted without printf: answers hold many of them. */
+static _Thread_local struct ts_fmt_cache tcache;
+
+static void add_time(struct buf *b, int64_t t)
 {
 	char s[TS_BUFSZ];
 
+	buf_addc(b, '"');
+	buf_add(b, ts_format_cached(&tcache, t, s), TS_BUFSZ - 1);
+	buf_addc(b, '"');
+}
+
+static void put_time(struct buf *b, const char *key, int64_t t) /* 0 = null */
+{
 	put_key(b, key);
 	if (t)
-		buf_addf(b, "\"%s\"", ts_format(t, s));
+		add_time(b, t);
 	else
 		buf_adds(b, "null");
 }
@@ -186,13 +198,15 @@ static double saving_pct(double expected, double baseline)
 
 static void put_segments(struct buf *b, const char *key, const struct sched_segment *seg, size_t n)
 {
-	char s[TS_BUFSZ], e[TS_BUFSZ];
-
 	put_key(b, key);
 	buf_addc(b, '[');
-	for (size_t i = 0; i < n; i++)
-		buf_addf(b, "%s{\"start\":\"%s\",\"end\":\"%s\"}", i ? "," : "", ts_format(seg[i].start, s),
-			 ts_format(seg[i].end, e));
+	for (size_t i = 0; i < n; i++) {
+		buf_adds(b, i ? ",{\"start\":" : "{\"start\":");
+		add_time(b, seg[i].start);
+		buf_adds(b, ",\"end\":");
+		add_time(b, seg[i].end);
+		buf_addc(b, '}');
+	}
 	buf_addc(b, ']');
 }
 
@@ -309,36 +323,10 @@ void jobs_plan_release(struct jobs_plan *p)
 
 /* ---- advice ---------------------------------------------------------------- */
 
-static void put_inputs(struct buf *b, const struct planner_snap *s, size_t r)
-{
-	const struct planner_region *in = &s->regions[r];
-	char t[TS_BUFSZ];
-
-	buf_adds(b, "{\"region\":");
-	buf_add_json_string(b, sched_region_id(s->model, r));
-	put_str(b, "zone", sched_region_zone(s->model, r));
-	put_key(b, "forecast");
-	planner_source_json(&in->ci, b);
-	buf_adds(b, ",\"pue\":{\"source\":");
-	buf_add_json_string(b, in->pue_source);
-	put_num(b, "min", in->pue_min);
-	put_num(b, "max", in->pue_max);
-	if (in->temperature.model[0]) {
-		put_key(b, "temperature");
-		planner_source_json(&in->temperature, b);
-	}
-	buf_adds(b, "},\"horizon\":");
-	if (in->horizon > s->start)
-		buf_addf(b, "\"%s\"", ts_format(in->horizon, t));
-	else
-		buf_adds(b, "null");
-	buf_addc(b, '}');
-}
-
 static void put_forecast(struct buf *b, const struct planner_snap *s, size_t r)
 {
 	put_key(b, "forecast");
-	planner_source_json(&s->regions[r].ci, b);
+	buf_adds(b, s->regions[r].forecast_json);
 }
 
 static void put_placement(struct buf *b, const struct planner_snap *s, const struct sched_result *res,
@@ -359,15 +347,15 @@ int jobs_advise(const struct jobs_env *env, const struct planner_snap *s, const 
 		struct buf *out, struct err_detail *err)
 {
 	int64_t now = clock_now(env->clock);
-	struct sched_capacity *cap;
+	const struct sched_capacity *cap;
+	struct planner_advice *held;
 	struct sched_result res;
 	struct jobs_plan jp;
 	int rc;
 
 	if ((rc = jobs_prepare(env, s, rq, now, &jp, err)))
 		return rc;
-	cap = sched_capacity_new(s->model, INFINITY);
-	planner_advice_capacity(env->planner, s, cap);
+	cap = planner_advice_acquire(env->planner, s, &held);
 	sched_result_init(&res);
 	rc = sched_place(s->model, cap, &jp.job, &res, err);
 	if (!rc) {
@@ -430,7 +418,7 @@ int jobs_advise(const struct jobs_env *env, const struct planner_snap *s, const 
 			if (!first)
 				buf_addc(out, ',');
 			first = false;
-			put_inputs(out, s, r);
+			buf_adds(out, s->regions[r].inputs_json);
 		}
 		buf_addc(out, ']');
 		put_time(out, "as_of", now);
@@ -438,7 +426,7 @@ int jobs_advise(const struct jobs_env *env, const struct planner_snap *s, const 
 		buf_addf(out, ",\"step_s\":%d}\n", (int)s->step);
 	}
 	sched_result_release(&res);
-	sched_capacity_free(cap);
+	planner_advice_release(env->planner, held);
 	jobs_plan_release(&jp);
 	return rc;
 }
@@ -1094,6 +1082,17 @@ out:
 	return rc;
 }
 
+/* Tell every replica that bookings changed (after the commit: see
+ * db_stmts_jobs.h).  Best effort: a replica's advice may lag a moment. */
+static void bump_version(const struct jobs_env *env, struct db *db)
+{
+	struct db_res *r;
+
+	if (!db_exec(db, DB_JOBS_VERSION_BUMP, NULL, 0, &r, NULL))
+		db_res_free(r);
+	planner_jobs_changed(env->planner);
+}
+
 static bool is_unique_violation(const struct err_detail *err)
 {
 	return strstr(err->msg, "SQLSTATE 23505") != NULL;
@@ -1138,7 +1137,7 @@ int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *r
 		log_debug("booking: retrying after a conflict: %s", err->msg);
 	}
 	if (!rc && !found)
-		planner_jobs_changed(env->planner);
+		bump_version(env, db);
 	*ret_created = !found;
 out:
 	free(canonical);
@@ -1196,7 +1195,7 @@ static int finish(const struct jobs_env *env, struct db *db, const char *id, str
 
 	if (rc)
 		return rc;
-	planner_jobs_changed(env->planner);
+	bump_version(env, db);
 	return jobs_get(env, db, id, out, err);
 }
 
@@ -1596,10 +1595,6 @@ static int replan_one(const struct jobs_env *env, struct db *db, const struct pl
 		rc = db_exec(db, DB_RESERVATIONS_DELETE, pid, 1, NULL, err);
 	if (!rc)
 		rc = db_exec(db, DB_JOB_REPLAN_INSERT, pi, 13, NULL, err);
-	if (!rc) {
-		const char *pn[1] = {"replanned"};
-		rc = db_exec(db, DB_NOTIFY_JOBS, pn, 1, NULL, err);
-	}
 	arr_release(&a_seq), arr_release(&a_s), arr_release(&a_e), arr_release(&a_ts);
 	buf_release(&segs);
 	if (!rc)
@@ -1651,7 +1646,7 @@ int jobs_replan_all(const struct jobs_env *env, struct db *db, const struct plan
 	}
 	db_res_free(r);
 	if (moved)
-		planner_jobs_changed(env->planner);
+		bump_version(env, db);
 	if (ret_checked)
 		*ret_checked = checked;
 	if (ret_moved)

@@ -55,8 +55,11 @@ struct planner {
 	double *reserved; /* nregions × res_n, kW */
 	int64_t res_start;
 	size_t res_n;
+	uint64_t res_gen;		/* loads so far */
+	struct planner_advice *advice; /* built from the last load for one snapshot */
 	/* background thread */
-	int64_t fp[2]; /* forecast_runs fingerprint last seen */
+	int64_t fp[2];	   /* forecast_runs fingerprint last seen */
+	int64_t jobs_seen; /* jobs_version last seen */
 	pthread_t thread;
 	bool running;
 	atomic_bool stop;
@@ -84,9 +87,28 @@ static void snap_free(struct planner_snap *s)
 {
 	if (!s)
 		return;
+	for (size_t i = 0; i < s->nregions; i++) {
+		free(s->regions[i].forecast_json);
+		free(s->regions[i].inputs_json);
+	}
 	sched_model_free(s->model);
 	free(s->regions);
 	free(s);
+}
+
+struct planner_advice {
+	struct sched_capacity *cap;
+	int64_t start;
+	uint64_t gen;
+	int refs;
+};
+
+static void advice_free(struct planner_advice *a)
+{
+	if (!a)
+		return;
+	sched_capacity_free(a->cap);
+	free(a);
 }
 
 void planner_free(struct planner *p)
@@ -95,6 +117,8 @@ void planner_free(struct planner *p)
 		return;
 	if (p->cur && --p->cur->refs == 0)
 		snap_free(p->cur);
+	if (p->advice && --p->advice->refs == 0)
+		advice_free(p->advice);
 	pthread_mutex_destroy(&p->lock);
 	pthread_mutex_destroy(&p->build);
 	pthread_mutex_destroy(&p->res_lock);
@@ -314,6 +338,38 @@ static void pue_series(const struct region_cfg *r, const double *temp, size_t n,
 	}
 }
 
+static void render_region(const struct region_cfg *r, const struct grid *g, struct planner_region *in)
+{
+	struct buf b;
+	char t[TS_BUFSZ];
+
+	buf_init(&b, 0);
+	planner_source_json(&in->ci, &b);
+	in->forecast_json = buf_detach(&b, NULL);
+	buf_init(&b, 0);
+	buf_adds(&b, "{\"region\":");
+	buf_add_json_string(&b, r->id);
+	buf_adds(&b, ",\"zone\":");
+	buf_add_json_string(&b, r->zone);
+	buf_addf(&b, ",\"forecast\":%s,\"pue\":{\"source\":", in->forecast_json);
+	buf_add_json_string(&b, in->pue_source);
+	buf_adds(&b, ",\"min\":");
+	buf_add_double(&b, round(in->pue_min * 1000) / 1000);
+	buf_adds(&b, ",\"max\":");
+	buf_add_double(&b, round(in->pue_max * 1000) / 1000);
+	if (in->temperature.model[0]) {
+		buf_adds(&b, ",\"temperature\":");
+		planner_source_json(&in->temperature, &b);
+	}
+	buf_adds(&b, "},\"horizon\":");
+	if (in->horizon > g->start)
+		buf_addf(&b, "\"%s\"", ts_format(in->horizon, t));
+	else
+		buf_adds(&b, "null");
+	buf_addc(&b, '}');
+	in->inputs_json = buf_detach(&b, NULL);
+}
+
 static int build_region(struct planner *p, struct db *db, const struct region_cfg *r, const struct grid *g,
 			struct sched_model *m, struct planner_region *info, struct err_detail *err)
 {
@@ -367,6 +423,7 @@ static int build_region(struct planner *p, struct db *db, const struct region_cf
 	if ((rc = sched_model_add_region(m, &spec, &idx, err)))
 		goto out;
 	info->horizon = sched_region_horizon(m, idx);
+	render_region(r, g, info);
 out:
 	free(buf);
 	return rc;
@@ -523,26 +580,63 @@ static int load_reserved(struct planner *p, struct db *db, struct err_detail *er
 	p->reserved = v;
 	p->res_start = start;
 	p->res_n = n;
+	p->res_gen++;
 	pthread_mutex_unlock(&p->res_lock);
 	return ERR_OK;
 }
 
-void planner_advice_capacity(struct planner *p, const struct planner_snap *s, struct sched_capacity *cap)
+const struct sched_capacity *planner_advice_acquire(struct planner *p, const struct planner_snap *s,
+						    struct planner_advice **ret_handle)
 {
 	const struct config *cfg = p->cfg;
+	struct planner_advice *a, *old = NULL;
 
 	pthread_mutex_lock(&p->res_lock);
-	for (size_t r = 0; r < cap->n_regions && r < cfg->nregions; r++) {
-		double kw = cfg->regions[r].capacity_kw, *row = sched_capacity_row(cap, r);
+	a = p->advice;
+	if (!a || a->start != s->start || a->gen != p->res_gen || a->cap->n_steps != sched_model_steps(s->model) ||
+	    a->cap->n_regions != sched_model_regions(s->model)) {
+		a = xcalloc(1, sizeof(*a));
+		a->cap = sched_capacity_new(s->model, INFINITY);
+		a->start = s->start;
+		a->gen = p->res_gen;
+		for (size_t r = 0; r < a->cap->n_regions && r < cfg->nregions; r++) {
+			double kw = cfg->regions[r].capacity_kw, *row = sched_capacity_row(a->cap, r);
 
-		for (size_t t = 0; t < cap->n_steps; t++) {
-			int64_t k = (s->start + (int64_t)t * s->step - p->res_start) / s->step;
-			double used = p->reserved && k >= 0 && (size_t)k < p->res_n ? p->reserved[r * p->res_n + (size_t)k] : 0;
+			if (!(kw > 0))
+				continue; /* unlimited */
+			for (size_t t = 0; t < a->cap->n_steps; t++) {
+				int64_t k = (s->start + (int64_t)t * s->step - p->res_start) / s->step;
+				double used = p->reserved && k >= 0 && (size_t)k < p->res_n
+						      ? p->reserved[r * p->res_n + (size_t)k]
+						      : 0;
 
-			row[t] = kw > 0 ? fmax(0, kw - used) : INFINITY;
+				row[t] = kw > used ? kw - used : 0;
+			}
 		}
+		old = p->advice;
+		p->advice = a;
+		a->refs = 1; /* the planner's */
+		if (old && --old->refs > 0)
+			old = NULL;
 	}
+	a->refs++;
 	pthread_mutex_unlock(&p->res_lock);
+	advice_free(old);
+	*ret_handle = a;
+	return a->cap;
+}
+
+void planner_advice_release(struct planner *p, struct planner_advice *h)
+{
+	bool last;
+
+	if (!h)
+		return;
+	pthread_mutex_lock(&p->res_lock);
+	last = --h->refs == 0;
+	pthread_mutex_unlock(&p->res_lock);
+	if (last)
+		advice_free(h);
 }
 
 /* ---- the background thread ----------------------------------------------- */
@@ -562,9 +656,19 @@ static int fingerprint(struct db *db, int64_t ret[2], struct err_detail *err)
 
 static int listen_all(struct db *db, struct err_detail *err)
 {
-	int rc = db_listen(db, "carbonsched_forecasts", err);
+	return db_listen(db, "carbonsched_forecasts", err);
+}
 
-	return rc ? rc : db_listen(db, "carbonsched_jobs", err);
+static int jobs_version(struct db *db, int64_t *ret, struct err_detail *err)
+{
+	struct db_res *r;
+	int rc = db_exec(db, DB_JOBS_VERSION, NULL, 0, &r, err);
+
+	if (rc)
+		return rc;
+	*ret = db_res_int64(r, 0, 0);
+	db_res_free(r);
+	return ERR_OK;
 }
 
 static void *run(void *arg)
@@ -603,10 +707,13 @@ static void *run(void *arg)
 		while (db_wait_notification(db, 200, chan, sizeof(chan), payload, sizeof(payload))) {
 			if (!strcmp(chan, "carbonsched_forecasts"))
 				planner_forecasts_changed(p);
-			else
-				planner_jobs_changed(p);
 			if (atomic_load(&p->stop))
 				break;
+		}
+		int64_t jv;
+		if (!jobs_version(db, &jv, &err) && jv != p->jobs_seen) {
+			p->jobs_seen = jv;
+			planner_jobs_changed(p);
 		}
 		now_ms = ts_mono_ms();
 		if (now_ms - last_poll >= p->cfg->forecast_poll * 1000) {
@@ -651,6 +758,8 @@ int planner_start(struct planner *p, struct err_detail *err)
 	rc = load_reserved(p, db, err);
 	if (!rc)
 		rc = fingerprint(db, p->fp, err);
+	if (!rc)
+		rc = jobs_version(db, &p->jobs_seen, err);
 	db_release(p->pool, db);
 	if (rc)
 		return rc;

@@ -16,8 +16,9 @@
  * step of the clock) and shared read-only by every request until one of
  * them moves: a request that finds the current snapshot does no SQL.
  * Forecast changes are learnt from NOTIFY carbonsched_forecasts and a
- * cheap poll of forecast_runs; booked capacity (for advice) from NOTIFY
- * carbonsched_jobs, reloaded by a background thread.  Thread-safe.
+ * cheap poll of forecast_runs; booked capacity (for advice) is reloaded by
+ * a background thread when the jobs_version sequence moves (every replica
+ * bumps it after a booking commits).  Thread-safe.
  */
 #ifndef CARBONSCHED_SERVICE_PLANNER_H
 #define CARBONSCHED_SERVICE_PLANNER_H
@@ -50,6 +51,9 @@ struct planner_region {
 	char pue_source[160];		   /* "constant", "temperature model on ..." */
 	double pue_min, pue_max;	   /* over the horizon */
 	int64_t horizon;		   /* end of the last step with carbon intensity */
+	/* Rendered once per snapshot (answers repeat them): */
+	char *forecast_json; /* planner_source_json of ci */
+	char *inputs_json;   /* {"region","zone","forecast","pue":{...},"horizon"} */
 };
 
 struct planner_snap {
@@ -89,15 +93,19 @@ void planner_jobs_changed(struct planner *p);
 /* Incremented on every forecast change seen (re-planning watches it). */
 uint64_t planner_forecast_version(struct planner *p);
 
-/* Remaining capacity for advice: configured capacity minus the
- * reservations as last loaded (INFINITY where a region's capacity_kw is 0).
- * cap must have been made for s->model.  Bookings never use this: they read
- * reservations under row locks. */
-void planner_advice_capacity(struct planner *p, const struct planner_snap *s, struct sched_capacity *cap);
+/* Remaining capacity for advice on s: configured capacity minus the
+ * reservations as last loaded (INFINITY where a region's capacity_kw is
+ * 0).  Shared and read-only, rebuilt only when bookings or the grid
+ * change; release the handle with planner_advice_release.  Bookings never
+ * use this: they read reservations under row locks. */
+struct planner_advice;
+const struct sched_capacity *planner_advice_acquire(struct planner *p, const struct planner_snap *s,
+						    struct planner_advice **ret_handle);
+void planner_advice_release(struct planner *p, struct planner_advice *h);
 
-/* The background thread: LISTEN for forecasts and bookings on its own
- * connection, poll forecast_runs every cfg->forecast_poll, keep the
- * snapshot and the reserved capacity warm.  ERR_DB when it cannot
+/* The background thread: LISTEN for forecasts on its own connection,
+ * poll forecast_runs every cfg->forecast_poll and jobs_version five times
+ * a second, keep the snapshot and the reserved capacity warm.  ERR_DB when it cannot
  * connect. */
 int planner_start(struct planner *p, struct err_detail *err);
 void planner_stop(struct planner *p);

@@ -82,3 +82,9 @@ CREATE TRIGGER reservations_add AFTER INSERT ON reservations
 	REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION region_load_add();
 CREATE TRIGGER reservations_remove AFTER DELETE ON reservations
 	REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION region_load_remove();
+
+-- Replicas learn that bookings changed by polling this sequence (bumped
+-- after each commit), not by NOTIFY: a notifying transaction holds a
+-- database-wide lock through its commit, which would serialise every
+-- booking's WAL flush behind every other's.
+CREATE SEQUENCE jobs_version;

@@ -2,7 +2,8 @@
  * bare_mhd.c - the reference for the HTTP benchmark: libmicrohttpd with
  * the same daemon options as the service, answering every request with a
  * fixed body (read from a file, so it has exactly the size of a real
- * answer) and nothing else.  Prints its port, serves until SIGTERM.
+ * answer) and nothing else; a request body is read and dropped.  Prints
+ * its port, serves until SIGTERM.
  *
  *   bare_mhd BODY_FILE THREADS
  */
@@ -28,9 +29,12 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn, const cha
 	(void)method;
 	(void)version;
 	(void)upload;
-	(void)upload_size;
 	if (!*con_cls) {
 		*con_cls = conn;
+		return MHD_YES;
+	}
+	if (*upload_size) { /* a POST body: read and drop it, as a handler would */
+		*upload_size = 0;
 		return MHD_YES;
 	}
 	r = MHD_create_response_from_buffer(body_len, body, MHD_RESPMEM_PERSISTENT);
