@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buf.h"
 #include "core/time.h"
@@ -108,11 +109,25 @@ void jobsrun_db(const char *prefix, char *db, size_t size)
 		buf_release(&ci);
 		buf_release(&temp);
 	}
-	itest_db_new(prefix, db, size);
-	snprintf(env, sizeof(env), "CARBONSCHED_DATABASE_URL=%s", db);
-	TL_ASSERT_INT_EQ(itest_run(margs, envs, NULL, NULL), 0);
-	ingest(db, ci_path, "carbon_intensity");
-	ingest(db, temp_path, "temperature");
+	/* The first database is loaded, the others are copies of it. */
+	static char tmpl[128];
+	static int copies;
+	if (!tmpl[0]) {
+		char first[512];
+
+		itest_db_new("jobs_template", first, sizeof(first));
+		snprintf(env, sizeof(env), "CARBONSCHED_DATABASE_URL=%s", first);
+		TL_ASSERT_INT_EQ(itest_run(margs, envs, NULL, NULL), 0);
+		ingest(first, ci_path, "carbon_intensity");
+		ingest(first, temp_path, "temperature");
+		snprintf(tmpl, sizeof(tmpl), "%s", strstr(first, "dbname=") + 7);
+	}
+	char admin[600], sql[400], name[128];
+	snprintf(admin, sizeof(admin), "host=%s user=carbonsched dbname=postgres", getenv("CARBONSCHED_TEST_PGHOST"));
+	snprintf(name, sizeof(name), "t_%s_%d_copy%d", prefix, (int)getpid(), ++copies);
+	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", name, tmpl);
+	free(itest_sql(admin, sql));
+	snprintf(db, size, "host=%s user=carbonsched dbname=%s", getenv("CARBONSCHED_TEST_PGHOST"), name);
 }
 
 json_t *jobsrun_call(const struct itest_server *s, const char *method, const char *path,
