@@ -13,6 +13,16 @@
 #include "service/app.h"
 #include "service/handlers.h"
 #include "service/jobs.h"
+#include "service/telemetry.h"
+
+/* carbonsched_schedule_requests_total{outcome} */
+static void count(struct http_request *req, int rc, const char *ok)
+{
+	const char *outcome = !rc ? ok : rc == ERR_NO_CAPACITY ? "no_capacity" : "rejected";
+
+	if (app_of(req)->telemetry)
+		metric_inc(TM_GET(app_of(req), SCHEDULE_REQUESTS, outcome));
+}
 
 static int env_of(struct http_request *req, struct jobs_env *env, struct err_detail *err)
 {
@@ -39,14 +49,17 @@ int h_schedule(struct http_request *req, struct http_response *res, struct err_d
 	int rc;
 
 	if ((rc = no_query(req, err)) || (rc = env_of(req, &env, err)) ||
-	    (rc = jobreq_parse(req->body, req->body_len, false, 0, &rq, err)))
+	    (rc = jobreq_parse(req->body, req->body_len, false, 0, &rq, err))) {
+		count(req, rc, "advised");
 		return rc;
+	}
 	if (!(rc = planner_acquire(env.planner, &s, err))) {
 		reply_json_raw(res, 200);
 		rc = jobs_advise(&env, s, &rq, &res->body, err);
 		planner_release(env.planner, s);
 	}
 	jobreq_release(&rq);
+	count(req, rc, "advised");
 	return rc;
 }
 
@@ -80,8 +93,10 @@ int h_jobs_create(struct http_request *req, struct http_response *res, struct er
 	int rc;
 
 	if ((rc = no_query(req, err)) || (rc = env_of(req, &env, err)) || (rc = idempotency_key(req, &key, err)) ||
-	    (rc = jobreq_parse(req->body, req->body_len, true, app_of(req)->cfg->max_job_count, &rq, err)))
+	    (rc = jobreq_parse(req->body, req->body_len, true, app_of(req)->cfg->max_job_count, &rq, err))) {
+		count(req, rc, "booked");
 		return rc;
+	}
 	if (!(rc = app_db(req, &db, err)) && !(rc = jobs_book(&env, db, &rq, key, &res->body, &created, id, err))) {
 		reply_json_raw(res, created ? 201 : 200);
 		if (rq.count == 1) {
@@ -94,6 +109,7 @@ int h_jobs_create(struct http_request *req, struct http_response *res, struct er
 			http_set_header(req, res, "Idempotent-Replayed", "true");
 	}
 	jobreq_release(&rq);
+	count(req, rc, "booked");
 	return rc;
 }
 

@@ -1049,11 +1049,18 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 			    .array_count = (int)ncopies};
 			buf_init(&segs, 0);
 			segments_json(cp->seg, cp->nseg, &segs);
-			char real[TS_BUFSZ];
-			snprintf(plans, sizeof(plans), "[{\"planned_at\":\"%s\",\"clock_at\":\"%s\",\"region\":\"%s\","
-				 "\"segments\":%s,\"expected_g\":%.3f,\"reason\":\"booked\"}]",
+			char real[TS_BUFSZ], issued[TS_BUFSZ + 2] = "null";
+			struct buf model;
+			buf_init(&model, 0);
+			buf_add_json_string(&model, src->model);
+			if (src->issued_at)
+				snprintf(issued, sizeof(issued), "\"%s\"", ts_format(src->issued_at, real));
+			snprintf(plans, sizeof(plans),
+				 "[{\"planned_at\":\"%s\",\"clock_at\":\"%s\",\"region\":\"%s\",\"segments\":%s,"
+				 "\"expected_g\":%.3f,\"reason\":\"booked\",\"forecast\":{\"model\":%s,\"issued_at\":%s}}]",
 				 ts_format(ts_now(), real), ts_format(ba->now, d), j.region, segs.data,
-				 round3(cp->expected_g));
+				 round3(cp->expected_g), model.data, issued);
+			buf_release(&model);
 			buf_release(&segs);
 			if (c)
 				buf_addc(out, ',');

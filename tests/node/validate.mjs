@@ -3,8 +3,11 @@
 //
 //   node validate.mjs --base http://127.0.0.1:PORT --spec service/openapi.json --requests FILE
 //
-// FILE has one request per line: "METHOD PATH STATUS" ('#' starts a
-// comment).  For each, the answer must have that status; the operation is
+// FILE has one request per line: "METHOD PATH STATUS [BODY] [=> NAME]"
+// ('#' starts a comment).  BODY is JSON without spaces, sent as
+// application/json; "=> NAME" keeps the answer's id (or array_id), which
+// later lines use as ${NAME} in the path or body.  For each, the answer must
+// have that status; the operation is
 // found by matching PATH against the document's path templates; the status
 // must be documented (or covered by 'default'), the Content-Type must be one
 // the response declares, and a JSON body must validate against its schema
@@ -53,13 +56,28 @@ function findOperation(method, path) {
 }
 
 const used = new Set();
+const vars = {};
 let checked = 0;
 for (const raw of lines) {
   const line = raw.replace(/#.*/, '').trim();
   if (!line) continue;
-  const [method, target, want] = line.split(/\s+/);
-  const res = await fetch(base + target, { method, redirect: 'manual' });
+  const m = line.match(/^(\S+)\s+(\S+)\s+(\d{3})(?:\s+(\{.*?\}))?(?:\s+=>\s+(\w+))?$/);
+  if (!m) {
+    fail(`requests file: cannot read '${line}'`);
+    continue;
+  }
+  const sub = (s) => s && s.replace(/\$\{(\w+)\}/g, (_, k) => vars[k] ?? `\${${k}}`);
+  const [method, target, want, reqBody, save] = [m[1], sub(m[2]), m[3], sub(m[4]), m[5]];
+  const init = { method, redirect: 'manual' };
+  if (reqBody) Object.assign(init, { body: reqBody, headers: { 'Content-Type': 'application/json' } });
+  const res = await fetch(base + target, init);
   const body = await res.text();
+  if (save) {
+    try {
+      const j = JSON.parse(body);
+      vars[save] = j.id ?? j.array_id;
+    } catch (e) { /* reported below */ }
+  }
   const ctype = (res.headers.get('content-type') || '').split(';')[0].trim();
   const where = `${method} ${target}`;
   checked++;
