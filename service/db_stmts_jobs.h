@@ -103,6 +103,13 @@
 	  " completed_at = to_timestamp($3), measured_kwh = $4, realised_g = $5,"                          \
 	  " realised_baseline_g = $6, updated_at = now() WHERE id = $1")                                   \
 	X(JOB_SET_CANCELLED, "UPDATE jobs SET state = 'cancelled', updated_at = now() WHERE id = $1")     \
+	X(REALISED_PENDING,                                                                                \
+	  "SELECT id FROM jobs WHERE state = 'completed' AND measured_kwh IS NOT NULL"                     \
+	  " AND (realised_g IS NULL OR realised_baseline_g IS NULL) AND completed_at >= to_timestamp($1)"  \
+	  " ORDER BY completed_at LIMIT 100")                                                              \
+	X(REALISED_SET,                                                                                    \
+	  "UPDATE jobs SET realised_g = coalesce(realised_g, $2), realised_baseline_g ="                   \
+	  " coalesce(realised_baseline_g, $3), updated_at = now() WHERE id = $1")                          \
 	X(RESERVATIONS_FREE_FROM, "DELETE FROM reservations WHERE job_id = $1 AND ts >= to_timestamp($2)") \
 	X(JOBS_VERSION_BUMP, "SELECT nextval('jobs_version')")                                             \
 	X(JOBS_VERSION, "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM jobs_version")         \

@@ -1371,15 +1371,62 @@ static int realised(const struct jobs_env *env, struct db *db, const struct regi
 	return rc;
 }
 
+/* Realised emissions of the job in row 0 of r, which ran from 'began' to
+ * 'done' with 'kwh' measured: from the start to completion, or for an
+ * interruptible job its planned segments up to completion; and the
+ * realised baseline: the same energy over the same run time from its
+ * submission in the origin region.  Either is NAN (and logged) when the
+ * signals do not cover it yet.  Errors: ERR_DB. */
+static int job_realised(const struct jobs_env *env, struct db *db, const struct db_res *r, int64_t began,
+			int64_t done, double kwh, double *ret_g, double *ret_base, struct err_detail *err)
+{
+	const char *id = db_res_get(r, 0, JC_ID);
+	const struct region_cfg *region = config_region(env->cfg, db_res_get(r, 0, JC_REGION));
+	const struct region_cfg *origin = config_region(env->cfg, db_res_get(r, 0, JC_ORIGIN));
+	struct sched_segment *iv;
+	struct err_detail why;
+	size_t n = 0;
+	int64_t ran = 0, submitted = db_res_int64(r, 0, JC_SUBMITTED);
+	int rc;
+
+	*ret_g = *ret_base = NAN;
+	if (db_res_bool(r, 0, JC_INTERRUPTIBLE)) {
+		const char *ids[1] = {id};
+		struct sched_segment *seg;
+		size_t off, cnt;
+
+		if ((rc = load_segments(db, ids, 1, &seg, &off, &cnt, err)))
+			return rc;
+		iv = xcalloc(cnt ? cnt : 1, sizeof(*iv));
+		for (size_t k = 0; k < cnt && seg[off + k].start < done; k++) {
+			iv[n] = seg[off + k];
+			if (iv[n].end > done)
+				iv[n].end = done;
+			n++;
+		}
+		free(seg);
+	} else {
+		iv = xmalloc(sizeof(*iv));
+		iv[n++] = (struct sched_segment){began, done};
+	}
+	for (size_t k = 0; k < n; k++)
+		ran += iv[k].end - iv[k].start;
+	if (region && realised(env, db, region, iv, n, kwh, ret_g, &why))
+		log_info("job '%s': realised emissions unknown: %s", id, why.msg);
+	struct sched_segment bl = {submitted, submitted + ran};
+	if (origin && ran > 0 && submitted && realised(env, db, origin, &bl, 1, kwh, ret_base, &why))
+		log_info("job '%s': realised baseline unknown: %s", id, why.msg);
+	free(iv);
+	return ERR_OK;
+}
+
 int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, const char *body, size_t len,
 		  struct buf *out, struct err_detail *err)
 {
 	static const char *const allowed[] = {"measured_kwh", "completed_at", "started_at", NULL};
 	int64_t now = clock_now(env->clock), done, began = 0;
 	struct db_res *r = NULL;
-	struct sched_segment *iv = NULL, one;
 	double kwh = NAN, g = NAN, base = NAN;
-	size_t n = 0;
 	json_t *doc;
 	int rc;
 
@@ -1407,42 +1454,8 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
 			     ts_format(done, a), ts_format(began, b));
 		goto fail;
 	}
-	/* What ran: from the start to completion, or for an interruptible job
-	 * its planned segments up to completion. */
-	if (db_res_bool(r, 0, JC_INTERRUPTIBLE)) {
-		const char *ids[1] = {id};
-		size_t off, cnt;
-		struct sched_segment *seg;
-
-		if ((rc = load_segments(db, ids, 1, &seg, &off, &cnt, err)))
-			goto fail;
-		iv = xcalloc(cnt ? cnt : 1, sizeof(*iv));
-		for (size_t k = 0; k < cnt; k++) {
-			struct sched_segment sg = seg[off + k];
-
-			if (sg.start >= done)
-				break;
-			if (sg.end > done)
-				sg.end = done;
-			iv[n++] = sg;
-		}
-		free(seg);
-	} else {
-		one = (struct sched_segment){began, done};
-		iv = xmalloc(sizeof(*iv));
-		iv[n++] = one;
-	}
-	const struct region_cfg *rc_region = config_region(env->cfg, db_res_get(r, 0, JC_REGION));
-	const struct region_cfg *rc_origin = config_region(env->cfg, db_res_get(r, 0, JC_ORIGIN));
-	struct err_detail why;
-	int64_t ran = 0, submitted = db_res_int64(r, 0, JC_SUBMITTED);
-	for (size_t k = 0; k < n; k++)
-		ran += iv[k].end - iv[k].start;
-	if (rc_region && realised(env, db, rc_region, iv, n, kwh, &g, &why))
-		log_info("job '%s': realised emissions unknown: %s", id, why.msg);
-	struct sched_segment bl = {submitted, submitted + ran};
-	if (rc_origin && ran > 0 && realised(env, db, rc_origin, &bl, 1, kwh, &base, &why))
-		log_info("job '%s': realised baseline unknown: %s", id, why.msg);
+	if ((rc = job_realised(env, db, r, began, done, kwh, &g, &base, err)))
+		goto fail;
 	char tb[24], td[24], tk[32], tg[32], tbase[32];
 	snprintf(tk, sizeof(tk), "%.17g", kwh);
 	snprintf(tg, sizeof(tg), "%.17g", g);
@@ -1454,13 +1467,51 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
 	    (rc = lock_region(db, db_res_get(r, 0, JC_REGION), err)) ||
 	    (rc = db_exec(db, DB_RESERVATIONS_FREE_FROM, pf, 2, NULL, err)))
 		goto fail;
-	free(iv);
 	db_res_free(r);
 	return finish(env, db, id, out, err);
 fail:
-	free(iv);
 	db_res_free(r);
 	db_rollback(db);
+	return rc;
+}
+
+int jobs_fill_realised(const struct jobs_env *env, struct db *db, size_t *ret_filled, struct err_detail *err)
+{
+	int64_t now = clock_now(env->clock);
+	char since[24];
+	const char *p[1] = {db_param_time(now - 7 * TS_DAY, since)};
+	struct db_res *ids;
+	size_t filled = 0;
+	int rc;
+
+	if ((rc = db_exec(db, DB_REALISED_PENDING, p, 1, &ids, err)))
+		return rc;
+	for (size_t i = 0, n = db_res_rows(ids); i < n && !rc; i++) {
+		const char *id = db_res_get(ids, i, 0);
+		struct db_res *r = NULL;
+		double g, base;
+
+		if ((rc = db_begin(db, err)))
+			break;
+		if (!(rc = lock_job(db, id, &r, err)) && !strcmp(db_res_get(r, 0, JC_STATE), "completed") &&
+		    !(rc = job_realised(env, db, r, db_res_int64(r, 0, JC_STARTED), db_res_int64(r, 0, JC_COMPLETED),
+					db_res_double(r, 0, JC_MEASURED), &g, &base, err))) {
+			char tg[32], tb[32];
+			snprintf(tg, sizeof(tg), "%.17g", g);
+			snprintf(tb, sizeof(tb), "%.17g", base);
+			const char *pu[3] = {id, isnan(g) ? NULL : tg, isnan(base) ? NULL : tb};
+			rc = db_exec(db, DB_REALISED_SET, pu, 3, NULL, err);
+			filled += !isnan(g) && !isnan(base);
+		}
+		db_res_free(r);
+		if (!rc)
+			rc = db_commit(db, err);
+		else
+			db_rollback(db);
+	}
+	db_res_free(ids);
+	if (ret_filled)
+		*ret_filled = filled;
 	return rc;
 }
 

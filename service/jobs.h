@@ -87,6 +87,12 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
  * answers it again; a completed job is ERR_CONFLICT. */
 int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struct buf *out, struct err_detail *err);
 
+/* Completed jobs (of the last 7 days) whose realised emissions or
+ * baseline were unknown at completion - their signals had not arrived -
+ * get them now if the signals have come.  *ret_filled (may be NULL)
+ * counts jobs now complete. */
+int jobs_fill_realised(const struct jobs_env *env, struct db *db, size_t *ret_filled, struct err_detail *err);
+
 /* Re-plan the scheduled jobs that have not started on snapshot s: each
  * moves only when that lowers its emissions (on its risk quantile) by
  * more than cfg->replan_min_gain_pct.  One job per transaction, under the

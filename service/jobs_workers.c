@@ -6,6 +6,9 @@
  *                     and the booked capacity current (every replica);
  *   re-planning       on each new forecast version, one replica at a time
  *                     (advisory lock) re-plans the jobs not yet started;
+ *                     when signals arrive (and every minute), fills the
+ *                     realised emissions of jobs completed before their
+ *                     signals had come;
  *   callbacks         POSTs to a job's callback_url when its start time
  *                     comes; replicas share the due jobs (SKIP LOCKED).
  *
@@ -129,10 +132,30 @@ static void replan_round(struct app *app)
 	db_release(app->pool, db);
 }
 
+/* Realised emissions whose signals came after completion (live data
+ * arrives late).  Every replica may do it: rows are locked one by one. */
+static void realised_round(struct app *app)
+{
+	struct jobs_env env = env_of(app);
+	struct err_detail err = {{0}, {0}};
+	struct db *db;
+	size_t filled = 0;
+
+	if (db_acquire(app->pool, 5000, &db, &err))
+		return;
+	if (jobs_fill_realised(&env, db, &filled, &err))
+		log_warn("realised emissions: %s", err.msg);
+	else if (filled)
+		log_info("realised emissions: %zu completed jobs now have theirs", filled);
+	db_release(app->pool, db);
+}
+
 static void *replan_run(void *arg)
 {
 	struct loop *l = arg;
 	uint64_t seen = planner_forecast_version(l->app->planner);
+	int64_t last_fill = 0;
+	uint64_t signals_seen = 0;
 
 	while (!stopping(l)) {
 		uint64_t v = planner_forecast_version(l->app->planner);
@@ -140,6 +163,13 @@ static void *replan_run(void *arg)
 		if (v != seen) {
 			seen = v;
 			replan_round(l->app);
+		}
+		/* When signals arrive, and every minute. */
+		uint64_t sv = sigcache_version(l->app->cache);
+		if (sv != signals_seen || ts_mono_ms() - last_fill >= 60000) {
+			signals_seen = sv;
+			last_fill = ts_mono_ms();
+			realised_round(l->app);
 		}
 		nap_ms(250);
 	}

@@ -79,9 +79,15 @@ static void ingest(const char *db, const char *path, const char *kind)
 	free(err);
 }
 
+static char ci_path[1024], temp_path[1024];
+
+void jobsrun_reingest(const char *db)
+{
+	ingest(db, ci_path, "carbon_intensity");
+}
+
 void jobsrun_db(const char *prefix, char *db, size_t size)
 {
-	static char ci_path[1024], temp_path[1024];
 	char env[600];
 	const char *margs[] = {"migrate", NULL};
 	const char *envs[] = {env, NULL};

@@ -40,6 +40,10 @@ char *jobsrun_config(double cap_aa, double cap_bb, double speed, const char *ext
 /* A new database with the files ingested; its conninfo into db. */
 void jobsrun_db(const char *prefix, char *db, size_t size);
 
+/* Ingest the carbon intensity file into db again (rows that differ or are
+ * missing are written; the service is notified). */
+void jobsrun_reingest(const char *db);
+
 /* method path [body] -> parsed JSON (new reference, NULL when the body is
  * not JSON); *ret_status; headers (NULL-terminated "Name: value", may be
  * NULL); response headers into ret_headers when not NULL (2048 bytes). */

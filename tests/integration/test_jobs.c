@@ -424,6 +424,67 @@ static void test_lifecycle(void)
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
 }
 
+/* Signals that arrive after completion: the realised figures are filled in
+ * when they come. */
+static void test_realised_later(void)
+{
+	char db[512], path[200];
+	struct itest_server s;
+	long status;
+
+	if (!itest_have_db()) {
+		printf("skipped: no test database\n");
+		return;
+	}
+	jobsrun_db("late", db, sizeof(db));
+	/* AA's carbon intensity has not arrived from 23:00 on. */
+	free(itest_sql(db, "DELETE FROM signals WHERE ts >= '2022-01-04T23:00:00Z' AND series_id ="
+			   " (SELECT id FROM series WHERE zone = 'AA' AND kind = 'carbon_intensity') RETURNING 1"));
+	char *cfg = jobsrun_config(0, 0, 1, "");
+	itest_serve(cfg, db, NULL, &s);
+	free(cfg);
+	json_t *j = post(&s, "/v1/jobs", NULL,
+			 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T12:00:00Z\",\"origin\":\"BB\","
+			 "\"power_kw\":1,\"regions\":[\"BB\",\"AA\"]}",
+			 &status, NULL);
+	TL_ASSERT_INT_EQ(status, 201);
+	TL_ASSERT_STR_EQ(jr_str(j, "region"), "BB"); /* AA has no forecast: perfect replay has gaps */
+	char id[40];
+	snprintf(id, sizeof(id), "%s", jr_str(j, "id"));
+	int64_t submitted = jr_time(j, "submitted_at");
+	json_decref(j);
+	/* It ran in AA after all (the operator moved it): known only up to 23:00. */
+	free(itest_sql(db, "UPDATE jobs SET region = 'AA' RETURNING 1"));
+	snprintf(path, sizeof(path), "/v1/jobs/%s/complete", id);
+	j = post(&s, path, NULL,
+		 "{\"measured_kwh\":2,\"started_at\":\"2022-01-04T22:30:00Z\",\"completed_at\":\"2022-01-05T00:00:05Z\"}",
+		 &status, NULL);
+	TL_ASSERT_INT_EQ(status, 200);
+	json_t *rl = json_object_get(j, "realised");
+	TL_ASSERT(json_is_null(json_object_get(rl, "emissions_g")));
+	TL_ASSERT(json_is_number(json_object_get(rl, "baseline_g"))); /* BB's signals are all there */
+	json_decref(j);
+
+	jobsrun_reingest(db); /* the missing hours arrive */
+	int64_t a = ts_from_civil(2022, 1, 4, 22, 30, 0), b = ts_from_civil(2022, 1, 5, 0, 0, 5);
+	snprintf(path, sizeof(path), "/v1/jobs/%s", id);
+	j = NULL;
+	for (int i = 0; i < 100; i++) {
+		j = get(&s, path, &status);
+		if (json_is_number(json_object_get(json_object_get(j, "realised"), "emissions_g")))
+			break;
+		json_decref(j);
+		j = NULL;
+		nap_ms(100);
+	}
+	TL_ASSERT(j != NULL);
+	rl = json_object_get(j, "realised");
+	TL_ASSERT_DBL_EQ(jr_num(rl, "emissions_g"), realised("AA", 2, a, b), 0.002);
+	TL_ASSERT_DBL_EQ(jr_num(rl, "baseline_g"), realised("BB", 2, submitted, submitted + (b - a)), 0.002);
+	json_decref(j);
+	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
+}
+
 /* ---- start callbacks --------------------------------------------------------- */
 
 struct receiver {
@@ -706,6 +767,7 @@ static CU_TestInfo tests[] = {
 	{"book, idempotency, get, list", test_book_and_list},
 	{"capacity, cancel frees it, job arrays", test_capacity_and_cancel},
 	{"start, complete with realised emissions, conflicts", test_lifecycle},
+	{"realised emissions filled when late signals arrive", test_realised_later},
 	{"start callbacks: delivered, failed, refused", test_callbacks},
 	{"re-planning on a new forecast run, with a threshold", test_replan},
 	CU_TEST_INFO_NULL,
