@@ -37,8 +37,8 @@ int callback_parse_url(const char *url, const char *field, struct callback_url *
 	}
 	for (const char *c = url; *c; c++)
 		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
-			return err_set(err, ERR_INVALID, field, "'%s' must not contain spaces or control characters",
-				       field);
+			return err_set(err, ERR_INVALID, field,
+				       "'%s' must not contain spaces or control characters", field);
 	end = p + strcspn(p, "/?#");
 	if (memchr(p, '@', (size_t)(end - p)))
 		return err_set(err, ERR_INVALID, field, "'%s' must not carry credentials (user@)", field);
@@ -47,7 +47,8 @@ int callback_parse_url(const char *url, const char *field, struct callback_url *
 		const char *close = memchr(p, ']', (size_t)(end - p));
 
 		if (!close)
-			return err_set(err, ERR_INVALID, field, "'%s' has an unterminated [IPv6] host", field);
+			return err_set(err, ERR_INVALID, field, "'%s' has an unterminated [IPv6] host",
+				       field);
 		host = p + 1;
 		hlen = (size_t)(close - host);
 		p = close + 1;
@@ -140,13 +141,14 @@ bool callback_addr_is_special(const struct sockaddr *sa)
 	static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 	static const unsigned char nat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
 	if (!memcmp(b, mapped, 12) || !memcmp(b, nat64, 12))
-		return v4_special((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 | b[15]);
+		return v4_special((uint32_t)b[12] << 24 | (uint32_t)b[13] << 16 | (uint32_t)b[14] << 8 |
+				  b[15]);
 	bool zero = true;
 	for (int i = 0; i < 15; i++)
 		zero &= b[i] == 0;
 	if (zero && (b[15] == 0 || b[15] == 1)) /* :: and ::1 */
 		return true;
-	if ((b[0] & 0xfe) == 0xfc)		 /* fc00::/7 unique local */
+	if ((b[0] & 0xfe) == 0xfc) /* fc00::/7 unique local */
 		return true;
 	if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) /* fe80::/10 link-local */
 		return true;
@@ -169,10 +171,11 @@ int callback_check(const struct config *cfg, const char *url, const char *field,
 	if ((rc = callback_parse_url(url, field, &u, err)))
 		return rc;
 	if (!callback_host_allowed(cfg, u.host, &exact))
-		return err_set(err, ERR_INVALID, field,
-			       "callback host '%s' is not allowed (scheduler.callback_hosts lists the hosts callbacks "
-			       "may go to%s)",
-			       u.host, cfg->ncallback_hosts ? "" : "; it is empty");
+		return err_set(
+		    err, ERR_INVALID, field,
+		    "callback host '%s' is not allowed (scheduler.callback_hosts lists the hosts callbacks "
+		    "may go to%s)",
+		    u.host, cfg->ncallback_hosts ? "" : "; it is empty");
 	if ((rc = getaddrinfo(u.host, NULL, &hints, &ai)))
 		return err_set(err, ERR_INVALID, field, "callback host '%s' does not resolve: %s", u.host,
 			       gai_strerror(rc));
@@ -180,17 +183,20 @@ int callback_check(const struct config *cfg, const char *url, const char *field,
 		char addr[INET6_ADDRSTRLEN] = "";
 
 		if (it->ai_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)it->ai_addr)->sin_addr, addr, sizeof(addr));
+			inet_ntop(AF_INET, &((struct sockaddr_in *)it->ai_addr)->sin_addr, addr,
+				  sizeof(addr));
 		else if (it->ai_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)it->ai_addr)->sin6_addr, addr, sizeof(addr));
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)it->ai_addr)->sin6_addr, addr,
+				  sizeof(addr));
 		else
 			continue;
 		if (callback_addr_is_special(it->ai_addr) && !exact) {
 			freeaddrinfo(ai);
-			return err_set(err, ERR_INVALID, field,
-				       "callback host '%s' resolves to the internal address %s; list the host "
-				       "exactly in scheduler.callback_hosts to allow it",
-				       u.host, addr);
+			return err_set(
+			    err, ERR_INVALID, field,
+			    "callback host '%s' resolves to the internal address %s; list the host "
+			    "exactly in scheduler.callback_hosts to allow it",
+			    u.host, addr);
 		}
 		bool dup = false;
 		for (int k = 0; k < n && !dup; k++)
@@ -198,8 +204,8 @@ int callback_check(const struct config *cfg, const char *url, const char *field,
 		if (dup || n >= CALLBACK_MAX_PINS)
 			continue;
 		snprintf(seen[n], sizeof(seen[n]), "%s", addr);
-		snprintf(u.pin_text[n], sizeof(u.pin_text[n]), it->ai_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s",
-			 u.host, u.port, addr);
+		snprintf(u.pin_text[n], sizeof(u.pin_text[n]),
+			 it->ai_family == AF_INET6 ? "%s:%d:[%s]" : "%s:%d:%s", u.host, u.port, addr);
 		u.pins[n] = u.pin_text[n];
 		n++;
 	}

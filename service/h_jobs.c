@@ -92,12 +92,14 @@ int h_jobs_create(struct http_request *req, struct http_response *res, struct er
 	char id[37];
 	int rc;
 
-	if ((rc = no_query(req, err)) || (rc = env_of(req, &env, err)) || (rc = idempotency_key(req, &key, err)) ||
+	if ((rc = no_query(req, err)) || (rc = env_of(req, &env, err)) ||
+	    (rc = idempotency_key(req, &key, err)) ||
 	    (rc = jobreq_parse(req->body, req->body_len, true, app_of(req)->cfg->max_job_count, &rq, err))) {
 		count(req, rc, "booked");
 		return rc;
 	}
-	if (!(rc = app_db(req, &db, err)) && !(rc = jobs_book(&env, db, &rq, key, &res->body, &created, id, err))) {
+	if (!(rc = app_db(req, &db, err)) &&
+	    !(rc = jobs_book(&env, db, &rq, key, &res->body, &created, id, err))) {
 		reply_json_raw(res, created ? 201 : 200);
 		if (rq.count == 1) {
 			char loc[64];
@@ -129,7 +131,8 @@ int h_job_get(struct http_request *req, struct http_response *res, struct err_de
 int h_jobs_list(struct http_request *req, struct http_response *res, struct err_detail *err)
 {
 	static const char *const allowed[] = {"state", "from", "to", "limit", "cursor", NULL};
-	static const char *const states[] = {"scheduled", "running", "completed", "cancelled", "failed", NULL};
+	static const char *const states[] = {"scheduled", "running", "completed",
+					     "cancelled", "failed",  NULL};
 	const char *state = http_query(req, "state"), *lim = http_query(req, "limit"),
 		   *cursor = http_query(req, "cursor");
 	int64_t from = 0, to = INT64_C(253402300799); /* 9999-12-31T23:59:59Z */
@@ -139,23 +142,26 @@ int h_jobs_list(struct http_request *req, struct http_response *res, struct err_
 	char next[128];
 
 	if ((rc = query_only(req, allowed, err)) || (rc = env_of(req, &env, err)) ||
-	    (rc = query_time(req, "from", false, &from, err)) || (rc = query_time(req, "to", false, &to, err)))
+	    (rc = query_time(req, "from", false, &from, err)) ||
+	    (rc = query_time(req, "to", false, &to, err)))
 		return rc;
 	if (state) {
 		bool ok = false;
 		for (const char *const *s = states; *s && !ok; s++)
 			ok = !strcmp(*s, state);
 		if (!ok)
-			return err_set(err, ERR_INVALID, "state",
-				       "'state' must be scheduled, running, completed, cancelled or failed, not '%.32s'",
-				       state);
+			return err_set(
+			    err, ERR_INVALID, "state",
+			    "'state' must be scheduled, running, completed, cancelled or failed, not '%.32s'",
+			    state);
 	}
 	if (lim) {
 		char *end;
 		long v = strtol(lim, &end, 10);
 
 		if (end == lim || *end || v < 1 || v > 1000)
-			return err_set(err, ERR_INVALID, "limit", "'limit' must be an integer from 1 to 1000");
+			return err_set(err, ERR_INVALID, "limit",
+				       "'limit' must be an integer from 1 to 1000");
 		limit = (int)v;
 	}
 	if (from >= to)

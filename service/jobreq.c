@@ -22,21 +22,21 @@ static const struct field {
 	bool booking_only;
 	const char *what; /* for the message listing the fields */
 } fields[] = {
-	{"duration", false, "ISO 8601 duration"},
-	{"deadline", false, "RFC 3339 time"},
-	{"earliest_start", false, "RFC 3339 time"},
-	{"origin", false, "region id"},
-	{"regions", false, "array of region ids"},
-	{"residency", false, "array of jurisdiction tags"},
-	{"power_kw", false, "number"},
-	{"energy_kwh", false, "number"},
-	{"interruptible", false, "boolean"},
-	{"risk", false, "'p50' or 'p90'"},
-	{"min_segment", false, "ISO 8601 duration"},
-	{"max_segments", false, "integer"},
-	{"name", true, "string"},
-	{"callback_url", true, "http(s) URL"},
-	{"count", true, "integer"},
+    {"duration", false, "ISO 8601 duration"},
+    {"deadline", false, "RFC 3339 time"},
+    {"earliest_start", false, "RFC 3339 time"},
+    {"origin", false, "region id"},
+    {"regions", false, "array of region ids"},
+    {"residency", false, "array of jurisdiction tags"},
+    {"power_kw", false, "number"},
+    {"energy_kwh", false, "number"},
+    {"interruptible", false, "boolean"},
+    {"risk", false, "'p50' or 'p90'"},
+    {"min_segment", false, "ISO 8601 duration"},
+    {"max_segments", false, "integer"},
+    {"name", true, "string"},
+    {"callback_url", true, "http(s) URL"},
+    {"count", true, "integer"},
 };
 
 static int check_fields(json_t *doc, bool booking, struct err_detail *err)
@@ -44,8 +44,7 @@ static int check_fields(json_t *doc, bool booking, struct err_detail *err)
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(doc, key, v)
-	{
+	json_object_foreach (doc, key, v) {
 		const struct field *f = NULL;
 
 		for (size_t i = 0; i < ARRAY_SIZE(fields) && !f; i++)
@@ -93,16 +92,15 @@ static int ident_array(json_t *doc, const char *key, const char ***ret, size_t *
 	if (!json_array_size(arr))
 		return err_set(err, ERR_INVALID, key, "'%s' must not be empty (leave it out instead)", key);
 	const char **v = xcalloc(json_array_size(arr), sizeof(char *));
-	json_array_foreach(arr, i, it)
-	{
+	json_array_foreach (arr, i, it) {
 		char f[32];
 
 		v[i] = json_string_value(it);
 		if (!is_ident(v[i])) {
 			snprintf(f, sizeof(f), "%s[%zu]", key, i);
 			free(v);
-			return err_set(err, ERR_INVALID, f, "'%s' must be 1-63 printable characters without spaces",
-				       f);
+			return err_set(err, ERR_INVALID, f,
+				       "'%s' must be 1-63 printable characters without spaces", f);
 		}
 	}
 	*ret = v;
@@ -135,7 +133,8 @@ static int parse_doc(json_t *doc, bool booking, int64_t max_count, struct job_re
 	    (rc = jh_duration(doc, "min_segment", NULL, false, &r->min_segment, err)))
 		return rc;
 	if (!is_ident(r->origin))
-		return err_set(err, ERR_INVALID, "origin", "'origin' must be a region id (1-63 printable characters)");
+		return err_set(err, ERR_INVALID, "origin",
+			       "'origin' must be a region id (1-63 printable characters)");
 	if (r->duration > 366 * TS_DAY)
 		return err_set(err, ERR_INVALID, "duration", "'duration' must be at most a year");
 	if (r->earliest_start != INT64_MIN && r->deadline <= r->earliest_start)
@@ -152,7 +151,8 @@ static int parse_doc(json_t *doc, bool booking, int64_t max_count, struct job_re
 	r->power_kw = r->energy_given ? energy / hours : power;
 	r->energy_kwh = r->energy_given ? energy : power * hours;
 	if (!(r->power_kw > 0 && isfinite(r->power_kw)))
-		return err_set(err, ERR_INVALID, "energy_kwh", "'energy_kwh' over 'duration' is not a usable power");
+		return err_set(err, ERR_INVALID, "energy_kwh",
+			       "'energy_kwh' over 'duration' is not a usable power");
 	r->risk = SCHED_P50;
 	if (risk && !strcmp(risk, "p90"))
 		r->risk = SCHED_P90;
@@ -177,7 +177,8 @@ static int parse_doc(json_t *doc, bool booking, int64_t max_count, struct job_re
 		return err_set(err, ERR_INVALID, "callback_url", "'callback_url' must be 1-%d characters",
 			       JOBREQ_MAX_URL);
 	if (r->count > 1 && r->interruptible)
-		return err_set(err, ERR_INVALID, "count", "job arrays ('count' > 1) must be non-interruptible");
+		return err_set(err, ERR_INVALID, "count",
+			       "job arrays ('count' > 1) must be non-interruptible");
 	return ERR_OK;
 }
 

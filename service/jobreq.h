@@ -21,8 +21,8 @@
 #include "service/sched.h"
 
 #define JOBREQ_MAX_REGIONS 256
-#define JOBREQ_MAX_NAME 200
-#define JOBREQ_MAX_URL 2048
+#define JOBREQ_MAX_NAME	   200
+#define JOBREQ_MAX_URL	   2048
 
 struct job_req {
 	int64_t duration;	/* seconds, > 0 */

@@ -32,8 +32,8 @@
 #include "core/time.h"
 #include "service/callback.h"
 
-#define BOOK_ATTEMPTS 8
-#define REPLAN_BATCH 5000
+#define BOOK_ATTEMPTS	      8
+#define REPLAN_BATCH	      5000
 #define CALLBACK_MAX_ATTEMPTS 5
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -50,8 +50,8 @@ void jobs_uuid(char out[37])
 	}
 	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
 	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
-	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1], b[2],
-		 b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
 }
 
 bool jobs_is_uuid(const char *s)
@@ -228,8 +228,8 @@ static void list_regions(const struct sched_model *m, char *out, size_t size)
 		memcpy(out + size - 4, "...", 4);
 }
 
-int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const struct job_req *rq, int64_t now,
-		 struct jobs_plan *ret, struct err_detail *err)
+int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const struct job_req *rq,
+		 int64_t now, struct jobs_plan *ret, struct err_detail *err)
 {
 	const struct sched_model *m = s->model;
 	struct jobs_plan jp = {.now = now};
@@ -241,8 +241,8 @@ int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const
 	(void)env;
 	if (origin < 0) {
 		list_regions(m, known, sizeof(known));
-		return err_set(err, ERR_INVALID, "origin", "unknown region '%s' in 'origin'; the regions are: %s",
-			       rq->origin, known);
+		return err_set(err, ERR_INVALID, "origin",
+			       "unknown region '%s' in 'origin'; the regions are: %s", rq->origin, known);
 	}
 	jp.cand = xcalloc(nr ? nr : 1, sizeof(size_t));
 	for (size_t i = 0; i < (rq->regions ? rq->nregions : nr); i++) {
@@ -254,7 +254,8 @@ int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const
 			free(jp.cand);
 			list_regions(m, known, sizeof(known));
 			snprintf(f, sizeof(f), "regions[%zu]", i);
-			return err_set(err, ERR_INVALID, f, "unknown region '%s' in 'regions'; the regions are: %s",
+			return err_set(err, ERR_INVALID, f,
+				       "unknown region '%s' in 'regions'; the regions are: %s",
 				       rq->regions[i], known);
 		}
 		for (size_t k = 0; k < rq->nresidency && ok; k++)
@@ -269,33 +270,37 @@ int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const
 		size_t n = 0;
 
 		for (size_t k = 0; k < rq->nresidency && n < sizeof(tags); k++)
-			n += (size_t)snprintf(tags + n, sizeof(tags) - n, "%s%s", k ? ", " : "", rq->residency[k]);
+			n += (size_t)snprintf(tags + n, sizeof(tags) - n, "%s%s", k ? ", " : "",
+					      rq->residency[k]);
 		free(jp.cand);
-		return err_set(err, ERR_UNPROCESSABLE, "residency", "residency [%s] excludes every %s region", tags,
-			       rq->regions ? "listed" : "configured");
+		return err_set(err, ERR_UNPROCESSABLE, "residency", "residency [%s] excludes every %s region",
+			       tags, rq->regions ? "listed" : "configured");
 	}
 	if (rq->deadline <= now) {
 		free(jp.cand);
-		return err_set(err, ERR_INVALID, "deadline", "'deadline' (%s) has passed: the service clock says %s",
+		return err_set(err, ERR_INVALID, "deadline",
+			       "'deadline' (%s) has passed: the service clock says %s",
 			       ts_format(rq->deadline, a), ts_format(now, b));
 	}
 	if (rq->deadline > s->end) {
 		free(jp.cand);
-		return err_set(err, ERR_UNPROCESSABLE, "deadline",
-			       "the window reaches beyond the forecast horizon: forecasts reach %s (forecast.horizon "
-			       "%s from %s); 'deadline' is %s",
-			       ts_format(s->end, a), ts_format_duration(s->end - s->start, d),
-			       ts_format(s->start, known), ts_format(rq->deadline, b));
+		return err_set(
+		    err, ERR_UNPROCESSABLE, "deadline",
+		    "the window reaches beyond the forecast horizon: forecasts reach %s (forecast.horizon "
+		    "%s from %s); 'deadline' is %s",
+		    ts_format(s->end, a), ts_format_duration(s->end - s->start, d),
+		    ts_format(s->start, known), ts_format(rq->deadline, b));
 	}
 	earliest = rq->earliest_start == INT64_MIN || rq->earliest_start < now ? now : rq->earliest_start;
 	earliest = ts_ceil(earliest, s->step);
 	if (rq->deadline - earliest < rq->duration) {
 		free(jp.cand);
-		return err_set(err, ERR_INVALID, "duration",
-			       "'duration' (%s) is longer than the window from %s (the earliest start on the %d-minute "
-			       "grid) to the deadline %s",
-			       ts_format_duration(rq->duration, d), ts_format(earliest, a), (int)(s->step / 60),
-			       ts_format(rq->deadline, b));
+		return err_set(
+		    err, ERR_INVALID, "duration",
+		    "'duration' (%s) is longer than the window from %s (the earliest start on the %d-minute "
+		    "grid) to the deadline %s",
+		    ts_format_duration(rq->duration, d), ts_format(earliest, a), (int)(s->step / 60),
+		    ts_format(rq->deadline, b));
 	}
 	sched_job_init(&jp.job);
 	jp.job.submit = now;
@@ -475,11 +480,11 @@ enum job_col {
 
 /* A job as stored; strings are borrowed (from a result or the caller). */
 struct job_row {
-	const char *id, *name, *state, *origin, *region, *fc_model, *cb_url, *cb_error, *risk, *candidates, *array_id,
-	    *request_hash, *idem_key;
+	const char *id, *name, *state, *origin, *region, *fc_model, *cb_url, *cb_error, *risk, *candidates,
+	    *array_id, *request_hash, *idem_key;
 	double power_kw, expected_g, baseline_g, measured_kwh, realised_g, realised_baseline_g;
-	int64_t duration, earliest, deadline, start, end, fc_issued, cb_sent, started, completed, created, submitted,
-	    min_segment;
+	int64_t duration, earliest, deadline, start, end, fc_issued, cb_sent, started, completed, created,
+	    submitted, min_segment;
 	int cb_attempts, cb_status, max_segments, array_index, array_count;
 	bool interruptible;
 	const struct sched_segment *seg;
@@ -599,7 +604,8 @@ static void put_job(struct buf *b, const struct job_row *j, const char *plans)
 	}
 	put_key(b, "array");
 	if (j->array_id)
-		buf_addf(b, "{\"id\":\"%s\",\"index\":%d,\"count\":%d}", j->array_id, j->array_index, j->array_count);
+		buf_addf(b, "{\"id\":\"%s\",\"index\":%d,\"count\":%d}", j->array_id, j->array_index,
+			 j->array_count);
 	else
 		buf_adds(b, "null");
 	if (plans) {
@@ -704,7 +710,8 @@ static int render_rows(struct db *db, const struct db_res *r, size_t nmax, bool 
 
 		if (as_array) {
 			row_read(r, 0, &j);
-			buf_addf(out, "{\"array_id\":\"%s\",\"count\":%zu,\"jobs\":[", j.array_id ? j.array_id : "", n);
+			buf_addf(out, "{\"array_id\":\"%s\",\"count\":%zu,\"jobs\":[",
+				 j.array_id ? j.array_id : "", n);
 		}
 		for (size_t i = 0; i < n; i++) {
 			row_read(r, i, &j);
@@ -728,12 +735,15 @@ static int render_rows(struct db *db, const struct db_res *r, size_t nmax, bool 
 static int check_id(const char *id, struct err_detail *err)
 {
 	if (!jobs_is_uuid(id))
-		return err_set(err, ERR_INVALID, "id", "'%.64s' is not a job id (a UUID such as "
-				"'1b4e28ba-2fa1-41d2-883f-0016d3cca427')", id);
+		return err_set(err, ERR_INVALID, "id",
+			       "'%.64s' is not a job id (a UUID such as "
+			       "'1b4e28ba-2fa1-41d2-883f-0016d3cca427')",
+			       id);
 	return ERR_OK;
 }
 
-int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct buf *out, struct err_detail *err)
+int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
+	     struct err_detail *err)
 {
 	const char *p[1] = {id};
 	struct db_res *r;
@@ -751,7 +761,8 @@ int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct b
 }
 
 int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int64_t from, int64_t to,
-	      const char *cursor, int limit, struct buf *out, char *ret_next, size_t next_size, struct err_detail *err)
+	      const char *cursor, int limit, struct buf *out, char *ret_next, size_t next_size,
+	      struct err_detail *err)
 {
 	char f[24], t[24], ct[24], lim[16], cid[40] = "00000000-0000-0000-0000-000000000000";
 	int64_t cts = -TS_DAY; /* before any job */
@@ -763,13 +774,15 @@ int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int6
 		long long v;
 		int used = 0;
 
-		if (sscanf(cursor, "%lld_%36[0-9a-f-]%n", &v, cid, &used) != 2 || (size_t)used != strlen(cursor) ||
-		    !jobs_is_uuid(cid))
-			return err_set(err, ERR_INVALID, "cursor", "'cursor' is not one this service gave out");
+		if (sscanf(cursor, "%lld_%36[0-9a-f-]%n", &v, cid, &used) != 2 ||
+		    (size_t)used != strlen(cursor) || !jobs_is_uuid(cid))
+			return err_set(err, ERR_INVALID, "cursor",
+				       "'cursor' is not one this service gave out");
 		cts = v;
 	}
 	snprintf(lim, sizeof(lim), "%d", limit + 1);
-	const char *p[6] = {state, db_param_time(from, f), db_param_time(to, t), db_param_time(cts, ct), cid, lim};
+	const char *p[6] = {state, db_param_time(from, f), db_param_time(to, t), db_param_time(cts, ct), cid,
+			    lim};
 	if ((rc = db_exec(db, DB_JOBS_LIST, p, 6, &r, err)))
 		return rc;
 	size_t n = db_res_rows(r);
@@ -779,7 +792,8 @@ int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int6
 		rc = render_rows(db, r, (size_t)limit, false, false, out, err);
 	buf_adds(out, "]");
 	if (!rc && n > (size_t)limit)
-		snprintf(ret_next, next_size, "%lld_%s", (long long)db_res_int64(r, (size_t)limit - 1, JC_START),
+		snprintf(ret_next, next_size, "%lld_%s",
+			 (long long)db_res_int64(r, (size_t)limit - 1, JC_START),
 			 db_res_get(r, (size_t)limit - 1, JC_ID));
 	db_res_free(r);
 	return rc;
@@ -803,10 +817,11 @@ static int replay_key(struct db *db, const char *key, const char *fp, struct buf
 		return ERR_OK;
 	}
 	if (strcmp(db_res_get(r, 0, 1), fp)) {
-		rc = err_set(err, ERR_CONFLICT, "Idempotency-Key",
-			     "this Idempotency-Key was used for another request (job %s); a retry must send the same "
-			     "body",
-			     db_res_get(r, 0, 0));
+		rc = err_set(
+		    err, ERR_CONFLICT, "Idempotency-Key",
+		    "this Idempotency-Key was used for another request (job %s); a retry must send the same "
+		    "body",
+		    db_res_get(r, 0, 0));
 		db_res_free(r);
 		return rc;
 	}
@@ -911,8 +926,8 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 	const struct planner_snap *s = ba->s;
 	const struct job_req *rq = ba->rq;
 	const struct jobs_plan *jp = ba->jp;
-	struct pgarr cands, a_id, a_key, a_region, a_s, a_e, a_g, a_fm, a_fi, a_idx, a_segs, s_job, s_seq, s_s, s_e,
-	    r_region, r_ts, r_job;
+	struct pgarr cands, a_id, a_key, a_region, a_s, a_e, a_g, a_fm, a_fi, a_idx, a_segs, s_job, s_seq,
+	    s_s, s_e, r_region, r_ts, r_job;
 	struct sched_capacity *cap = sched_capacity_new(s->model, INFINITY);
 	struct sched_result res;
 	struct sched_batch batch;
@@ -939,8 +954,11 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 	baseline_g = res.baseline_g;
 	if (rq->count == 1) {
 		copies = xcalloc(1, sizeof(*copies));
-		copies[0] = (struct copy){.region = res.best.region, .start = res.best.start, .end = res.best.end,
-					  .expected_g = res.best.expected_g, .seg = sched_segments(&res, &res.best),
+		copies[0] = (struct copy){.region = res.best.region,
+					  .start = res.best.start,
+					  .end = res.best.end,
+					  .expected_g = res.best.expected_g,
+					  .seg = sched_segments(&res, &res.best),
 					  .nseg = res.best.n_seg};
 		ncopies = 1;
 	} else {
@@ -948,8 +966,8 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 		if (rc == ERR_NO_CAPACITY) {
 			char d[TS_BUFSZ];
 			rc = err_set(err, ERR_NO_CAPACITY, "count",
-				     "only %zu of the %lld copies fit in the capacity left before %s", batch.placed,
-				     (long long)rq->count, ts_format(rq->deadline, d));
+				     "only %zu of the %lld copies fit in the capacity left before %s",
+				     batch.placed, (long long)rq->count, ts_format(rq->deadline, d));
 		}
 		if (rc)
 			goto rollback;
@@ -960,15 +978,20 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 				const struct sched_block *bl = &batch.blocks[k];
 
 				bseg[ncopies] = (struct sched_segment){bl->start, bl->end};
-				copies[ncopies] = (struct copy){.region = bl->region, .start = bl->start, .end = bl->end,
-								.expected_g = bl->expected_g, .seg = &bseg[ncopies],
+				copies[ncopies] = (struct copy){.region = bl->region,
+								.start = bl->start,
+								.end = bl->end,
+								.expected_g = bl->expected_g,
+								.seg = &bseg[ncopies],
 								.nseg = 1};
 			}
 		jobs_uuid(array_id);
 	}
 
-	arr_init(&a_id), arr_init(&a_key), arr_init(&a_region), arr_init(&a_s), arr_init(&a_e), arr_init(&a_g);
-	arr_init(&a_fm), arr_init(&a_fi), arr_init(&a_idx), arr_init(&a_segs), arr_init(&s_job), arr_init(&s_seq);
+	arr_init(&a_id), arr_init(&a_key), arr_init(&a_region), arr_init(&a_s), arr_init(&a_e),
+	    arr_init(&a_g);
+	arr_init(&a_fm), arr_init(&a_fi), arr_init(&a_idx), arr_init(&a_segs), arr_init(&s_job),
+	    arr_init(&s_seq);
 	arr_init(&s_s), arr_init(&s_e), arr_init(&r_region), arr_init(&r_ts), arr_init(&r_job);
 	for (size_t c = 0; c < ncopies; c++) {
 		struct copy *cp = &copies[c];
@@ -1003,8 +1026,8 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 		}
 	}
 	{
-		char power[32], dur[24], earliest[24], deadline[24], base[32], now[24], minseg[24], maxseg[16],
-		    count[24];
+		char power[32], dur[24], earliest[24], deadline[24], base[32], now[24], minseg[24],
+		    maxseg[16], count[24];
 
 		snprintf(power, sizeof(power), "%.17g", rq->power_kw);
 		snprintf(dur, sizeof(dur), "%lld", (long long)rq->duration);
@@ -1012,15 +1035,42 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 		snprintf(minseg, sizeof(minseg), "%lld", (long long)rq->min_segment);
 		snprintf(maxseg, sizeof(maxseg), "%d", rq->max_segments);
 		snprintf(count, sizeof(count), "%lld", (long long)rq->count);
-		const char *p[36] = {
-		    NULL, rq->name, ba->fp, rq->origin, ba->canonical, power, dur, rq->interruptible ? "t" : "f",
-		    db_param_time(jp->job.earliest_start, earliest), db_param_time(rq->deadline, deadline),
-		    isnan(baseline_g) ? NULL : base, rq->callback_url, db_param_time(ba->now, now),
-		    risk_name(rq->risk), minseg, maxseg, cands.b.data, array_id[0] ? array_id : NULL,
-		    rq->count > 1 ? count : NULL, arr_end(&a_id), arr_end(&a_key), arr_end(&a_region), arr_end(&a_s),
-		    arr_end(&a_e), arr_end(&a_g), arr_end(&a_fm), arr_end(&a_fi), arr_end(&a_idx), arr_end(&a_segs),
-		    arr_end(&s_job), arr_end(&s_seq), arr_end(&s_s), arr_end(&s_e), arr_end(&r_region),
-		    arr_end(&r_ts), arr_end(&r_job)};
+		const char *p[36] = {NULL,
+				     rq->name,
+				     ba->fp,
+				     rq->origin,
+				     ba->canonical,
+				     power,
+				     dur,
+				     rq->interruptible ? "t" : "f",
+				     db_param_time(jp->job.earliest_start, earliest),
+				     db_param_time(rq->deadline, deadline),
+				     isnan(baseline_g) ? NULL : base,
+				     rq->callback_url,
+				     db_param_time(ba->now, now),
+				     risk_name(rq->risk),
+				     minseg,
+				     maxseg,
+				     cands.b.data,
+				     array_id[0] ? array_id : NULL,
+				     rq->count > 1 ? count : NULL,
+				     arr_end(&a_id),
+				     arr_end(&a_key),
+				     arr_end(&a_region),
+				     arr_end(&a_s),
+				     arr_end(&a_e),
+				     arr_end(&a_g),
+				     arr_end(&a_fm),
+				     arr_end(&a_fi),
+				     arr_end(&a_idx),
+				     arr_end(&a_segs),
+				     arr_end(&s_job),
+				     arr_end(&s_seq),
+				     arr_end(&s_s),
+				     arr_end(&s_e),
+				     arr_end(&r_region),
+				     arr_end(&r_ts),
+				     arr_end(&r_job)};
 		rc = db_exec(db, DB_JOBS_BOOK, p + 1, 35, NULL, err);
 	}
 	if (!rc)
@@ -1037,16 +1087,34 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 			const struct planner_source *src = &s->regions[cp->region].ci;
 			struct buf segs;
 
-			j = (struct job_row){
-			    .id = cp->id, .name = rq->name, .state = "scheduled", .origin = rq->origin,
-			    .region = sched_region_id(s->model, cp->region), .fc_model = src->model,
-			    .cb_url = rq->callback_url, .risk = risk_name(rq->risk), .array_id = array_id[0] ? array_id : NULL,
-			    .power_kw = rq->power_kw, .expected_g = cp->expected_g, .baseline_g = baseline_g,
-			    .measured_kwh = NAN, .realised_g = NAN, .realised_baseline_g = NAN, .duration = rq->duration,
-			    .earliest = jp->job.earliest_start, .deadline = rq->deadline, .start = cp->start, .end = cp->end,
-			    .fc_issued = src->issued_at, .submitted = ba->now, .created = ba->now,
-			    .interruptible = rq->interruptible, .seg = cp->seg, .nseg = cp->nseg, .array_index = (int)c,
-			    .array_count = (int)ncopies};
+			j = (struct job_row){.id = cp->id,
+					     .name = rq->name,
+					     .state = "scheduled",
+					     .origin = rq->origin,
+					     .region = sched_region_id(s->model, cp->region),
+					     .fc_model = src->model,
+					     .cb_url = rq->callback_url,
+					     .risk = risk_name(rq->risk),
+					     .array_id = array_id[0] ? array_id : NULL,
+					     .power_kw = rq->power_kw,
+					     .expected_g = cp->expected_g,
+					     .baseline_g = baseline_g,
+					     .measured_kwh = NAN,
+					     .realised_g = NAN,
+					     .realised_baseline_g = NAN,
+					     .duration = rq->duration,
+					     .earliest = jp->job.earliest_start,
+					     .deadline = rq->deadline,
+					     .start = cp->start,
+					     .end = cp->end,
+					     .fc_issued = src->issued_at,
+					     .submitted = ba->now,
+					     .created = ba->now,
+					     .interruptible = rq->interruptible,
+					     .seg = cp->seg,
+					     .nseg = cp->nseg,
+					     .array_index = (int)c,
+					     .array_count = (int)ncopies};
 			buf_init(&segs, 0);
 			segments_json(cp->seg, cp->nseg, &segs);
 			char real[TS_BUFSZ], issued[TS_BUFSZ + 2] = "null";
@@ -1055,11 +1123,13 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 			buf_add_json_string(&model, src->model);
 			if (src->issued_at)
 				snprintf(issued, sizeof(issued), "\"%s\"", ts_format(src->issued_at, real));
-			snprintf(plans, sizeof(plans),
-				 "[{\"planned_at\":\"%s\",\"clock_at\":\"%s\",\"region\":\"%s\",\"segments\":%s,"
-				 "\"expected_g\":%.3f,\"reason\":\"booked\",\"forecast\":{\"model\":%s,\"issued_at\":%s}}]",
-				 ts_format(ts_now(), real), ts_format(ba->now, d), j.region, segs.data,
-				 round3(cp->expected_g), model.data, issued);
+			snprintf(
+			    plans, sizeof(plans),
+			    "[{\"planned_at\":\"%s\",\"clock_at\":\"%s\",\"region\":\"%s\",\"segments\":%s,"
+			    "\"expected_g\":%.3f,\"reason\":\"booked\",\"forecast\":{\"model\":%s,\"issued_"
+			    "at\":%s}}]",
+			    ts_format(ts_now(), real), ts_format(ba->now, d), j.region, segs.data,
+			    round3(cp->expected_g), model.data, issued);
 			buf_release(&model);
 			buf_release(&segs);
 			if (c)
@@ -1073,7 +1143,8 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 	}
 	arr_release(&a_id), arr_release(&a_key), arr_release(&a_region), arr_release(&a_s), arr_release(&a_e);
 	arr_release(&a_g), arr_release(&a_fm), arr_release(&a_fi), arr_release(&a_idx), arr_release(&a_segs);
-	arr_release(&s_job), arr_release(&s_seq), arr_release(&s_s), arr_release(&s_e), arr_release(&r_region);
+	arr_release(&s_job), arr_release(&s_seq), arr_release(&s_s), arr_release(&s_e),
+	    arr_release(&r_region);
 	arr_release(&r_ts), arr_release(&r_job);
 	if (!rc)
 		goto out;
@@ -1105,8 +1176,8 @@ static bool is_unique_violation(const struct err_detail *err)
 	return strstr(err->msg, "SQLSTATE 23505") != NULL;
 }
 
-int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *rq, const char *key, struct buf *out,
-	      bool *ret_created, char ret_id[37], struct err_detail *err)
+int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *rq, const char *key,
+	      struct buf *out, bool *ret_created, char ret_id[37], struct err_detail *err)
 {
 	struct planner_snap *s = NULL;
 	struct jobs_plan jp = {0};
@@ -1172,7 +1243,8 @@ static int lock_job(struct db *db, const char *id, struct db_res **ret, struct e
 	return ERR_OK;
 }
 
-static int body_doc(const char *body, size_t len, const char *const *allowed, json_t **ret, struct err_detail *err)
+static int body_doc(const char *body, size_t len, const char *const *allowed, json_t **ret,
+		    struct err_detail *err)
 {
 	json_t *doc;
 	int rc;
@@ -1196,7 +1268,8 @@ static int body_doc(const char *body, size_t len, const char *const *allowed, js
 }
 
 /* Finish a lifecycle transaction: commit, then answer the job as stored. */
-static int finish(const struct jobs_env *env, struct db *db, const char *id, struct buf *out, struct err_detail *err)
+static int finish(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
+		  struct err_detail *err)
 {
 	int rc = db_commit(db, err);
 
@@ -1219,7 +1292,8 @@ static int lock_region(struct db *db, const char *region, struct err_detail *err
 	return rc;
 }
 
-static int64_t body_time(json_t *doc, const char *key, int64_t def, int64_t now, int *rc, struct err_detail *err)
+static int64_t body_time(json_t *doc, const char *key, int64_t def, int64_t now, int *rc,
+			 struct err_detail *err)
 {
 	int64_t t = def;
 	char a[TS_BUFSZ], b[TS_BUFSZ];
@@ -1227,8 +1301,8 @@ static int64_t body_time(json_t *doc, const char *key, int64_t def, int64_t now,
 	if (*rc || (*rc = jh_time(doc, key, NULL, false, &t, err)))
 		return def;
 	if (t > now + 60) {
-		*rc = err_set(err, ERR_INVALID, key, "'%s' (%s) is in the future: the service clock says %s", key,
-			      ts_format(t, a), ts_format(now, b));
+		*rc = err_set(err, ERR_INVALID, key, "'%s' (%s) is in the future: the service clock says %s",
+			      key, ts_format(t, a), ts_format(now, b));
 		return def;
 	}
 	return t;
@@ -1253,7 +1327,8 @@ int jobs_start(const struct jobs_env *env, struct db *db, const char *id, const 
 		goto fail;
 	const char *state = db_res_get(r, 0, JC_STATE);
 	if (strcmp(state, "scheduled")) {
-		rc = err_set(err, ERR_CONFLICT, "state", "job '%s' is %s: only a scheduled job can start", id, state);
+		rc = err_set(err, ERR_CONFLICT, "state", "job '%s' is %s: only a scheduled job can start", id,
+			     state);
 		goto fail;
 	}
 	char t[24];
@@ -1268,7 +1343,8 @@ fail:
 	return rc;
 }
 
-int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struct buf *out, struct err_detail *err)
+int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
+		struct err_detail *err)
 {
 	int64_t now = clock_now(env->clock);
 	struct db_res *r = NULL;
@@ -1290,7 +1366,8 @@ int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struc
 		goto fail;
 	}
 	/* A running job keeps the steps it has used. */
-	const char *p[2] = {id, db_param_time(!strcmp(state, "running") ? ts_floor(now, env->cfg->sched_step) : 0, t)};
+	const char *p[2] = {
+	    id, db_param_time(!strcmp(state, "running") ? ts_floor(now, env->cfg->sched_step) : 0, t)};
 	if ((rc = lock_region(db, db_res_get(r, 0, JC_REGION), err)) ||
 	    (rc = db_exec(db, DB_RESERVATIONS_FREE_FROM, p, 2, NULL, err)) ||
 	    (rc = db_exec(db, DB_JOB_SET_CANCELLED, p, 1, NULL, err)))
@@ -1321,7 +1398,8 @@ static int actuals(const struct jobs_env *env, struct db *db, const struct regio
  * or the temperature model on the stored temperatures).  ERR_NOT_FOUND
  * naming the first step without a value. */
 static int realised(const struct jobs_env *env, struct db *db, const struct region_cfg *r,
-		    const struct sched_segment *iv, size_t n, double kwh, double *ret_g, struct err_detail *err)
+		    const struct sched_segment *iv, size_t n, double kwh, double *ret_g,
+		    struct err_detail *err)
 {
 	int64_t lo = INT64_MAX, hi = INT64_MIN, total = 0;
 	struct series ci, temp;
@@ -1340,19 +1418,21 @@ static int realised(const struct jobs_env *env, struct db *db, const struct regi
 		return ERR_OK;
 	}
 	if ((rc = actuals(env, db, r, "carbon_intensity", lo, hi, &ci, err)))
-		return err_set(err, ERR_NOT_FOUND, "region", "no carbon_intensity signal for region '%s' (zone '%s')",
-			       r->id, r->zone);
+		return err_set(err, ERR_NOT_FOUND, "region",
+			       "no carbon_intensity signal for region '%s' (zone '%s')", r->id, r->zone);
 	if (r->pue_kind == PUE_TEMPERATURE)
 		have_temp = !actuals(env, db, r, "temperature", lo, hi, &temp, NULL);
 	for (size_t i = 0; i < n && !rc; i++) {
 		for (int64_t s = ts_floor(iv[i].start, ci.step); s < iv[i].end; s += ci.step) {
-			int64_t a = s > iv[i].start ? s : iv[i].start, e = s + ci.step < iv[i].end ? s + ci.step : iv[i].end;
+			int64_t a = s > iv[i].start ? s : iv[i].start,
+				e = s + ci.step < iv[i].end ? s + ci.step : iv[i].end;
 			double v = series_at(&ci, s), pue = r->pue;
 
 			if (isnan(v)) {
-				rc = err_set(err, ERR_NOT_FOUND, "region",
-					     "no carbon intensity for '%s' at %s yet (the signal has not arrived)",
-					     r->zone, ts_format(s, t));
+				rc = err_set(
+				    err, ERR_NOT_FOUND, "region",
+				    "no carbon intensity for '%s' at %s yet (the signal has not arrived)",
+				    r->zone, ts_format(s, t));
 				break;
 			}
 			if (r->pue_kind == PUE_TEMPERATURE && have_temp) {
@@ -1442,16 +1522,18 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
 		goto fail;
 	const char *state = db_res_get(r, 0, JC_STATE);
 	if (strcmp(state, "scheduled") && strcmp(state, "running")) {
-		rc = err_set(err, ERR_CONFLICT, "state", "job '%s' is %s: only a scheduled or running job can complete",
-			     id, state);
+		rc = err_set(err, ERR_CONFLICT, "state",
+			     "job '%s' is %s: only a scheduled or running job can complete", id, state);
 		goto fail;
 	}
 	if (!began)
-		began = db_res_int64(r, 0, JC_STARTED) ? db_res_int64(r, 0, JC_STARTED) : db_res_int64(r, 0, JC_START);
+		began = db_res_int64(r, 0, JC_STARTED) ? db_res_int64(r, 0, JC_STARTED)
+						       : db_res_int64(r, 0, JC_START);
 	if (done <= began) {
 		char a[TS_BUFSZ], b[TS_BUFSZ];
-		rc = err_set(err, ERR_INVALID, "completed_at", "'completed_at' (%s) must be after the start (%s)",
-			     ts_format(done, a), ts_format(began, b));
+		rc = err_set(err, ERR_INVALID, "completed_at",
+			     "'completed_at' (%s) must be after the start (%s)", ts_format(done, a),
+			     ts_format(began, b));
 		goto fail;
 	}
 	if ((rc = job_realised(env, db, r, began, done, kwh, &g, &base, err)))
@@ -1460,8 +1542,8 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
 	snprintf(tk, sizeof(tk), "%.17g", kwh);
 	snprintf(tg, sizeof(tg), "%.17g", g);
 	snprintf(tbase, sizeof(tbase), "%.17g", base);
-	const char *p[6] = {id, db_param_time(began, tb), db_param_time(done, td), tk, isnan(g) ? NULL : tg,
-			    isnan(base) ? NULL : tbase};
+	const char *p[6] = {id, db_param_time(began, tb), db_param_time(done, td),
+			    tk, isnan(g) ? NULL : tg,	  isnan(base) ? NULL : tbase};
 	const char *pf[2] = {id, td};
 	if ((rc = db_exec(db, DB_JOB_SET_COMPLETED, p, 6, NULL, err)) ||
 	    (rc = lock_region(db, db_res_get(r, 0, JC_REGION), err)) ||
@@ -1494,8 +1576,9 @@ int jobs_fill_realised(const struct jobs_env *env, struct db *db, size_t *ret_fi
 		if ((rc = db_begin(db, err)))
 			break;
 		if (!(rc = lock_job(db, id, &r, err)) && !strcmp(db_res_get(r, 0, JC_STATE), "completed") &&
-		    !(rc = job_realised(env, db, r, db_res_int64(r, 0, JC_STARTED), db_res_int64(r, 0, JC_COMPLETED),
-					db_res_double(r, 0, JC_MEASURED), &g, &base, err))) {
+		    !(rc = job_realised(env, db, r, db_res_int64(r, 0, JC_STARTED),
+					db_res_int64(r, 0, JC_COMPLETED), db_res_double(r, 0, JC_MEASURED),
+					&g, &base, err))) {
 			char tg[32], tb[32];
 			snprintf(tg, sizeof(tg), "%.17g", g);
 			snprintf(tb, sizeof(tb), "%.17g", base);
@@ -1561,7 +1644,8 @@ static int replan_one(const struct jobs_env *env, struct db *db, const struct pl
 		goto out;
 	if ((rc = lock_job(db, id, &r, err)))
 		goto rollback;
-	if (strcmp(db_res_get(r, 0, JC_STATE), "scheduled") || db_res_int64(r, 0, JC_START) < s->start + s->step)
+	if (strcmp(db_res_get(r, 0, JC_STATE), "scheduled") ||
+	    db_res_int64(r, 0, JC_START) < s->start + s->step)
 		goto rollback; /* started, cancelled, or about to start: leave it */
 	ncand = parse_candidates(m, db_res_get(r, 0, JC_CANDIDATES), cand, sched_model_regions(m));
 	int cur = sched_model_find(m, db_res_get(r, 0, JC_REGION));
@@ -1585,8 +1669,8 @@ static int replan_one(const struct jobs_env *env, struct db *db, const struct pl
 	}
 	sched_job_init(&job);
 	job.submit = now;
-	job.earliest_start = ts_ceil(db_res_int64(r, 0, JC_EARLIEST) > now ? db_res_int64(r, 0, JC_EARLIEST) : now,
-				     s->step);
+	job.earliest_start =
+	    ts_ceil(db_res_int64(r, 0, JC_EARLIEST) > now ? db_res_int64(r, 0, JC_EARLIEST) : now, s->step);
 	if (job.earliest_start < s->start + s->step)
 		job.earliest_start = s->start + s->step;
 	job.deadline = db_res_int64(r, 0, JC_DEADLINE);
@@ -1603,7 +1687,8 @@ static int replan_one(const struct jobs_env *env, struct db *db, const struct pl
 	if (job.deadline > s->end || job.deadline - job.earliest_start < job.duration)
 		goto rollback;
 	/* The current plan priced on the new inputs, on the job's risk quantile. */
-	double old = sched_charge_segments(m, &job, seg + off, cnt, sched_region_intensity(m, (size_t)cur, job.risk));
+	double old =
+	    sched_charge_segments(m, &job, seg + off, cnt, sched_region_intensity(m, (size_t)cur, job.risk));
 	if ((rc = sched_place(m, cap, &job, &res, err))) {
 		rc = ERR_OK; /* nowhere to go: keep the plan */
 		goto rollback;
@@ -1632,19 +1717,38 @@ static int replan_one(const struct jobs_env *env, struct db *db, const struct pl
 	segments_json(ns, b->n_seg, &segs);
 	buf_init(&reason, 0);
 	if (isnan(old))
-		buf_addf(&reason, "re-planned on the '%s' forecast issued %s: the old plan can no longer be priced; now "
-			 "%.1f g", src->model, src->issued_at ? ts_format(src->issued_at, tt) : "(not a stored run)",
-			 b->decision_g);
+		buf_addf(
+		    &reason,
+		    "re-planned on the '%s' forecast issued %s: the old plan can no longer be priced; now "
+		    "%.1f g",
+		    src->model, src->issued_at ? ts_format(src->issued_at, tt) : "(not a stored run)",
+		    b->decision_g);
 	else
-		buf_addf(&reason, "re-planned on the '%s' forecast issued %s: %.1f g -> %.1f g (%s, -%.1f %%)", src->model,
-			 src->issued_at ? ts_format(src->issued_at, tt) : "(not a stored run)", old, b->decision_g,
-			 risk_name(job.risk), gain);
+		buf_addf(&reason,
+			 "re-planned on the '%s' forecast issued %s: %.1f g -> %.1f g (%s, -%.1f %%)",
+			 src->model, src->issued_at ? ts_format(src->issued_at, tt) : "(not a stored run)",
+			 old, b->decision_g, risk_name(job.risk), gain);
 	snprintf(exp, sizeof(exp), "%.17g", b->expected_g);
 	snprintf(kw, sizeof(kw), "%.17g", job.power_kw);
-	const char *pu[7] = {id, region, db_param_time(b->start, ts1), db_param_time(b->end, ts2), exp, src->model,
+	const char *pu[7] = {id,
+			     region,
+			     db_param_time(b->start, ts1),
+			     db_param_time(b->end, ts2),
+			     exp,
+			     src->model,
 			     src->issued_at ? db_param_time(src->issued_at, fi) : NULL};
-	const char *pi[13] = {id, arr_end(&a_seq), arr_end(&a_s), arr_end(&a_e), region, kw, arr_end(&a_ts), segs.data,
-			      exp, reason.data, db_param_time(now, clk), src->model,
+	const char *pi[13] = {id,
+			      arr_end(&a_seq),
+			      arr_end(&a_s),
+			      arr_end(&a_e),
+			      region,
+			      kw,
+			      arr_end(&a_ts),
+			      segs.data,
+			      exp,
+			      reason.data,
+			      db_param_time(now, clk),
+			      src->model,
 			      src->issued_at ? fi : NULL};
 	rc = db_exec(db, DB_JOB_REPLAN_SET, pu, 7, NULL, err);
 	if (!rc)
@@ -1677,8 +1781,8 @@ out:
 	return rc;
 }
 
-int jobs_replan_all(const struct jobs_env *env, struct db *db, const struct planner_snap *s, size_t *ret_checked,
-		    size_t *ret_moved, struct err_detail *err)
+int jobs_replan_all(const struct jobs_env *env, struct db *db, const struct planner_snap *s,
+		    size_t *ret_checked, size_t *ret_moved, struct err_detail *err)
 {
 	int64_t now = clock_now(env->clock);
 	char t[24], lim[16];
@@ -1714,8 +1818,8 @@ int jobs_replan_all(const struct jobs_env *env, struct db *db, const struct plan
 
 /* ---- start callbacks -------------------------------------------------------- */
 
-int jobs_callbacks_due(const struct jobs_env *env, struct db *db, jobs_send_fn send, void *ctx, size_t *ret_sent,
-		       struct err_detail *err)
+int jobs_callbacks_due(const struct jobs_env *env, struct db *db, jobs_send_fn send, void *ctx,
+		       size_t *ret_sent, struct err_detail *err)
 {
 	size_t sent = 0;
 	int rc = ERR_OK;

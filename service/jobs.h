@@ -45,8 +45,8 @@ struct jobs_plan {
  * duration longer than the window on the grid), ERR_UNPROCESSABLE (window
  * beyond the forecast horizon - the message says how far it reaches -,
  * residency that excludes every region). */
-int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const struct job_req *rq, int64_t now,
-		 struct jobs_plan *ret, struct err_detail *err);
+int jobs_prepare(const struct jobs_env *env, const struct planner_snap *s, const struct job_req *rq,
+		 int64_t now, struct jobs_plan *ret, struct err_detail *err);
 void jobs_plan_release(struct jobs_plan *p);
 
 /* POST /v1/schedule: place without booking (capacity as last loaded) and
@@ -60,17 +60,19 @@ int jobs_advise(const struct jobs_env *env, const struct planner_snap *s, const 
  * Errors: those of jobs_prepare and sched_place, ERR_NO_CAPACITY,
  * ERR_CONFLICT (the key was used with another body), ERR_INVALID
  * (callback_url refused), ERR_DB. */
-int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *rq, const char *key, struct buf *out,
-	      bool *ret_created, char ret_id[37], struct err_detail *err);
+int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *rq, const char *key,
+	      struct buf *out, bool *ret_created, char ret_id[37], struct err_detail *err);
 
 /* GET /v1/jobs/{id}: the job with its segments and plan history.
  * ERR_INVALID (not a UUID, field "id"), ERR_NOT_FOUND. */
-int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct buf *out, struct err_detail *err);
+int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
+	     struct err_detail *err);
 
 /* GET /v1/jobs: jobs planned to start in [from, to) in state 'state' (NULL
  * = any), after the cursor ("" = from the start), at most 'limit'. */
 int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int64_t from, int64_t to,
-	      const char *cursor, int limit, struct buf *out, char *ret_next, size_t next_size, struct err_detail *err);
+	      const char *cursor, int limit, struct buf *out, char *ret_next, size_t next_size,
+	      struct err_detail *err);
 
 /* Lifecycle.  body is the request body ("" when none), checked here
  * (unknown fields refused).  ERR_CONFLICT when the state does not allow
@@ -85,7 +87,8 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
 		  struct buf *out, struct err_detail *err);
 /* Cancel: frees the capacity still held.  Cancelling a cancelled job
  * answers it again; a completed job is ERR_CONFLICT. */
-int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struct buf *out, struct err_detail *err);
+int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
+		struct err_detail *err);
 
 /* Completed jobs (of the last 7 days) whose realised emissions or
  * baseline were unknown at completion - their signals had not arrived -
@@ -97,16 +100,16 @@ int jobs_fill_realised(const struct jobs_env *env, struct db *db, size_t *ret_fi
  * moves only when that lowers its emissions (on its risk quantile) by
  * more than cfg->replan_min_gain_pct.  One job per transaction, under the
  * same row locks as bookings.  *ret_moved (may be NULL) counts moves. */
-int jobs_replan_all(const struct jobs_env *env, struct db *db, const struct planner_snap *s, size_t *ret_checked,
-		    size_t *ret_moved, struct err_detail *err);
+int jobs_replan_all(const struct jobs_env *env, struct db *db, const struct planner_snap *s,
+		    size_t *ret_checked, size_t *ret_moved, struct err_detail *err);
 
 /* Start callbacks that are due: POST to each job's callback_url (one job
  * per transaction, rows locked with SKIP LOCKED so that replicas share the
  * work).  'send' does the request; returns the HTTP status or a negative
  * value with err filled. */
 typedef int (*jobs_send_fn)(void *ctx, const char *url, const char *body, size_t len, struct err_detail *err);
-int jobs_callbacks_due(const struct jobs_env *env, struct db *db, jobs_send_fn send, void *ctx, size_t *ret_sent,
-		       struct err_detail *err);
+int jobs_callbacks_due(const struct jobs_env *env, struct db *db, jobs_send_fn send, void *ctx,
+		       size_t *ret_sent, struct err_detail *err);
 
 /* A new random (version 4) UUID as text. */
 void jobs_uuid(char out[37]);

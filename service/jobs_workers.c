@@ -117,9 +117,11 @@ static void replan_round(struct app *app)
 	bool mine = db_res_bool(r, 0, 0);
 	db_res_free(r);
 	if (mine) {
-		if (!planner_acquire(app->planner, &s, &err) && !jobs_replan_all(&env, db, s, &checked, &moved, &err)) {
+		if (!planner_acquire(app->planner, &s, &err) &&
+		    !jobs_replan_all(&env, db, s, &checked, &moved, &err)) {
 			if (moved)
-				log_info("re-planning: %zu of %zu scheduled jobs moved to a better plan", moved, checked);
+				log_info("re-planning: %zu of %zu scheduled jobs moved to a better plan",
+					 moved, checked);
 			else
 				log_debug("re-planning: %zu scheduled jobs checked, none moved", checked);
 		} else {
@@ -203,7 +205,8 @@ static int send_callback(void *ctx, const char *url, const char *body, size_t le
 
 	if ((rc = callback_check(app->cfg, url, "callback_url", &cu, err)))
 		return -1;
-	static const char *const headers[] = {"User-Agent: carbonsched", "X-Carbonsched-Event: job.start", NULL};
+	static const char *const headers[] = {"User-Agent: carbonsched", "X-Carbonsched-Event: job.start",
+					      NULL};
 	struct fetch_request rq = {.source = "callback",
 				   .url = url,
 				   .headers = headers,

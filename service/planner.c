@@ -37,7 +37,7 @@
 #include "core/time.h"
 #include "service/fcstore.h"
 
-#define HISTORY_DAYS 7
+#define HISTORY_DAYS		 7
 #define RESERVED_MIN_INTERVAL_MS 100
 
 struct planner {
@@ -55,7 +55,7 @@ struct planner {
 	double *reserved; /* nregions × res_n, kW */
 	int64_t res_start;
 	size_t res_n;
-	uint64_t res_gen;		/* loads so far */
+	uint64_t res_gen;	       /* loads so far */
 	struct planner_advice *advice; /* built from the last load for one snapshot */
 	/* background thread */
 	int64_t fp[2];	   /* forecast_runs fingerprint last seen */
@@ -152,8 +152,9 @@ struct grid {
 
 /* The run to use for (zone, kind): our newest covering the grid, else the
  * newest provider run covering it.  false when there is none. */
-static int pick_run(struct planner *p, struct db *db, const char *zone, const char *kind, const struct grid *g,
-		    char *ret_model, size_t size, bool *ret_found, struct err_detail *err)
+static int pick_run(struct planner *p, struct db *db, const char *zone, const char *kind,
+		    const struct grid *g, char *ret_model, size_t size, bool *ret_found,
+		    struct err_detail *err)
 {
 	char t[24];
 	const char *params[3] = {zone, kind, db_param_time(g->now, t)};
@@ -257,7 +258,8 @@ static size_t seasonal_fill(double *f[SCHED__NQ], const double *h, size_t hn, si
 /* One input series of a region (carbon intensity or temperature) on the
  * grid: a run, extended; or perfect (replay); or seasonal naive. */
 static int load_input(struct planner *p, struct db *db, const struct region_cfg *r, const char *kind,
-		      const struct grid *g, double *f[SCHED__NQ], struct planner_source *src, struct err_detail *err)
+		      const struct grid *g, double *f[SCHED__NQ], struct planner_source *src,
+		      struct err_detail *err)
 {
 	size_t per_day = (size_t)(TS_DAY / g->step), hn = HISTORY_DAYS * per_day;
 	double *hist = xmalloc(hn * sizeof(double));
@@ -299,7 +301,8 @@ static int load_input(struct planner *p, struct db *db, const struct region_cfg 
 				f[SCHED_P90][i] = f[SCHED_P50][i];
 		}
 	} else if (clock_is_replay(p->clock)) {
-		if (read_actuals(p, db, r, kind, g->step, g->start, g->start + (int64_t)g->n * g->step, f[SCHED_P50])) {
+		if (read_actuals(p, db, r, kind, g->step, g->start, g->start + (int64_t)g->n * g->step,
+				 f[SCHED_P50])) {
 			snprintf(src->model, sizeof(src->model), "perfect (replay)");
 			memcpy(f[SCHED_P10], f[SCHED_P50], g->n * sizeof(double));
 			memcpy(f[SCHED_P90], f[SCHED_P50], g->n * sizeof(double));
@@ -325,7 +328,8 @@ out:
 	return rc;
 }
 
-static void pue_series(const struct region_cfg *r, const double *temp, size_t n, double *out, size_t *ret_missing)
+static void pue_series(const struct region_cfg *r, const double *temp, size_t n, double *out,
+		       size_t *ret_missing)
 {
 	*ret_missing = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -378,7 +382,9 @@ static int build_region(struct planner *p, struct db *db, const struct region_cf
 	double *tq[SCHED__NQ] = {buf + 3 * g->n, buf + 4 * g->n, buf + 5 * g->n};
 	double *pue = buf + 6 * g->n;
 	struct series cs[SCHED__NQ], ps;
-	struct sched_region_spec spec = {.id = r->id, .zone = r->zone, .tags = (const char *const *)r->jurisdictions,
+	struct sched_region_spec spec = {.id = r->id,
+					 .zone = r->zone,
+					 .tags = (const char *const *)r->jurisdictions,
 					 .n_tags = r->njurisdictions};
 	size_t idx;
 	int rc;
@@ -386,7 +392,8 @@ static int build_region(struct planner *p, struct db *db, const struct region_cf
 	if ((rc = load_input(p, db, r, "carbon_intensity", g, ci, &info->ci, err)))
 		goto out;
 	for (int q = 0; q < SCHED__NQ; q++) {
-		cs[q] = (struct series){.start = g->start, .step = g->step, .n = g->n, .cap = g->n, .v = ci[q]};
+		cs[q] =
+		    (struct series){.start = g->start, .step = g->step, .n = g->n, .cap = g->n, .v = ci[q]};
 		spec.ci[q] = &cs[q];
 	}
 	if (r->pue_kind == PUE_CONSTANT) {
@@ -405,12 +412,13 @@ static int build_region(struct planner *p, struct db *db, const struct region_cf
 				 "temperature model, no temperature data: base value %g", r->pue);
 		else if (info->temperature.issued_at)
 			snprintf(info->pue_source, sizeof(info->pue_source),
-				 "temperature model on the '%s' temperature forecast issued %s%s", info->temperature.model,
-				 ts_format(info->temperature.issued_at, t),
+				 "temperature model on the '%s' temperature forecast issued %s%s",
+				 info->temperature.model, ts_format(info->temperature.issued_at, t),
 				 missing ? " (base value where it has no value)" : "");
 		else
-			snprintf(info->pue_source, sizeof(info->pue_source), "temperature model on %s temperatures%s",
-				 info->temperature.model, missing ? " (base value where there is none)" : "");
+			snprintf(info->pue_source, sizeof(info->pue_source),
+				 "temperature model on %s temperatures%s", info->temperature.model,
+				 missing ? " (base value where there is none)" : "");
 		info->pue_min = INFINITY;
 		info->pue_max = -INFINITY;
 		for (size_t i = 0; i < g->n; i++) {
@@ -461,8 +469,8 @@ static int build(struct planner *p, int64_t now, uint64_t sv, uint64_t fv, struc
 		snap_free(s);
 		return rc;
 	}
-	log_debug("scheduler inputs built for %zu regions from %lld in %lld ms", cfg->nregions, (long long)g.start,
-		  (long long)(ts_mono_ms() - t0));
+	log_debug("scheduler inputs built for %zu regions from %lld in %lld ms", cfg->nregions,
+		  (long long)g.start, (long long)(ts_mono_ms() - t0));
 	*ret = s;
 	return ERR_OK;
 }
@@ -593,7 +601,8 @@ const struct sched_capacity *planner_advice_acquire(struct planner *p, const str
 
 	pthread_mutex_lock(&p->res_lock);
 	a = p->advice;
-	if (!a || a->start != s->start || a->gen != p->res_gen || a->cap->n_steps != sched_model_steps(s->model) ||
+	if (!a || a->start != s->start || a->gen != p->res_gen ||
+	    a->cap->n_steps != sched_model_steps(s->model) ||
 	    a->cap->n_regions != sched_model_regions(s->model)) {
 		a = xcalloc(1, sizeof(*a));
 		a->cap = sched_capacity_new(s->model, INFINITY);
@@ -607,8 +616,8 @@ const struct sched_capacity *planner_advice_acquire(struct planner *p, const str
 			for (size_t t = 0; t < a->cap->n_steps; t++) {
 				int64_t k = (s->start + (int64_t)t * s->step - p->res_start) / s->step;
 				double used = p->reserved && k >= 0 && (size_t)k < p->res_n
-						      ? p->reserved[r * p->res_n + (size_t)k]
-						      : 0;
+						  ? p->reserved[r * p->res_n + (size_t)k]
+						  : 0;
 
 				row[t] = kw > used ? kw - used : 0;
 			}
@@ -727,7 +736,8 @@ static void *run(void *arg)
 			}
 		}
 		int64_t grid = ts_floor(clock_now(p->clock), p->cfg->sched_step);
-		if ((atomic_load(&p->jobs_dirty) || grid != res_grid) && now_ms - last_res >= RESERVED_MIN_INTERVAL_MS) {
+		if ((atomic_load(&p->jobs_dirty) || grid != res_grid) &&
+		    now_ms - last_res >= RESERVED_MIN_INTERVAL_MS) {
 			atomic_store(&p->jobs_dirty, false);
 			last_res = now_ms;
 			if (load_reserved(p, db, &err)) {

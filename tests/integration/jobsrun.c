@@ -54,15 +54,16 @@ char *jobsrun_config(double cap_aa, double cap_bb, double speed, const char *ext
 	char now[TS_BUFSZ];
 
 	buf_init(&b, 0);
-	buf_addf(&b,
-		 "{%s\"clock\":{\"mode\":\"replay\",\"start\":\"%s\",\"speed\":%g},\"threads\":4,"
-		 "\"regions\":["
-		 "{\"id\":\"AA\",\"latitude\":50,\"longitude\":8,\"pue\":1.2,\"jurisdictions\":[\"EU\",\"DE\"],"
-		 "\"capacity_kw\":%g},"
-		 "{\"id\":\"BB\",\"latitude\":59,\"longitude\":18,\"pue\":{\"base\":1.1,\"k\":0.02,\"t0\":15},"
-		 "\"jurisdictions\":[\"EU\"],\"capacity_kw\":%g},"
-		 "{\"id\":\"CC\",\"latitude\":38,\"longitude\":-121,\"pue\":1.0,\"jurisdictions\":[\"US\"]}]}",
-		 extra, ts_format(JR_NOW0, now), speed, cap_aa, cap_bb);
+	buf_addf(
+	    &b,
+	    "{%s\"clock\":{\"mode\":\"replay\",\"start\":\"%s\",\"speed\":%g},\"threads\":4,"
+	    "\"regions\":["
+	    "{\"id\":\"AA\",\"latitude\":50,\"longitude\":8,\"pue\":1.2,\"jurisdictions\":[\"EU\",\"DE\"],"
+	    "\"capacity_kw\":%g},"
+	    "{\"id\":\"BB\",\"latitude\":59,\"longitude\":18,\"pue\":{\"base\":1.1,\"k\":0.02,\"t0\":15},"
+	    "\"jurisdictions\":[\"EU\"],\"capacity_kw\":%g},"
+	    "{\"id\":\"CC\",\"latitude\":38,\"longitude\":-121,\"pue\":1.0,\"jurisdictions\":[\"US\"]}]}",
+	    extra, ts_format(JR_NOW0, now), speed, cap_aa, cap_bb);
 	return buf_detach(&b, NULL);
 }
 
@@ -129,7 +130,8 @@ void jobsrun_db(const char *prefix, char *db, size_t size)
 		snprintf(tmpl, sizeof(tmpl), "%s", strstr(first, "dbname=") + 7);
 	}
 	char admin[600], sql[400], name[128];
-	snprintf(admin, sizeof(admin), "host=%s user=carbonsched dbname=postgres", getenv("CARBONSCHED_TEST_PGHOST"));
+	snprintf(admin, sizeof(admin), "host=%s user=carbonsched dbname=postgres",
+		 getenv("CARBONSCHED_TEST_PGHOST"));
 	snprintf(name, sizeof(name), "t_%s_%d_copy%d", prefix, (int)getpid(), ++copies);
 	snprintf(sql, sizeof(sql), "CREATE DATABASE %s TEMPLATE %s", name, tmpl);
 	free(itest_sql(admin, sql));
@@ -151,7 +153,8 @@ json_t *jobsrun_call(const struct itest_server *s, const char *method, const cha
 		snprintf(ret_headers, 2048, "%s", r.headers);
 	j = json_loads(r.body, 0, NULL);
 	if (!j)
-		fprintf(stderr, "jobsrun: %s %s answered %ld, not JSON: %.300s\n", method, path, r.status, r.body);
+		fprintf(stderr, "jobsrun: %s %s answered %ld, not JSON: %.300s\n", method, path, r.status,
+			r.body);
 	itest_response_free(&r);
 	return j;
 }

@@ -17,7 +17,7 @@
 
 #include "tests/lib/itest.h"
 
-#define JR_T0 INT64_C(1640995200) /* 2022-01-01T00:00:00Z: first value */
+#define JR_T0	 INT64_C(1640995200) /* 2022-01-01T00:00:00Z: first value */
 #define JR_HOURS (12 * 24)
 /* The replay clock starts 10 s into 2022-01-05 (so "now" is never on the
  * hour and the earliest start is always 01:00). */
@@ -57,7 +57,8 @@ int64_t jr_time(const json_t *o, const char *key);
 
 /* The best contiguous run of 'hours' hours starting in [first, last]
  * (hour starts) in region r at 'kw': its start and its emissions. */
-double jobsrun_best(const char *region, double kw, int hours, int64_t first, int64_t last, int64_t *ret_start);
+double jobsrun_best(const char *region, double kw, int hours, int64_t first, int64_t last,
+		    int64_t *ret_start);
 /* Emissions of running kw for 'hours' hours from t in region r. */
 double jobsrun_cost(const char *region, double kw, int hours, int64_t t);
 

@@ -23,7 +23,7 @@
 #include "tests/integration/jobsrun.h"
 #include "tests/lib/testlib.h"
 
-#define H 3600
+#define H    3600
 #define DAY5 (JR_T0 + 4 * 86400)
 
 static void nap_ms(int ms)
@@ -76,10 +76,11 @@ static void test_book_and_list(void)
 	free(cfg);
 
 	/* Booking answers what advice would, and stores it. */
-	json_t *advice = jobsrun_call(&s, "POST", "/v1/schedule", NULL,
-				      "{\"duration\":\"PT2H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-				      "\"power_kw\":5}",
-				      &status, NULL);
+	json_t *advice =
+	    jobsrun_call(&s, "POST", "/v1/schedule", NULL,
+			 "{\"duration\":\"PT2H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+			 "\"power_kw\":5}",
+			 &status, NULL);
 	json_t *j = post(&s, "/v1/jobs", "key-1", body, &status, headers);
 	TL_ASSERT_INT_EQ(status, 201);
 	const char *id = jr_str(j, "id");
@@ -94,8 +95,9 @@ static void test_book_and_list(void)
 	TL_ASSERT_INT_EQ(json_array_size(json_object_get(j, "plans")), 1);
 	TL_ASSERT_STR_EQ(jr_str(json_array_get(json_object_get(j, "plans"), 0), "reason"), "booked");
 	TL_ASSERT_INT_EQ(sql_int(db, "SELECT count(*) FROM reservations WHERE job_id = '%s'", id), 2);
-	TL_ASSERT_INT_EQ(sql_int(db, "SELECT extract(epoch FROM planned_start)::int8 FROM jobs WHERE id = '%s'", id),
-			 jr_time(j, "start"));
+	TL_ASSERT_INT_EQ(
+	    sql_int(db, "SELECT extract(epoch FROM planned_start)::int8 FROM jobs WHERE id = '%s'", id),
+	    jr_time(j, "start"));
 
 	/* The same key and body: the same job, never a second one. */
 	json_t *again = post(&s, "/v1/jobs", "key-1", body, &status, headers);
@@ -112,9 +114,10 @@ static void test_book_and_list(void)
 	TL_ASSERT_STR_EQ(jr_str(again, "id"), id);
 	json_decref(again);
 	/* The same key with another body is a conflict naming the header. */
-	again = post(&s, "/v1/jobs", "key-1",
-		     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":5}",
-		     &status, NULL);
+	again = post(
+	    &s, "/v1/jobs", "key-1",
+	    "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":5}",
+	    &status, NULL);
 	TL_ASSERT_INT_EQ(status, 409);
 	TL_ASSERT_STR_EQ(jr_str(json_array_get(json_object_get(again, "invalid_params"), 0), "name"),
 			 "Idempotency-Key");
@@ -166,7 +169,8 @@ static void test_book_and_list(void)
 			seen++;
 		}
 		pages++;
-		snprintf(next, sizeof(next), "%s", json_is_string(json_object_get(l, "next")) ? jr_str(l, "next") : "");
+		snprintf(next, sizeof(next), "%s",
+			 json_is_string(json_object_get(l, "next")) ? jr_str(l, "next") : "");
 		json_decref(l);
 		if (pages > 10)
 			break;
@@ -250,8 +254,9 @@ static void test_capacity_and_cancel(void)
 	TL_ASSERT_STR_EQ(jr_str(json_array_get(json_object_get(j, "invalid_params"), 0), "name"), "deadline");
 	json_decref(j);
 	TL_ASSERT_INT_EQ(itest_sql_int(db, oversubscribed), 0);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM region_load WHERE region = 'AA' AND reserved_kw = 10"),
-			 3);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM region_load WHERE region = 'AA' AND reserved_kw = 10"),
+	    3);
 
 	/* Cancelling the second frees its hour, which the next booking gets. */
 	snprintf(path, sizeof(path), "/v1/jobs/%s", ids[1]);
@@ -371,14 +376,17 @@ static void test_lifecycle(void)
 	json_decref(j);
 
 	snprintf(path, sizeof(path), "/v1/jobs/%s/complete", id);
-	j = post(&s, path, NULL, "{\"measured_kwh\":12.3,\"completed_at\":\"2022-01-04T22:00:00Z\"}", &status, NULL);
+	j = post(&s, path, NULL, "{\"measured_kwh\":12.3,\"completed_at\":\"2022-01-04T22:00:00Z\"}", &status,
+		 NULL);
 	TL_ASSERT_INT_EQ(status, 400); /* before the start */
-	TL_ASSERT_STR_EQ(jr_str(json_array_get(json_object_get(j, "invalid_params"), 0), "name"), "completed_at");
+	TL_ASSERT_STR_EQ(jr_str(json_array_get(json_object_get(j, "invalid_params"), 0), "name"),
+			 "completed_at");
 	json_decref(j);
 	j = post(&s, path, NULL, "{\"measured_kwh\":-1}", &status, NULL);
 	TL_ASSERT_INT_EQ(status, 400);
 	json_decref(j);
-	j = post(&s, path, NULL, "{\"measured_kwh\":12.3,\"completed_at\":\"2022-01-05T00:00:05Z\"}", &status, NULL);
+	j = post(&s, path, NULL, "{\"measured_kwh\":12.3,\"completed_at\":\"2022-01-05T00:00:05Z\"}", &status,
+		 NULL);
 	TL_ASSERT_INT_EQ(status, 200);
 	TL_ASSERT_STR_EQ(jr_str(j, "state"), "completed");
 	int64_t a = ts_from_civil(2022, 1, 4, 22, 30, 0), b = ts_from_civil(2022, 1, 5, 0, 0, 5);
@@ -403,10 +411,11 @@ static void test_lifecycle(void)
 
 	/* A job completed without being started ran from its planned start; an
 	 * interruptible one ran its planned segments up to completion. */
-	j = post(&s, "/v1/jobs", NULL,
-		 "{\"duration\":\"PT2H\",\"deadline\":\"2022-01-05T06:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
-		 "\"regions\":[\"CC\"],\"interruptible\":true}",
-		 &status, NULL);
+	j = post(
+	    &s, "/v1/jobs", NULL,
+	    "{\"duration\":\"PT2H\",\"deadline\":\"2022-01-05T06:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
+	    "\"regions\":[\"CC\"],\"interruptible\":true}",
+	    &status, NULL);
 	TL_ASSERT_INT_EQ(status, 201);
 	snprintf(id, sizeof(id), "%s", jr_str(j, "id"));
 	TL_ASSERT(jr_time(j, "start") >= DAY5 + H);
@@ -416,7 +425,8 @@ static void test_lifecycle(void)
 	j = post(&s, path, NULL, "{\"measured_kwh\":4}", &status, NULL);
 	TL_ASSERT_INT_EQ(status, 400); /* completed before its planned start */
 	json_decref(j);
-	j = post(&s, path, NULL, "{\"measured_kwh\":4,\"started_at\":\"2022-01-04T20:00:00Z\"}", &status, NULL);
+	j = post(&s, path, NULL, "{\"measured_kwh\":4,\"started_at\":\"2022-01-04T20:00:00Z\"}", &status,
+		 NULL);
 	TL_ASSERT_INT_EQ(status, 200);
 	/* No segment had begun by now: nothing of the plan ran, nothing emitted. */
 	TL_ASSERT_DBL_EQ(jr_num(json_object_get(j, "realised"), "emissions_g"), 0, 1e-9);
@@ -438,8 +448,9 @@ static void test_realised_later(void)
 	}
 	jobsrun_db("late", db, sizeof(db));
 	/* AA's carbon intensity has not arrived from 23:00 on. */
-	free(itest_sql(db, "DELETE FROM signals WHERE ts >= '2022-01-04T23:00:00Z' AND series_id ="
-			   " (SELECT id FROM series WHERE zone = 'AA' AND kind = 'carbon_intensity') RETURNING 1"));
+	free(itest_sql(
+	    db, "DELETE FROM signals WHERE ts >= '2022-01-04T23:00:00Z' AND series_id ="
+		" (SELECT id FROM series WHERE zone = 'AA' AND kind = 'carbon_intensity') RETURNING 1"));
 	char *cfg = jobsrun_config(0, 0, 1, "");
 	itest_serve(cfg, db, NULL, &s);
 	free(cfg);
@@ -457,7 +468,8 @@ static void test_realised_later(void)
 	free(itest_sql(db, "UPDATE jobs SET region = 'AA' RETURNING 1"));
 	snprintf(path, sizeof(path), "/v1/jobs/%s/complete", id);
 	j = post(&s, path, NULL,
-		 "{\"measured_kwh\":2,\"started_at\":\"2022-01-04T22:30:00Z\",\"completed_at\":\"2022-01-05T00:00:05Z\"}",
+		 "{\"measured_kwh\":2,\"started_at\":\"2022-01-04T22:30:00Z\",\"completed_at\":\"2022-01-"
+		 "05T00:00:05Z\"}",
 		 &status, NULL);
 	TL_ASSERT_INT_EQ(status, 200);
 	json_t *rl = json_object_get(j, "realised");
@@ -527,8 +539,9 @@ static void *receive(void *arg)
 		}
 		pthread_mutex_unlock(&r->lock);
 		char reply[128];
-		int len = snprintf(reply, sizeof(reply), "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-				   r->status);
+		int len =
+		    snprintf(reply, sizeof(reply),
+			     "HTTP/1.1 %d X\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", r->status);
 		if (write(c, reply, (size_t)len) < 0)
 			perror("receiver");
 		close(c);
@@ -587,7 +600,8 @@ static void test_callbacks(void)
 	receiver_start(&bad, 500);
 	jobsrun_db("callbacks", db, sizeof(db));
 	/* 30 minutes of service time per second: the 01:00 start comes after ~2 s. */
-	char *cfg = jobsrun_config(0, 0, 1800, "\"scheduler\":{\"callback_hosts\":[\"127.0.0.1\",\"*.0.0.1\"]},");
+	char *cfg =
+	    jobsrun_config(0, 0, 1800, "\"scheduler\":{\"callback_hosts\":[\"127.0.0.1\",\"*.0.0.1\"]},");
 	itest_serve(cfg, db, NULL, &s);
 	free(cfg);
 
@@ -597,7 +611,8 @@ static void test_callbacks(void)
 					      "http://u:p@127.0.0.1:9/hook", NULL};
 	for (const char *const *u = refused; *u; u++) {
 		snprintf(body, sizeof(body),
-			 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T02:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
+			 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T02:00:00Z\",\"origin\":\"AA\","
+			 "\"power_kw\":1,"
 			 "\"callback_url\":\"%s\"}",
 			 *u);
 		json_t *j = post(&s, "/v1/jobs", NULL, body, &status, NULL);
@@ -609,10 +624,11 @@ static void test_callbacks(void)
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM jobs"), 0);
 
 	/* Allowed: 127.0.0.1 is listed exactly.  The window: 01:00-03:00. */
-	snprintf(body, sizeof(body),
-		 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T03:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
-		 "\"name\":\"cb\",\"callback_url\":\"http://127.0.0.1:%d/hook?x=1\"}",
-		 ok.port);
+	snprintf(
+	    body, sizeof(body),
+	    "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T03:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
+	    "\"name\":\"cb\",\"callback_url\":\"http://127.0.0.1:%d/hook?x=1\"}",
+	    ok.port);
 	json_t *j = post(&s, "/v1/jobs", NULL, body, &status, NULL);
 	TL_ASSERT_INT_EQ(status, 201);
 	snprintf(ok_id, sizeof(ok_id), "%s", jr_str(j, "id"));
@@ -620,10 +636,11 @@ static void test_callbacks(void)
 	snprintf(ok_start, sizeof(ok_start), "%s", jr_str(j, "start"));
 	TL_ASSERT(!strcmp(ok_start, "2022-01-05T01:00:00Z") || !strcmp(ok_start, "2022-01-05T02:00:00Z"));
 	json_decref(j);
-	snprintf(body, sizeof(body),
-		 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T03:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
-		 "\"callback_url\":\"http://127.0.0.1:%d/hook\"}",
-		 bad.port);
+	snprintf(
+	    body, sizeof(body),
+	    "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-05T03:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
+	    "\"callback_url\":\"http://127.0.0.1:%d/hook\"}",
+	    bad.port);
 	j = post(&s, "/v1/jobs", NULL, body, &status, NULL);
 	TL_ASSERT_INT_EQ(status, 201);
 	snprintf(fail_id, sizeof(fail_id), "%s", jr_str(j, "id"));
@@ -675,8 +692,8 @@ static void test_callbacks(void)
 /* ---- re-planning on a new forecast -------------------------------------------- */
 
 /* A run of 100 hourly steps of 300 with some hours changed. */
-static void write_run(const char *dbinfo, const char *model, int64_t issued, const int64_t *at, const double *v,
-		      size_t n)
+static void write_run(const char *dbinfo, const char *model, int64_t issued, const int64_t *at,
+		      const double *v, size_t n)
 {
 	struct series *p50 = series_new(issued, H, 100);
 	struct db *db;
@@ -687,7 +704,8 @@ static void write_run(const char *dbinfo, const char *model, int64_t issued, con
 	for (size_t k = 0; k < n; k++)
 		p50->v[(at[k] - issued) / H] = v[k];
 	TL_ASSERT_INT_EQ(db_connect(dbinfo, &db, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fcstore_write(db, "AA", "carbon_intensity", model, issued, NULL, p50, NULL, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fcstore_write(db, "AA", "carbon_intensity", model, issued, NULL, p50, NULL, &err),
+			 ERR_OK);
 	db_close(db);
 	series_free(p50);
 }
@@ -706,8 +724,8 @@ static void test_replan(void)
 	jobsrun_db("replan", db, sizeof(db));
 	/* ridge: 10:00 is the cheapest hour of the day. */
 	write_run(db, "ridge", DAY5 - H, (int64_t[]){h10, h20}, (double[]){100, 280}, 2);
-	char *cfg = jobsrun_config(0, 0, 1,
-				   "\"scheduler\":{\"forecast_poll\":\"PT1S\",\"replan_min_gain_pct\":5},");
+	char *cfg =
+	    jobsrun_config(0, 0, 1, "\"scheduler\":{\"forecast_poll\":\"PT1S\",\"replan_min_gain_pct\":5},");
 	itest_serve(cfg, db, NULL, &s);
 	free(cfg);
 
@@ -747,13 +765,15 @@ static void test_replan(void)
 	json_t *plans = json_object_get(g, "plans");
 	TL_ASSERT_INT_EQ(json_array_size(plans), 2);
 	TL_ASSERT_STR_EQ(jr_str(json_array_get(plans, 0), "reason"), "booked");
-	TL_ASSERT_CONTAINS(jr_str(json_array_get(plans, 1), "reason"), "re-planned on the 'ensemble' forecast");
+	TL_ASSERT_CONTAINS(jr_str(json_array_get(plans, 1), "reason"),
+			   "re-planned on the 'ensemble' forecast");
 	TL_ASSERT_CONTAINS(jr_str(json_array_get(plans, 1), "reason"), "360.0 g -> 60.0 g");
 	TL_ASSERT_STR_EQ(jr_str(json_object_get(json_array_get(plans, 1), "forecast"), "issued_at"),
 			 "2022-01-05T00:00:00Z");
 	json_decref(g);
 	/* The reservations moved with it. */
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM reservations WHERE ts = '2022-01-05T20:00:00Z'"), 1);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM reservations WHERE ts = '2022-01-05T20:00:00Z'"), 1);
 	g = get(&s, b_path, &status);
 	TL_ASSERT_INT_EQ(jr_time(g, "start"), h10);
 	TL_ASSERT_INT_EQ(json_array_size(json_object_get(g, "plans")), 1);
@@ -764,12 +784,12 @@ static void test_replan(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"book, idempotency, get, list", test_book_and_list},
-	{"capacity, cancel frees it, job arrays", test_capacity_and_cancel},
-	{"start, complete with realised emissions, conflicts", test_lifecycle},
-	{"realised emissions filled when late signals arrive", test_realised_later},
-	{"start callbacks: delivered, failed, refused", test_callbacks},
-	{"re-planning on a new forecast run, with a threshold", test_replan},
-	CU_TEST_INFO_NULL,
+    {"book, idempotency, get, list", test_book_and_list},
+    {"capacity, cancel frees it, job arrays", test_capacity_and_cancel},
+    {"start, complete with realised emissions, conflicts", test_lifecycle},
+    {"realised emissions filled when late signals arrive", test_realised_later},
+    {"start callbacks: delivered, failed, refused", test_callbacks},
+    {"re-planning on a new forecast run, with a threshold", test_replan},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("jobs", NULL, NULL, tests)

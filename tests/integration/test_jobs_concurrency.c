@@ -20,13 +20,13 @@
 #include "tests/integration/jobsrun.h"
 #include "tests/lib/testlib.h"
 
-#define CLIENTS 32
-#define BOOKINGS 5000
+#define CLIENTS	    32
+#define BOOKINGS    5000
 #define SHARED_KEYS 200 /* booked by two clients at the same time */
-#define REPLICAS 3
+#define REPLICAS    3
 
 struct outcome {
-	char id[40]; /* job id of the first success for the key; "" when none */
+	char id[40];  /* job id of the first success for the key; "" when none */
 	int created;  /* 201 answers */
 	int replayed; /* 200 answers */
 	int full;     /* 409 no_capacity */
@@ -49,7 +49,8 @@ static void body_of(int k, char *out, size_t size)
 	snprintf(out, size,
 		 "{\"duration\":\"PT%dH\",\"deadline\":\"%s\",\"origin\":\"%s\",\"power_kw\":1,"
 		 "\"residency\":[\"EU\"]%s}",
-		 1 + k % 3, ts_format(d, deadline), k % 2 ? "AA" : "BB", k % 4 == 0 ? ",\"interruptible\":true" : "");
+		 1 + k % 3, ts_format(d, deadline), k % 2 ? "AA" : "BB",
+		 k % 4 == 0 ? ",\"interruptible\":true" : "");
 }
 
 static void book(int replica, int key_index, const char *key, const char *body)
@@ -155,10 +156,11 @@ static void test_concurrent_bookings(void)
 		mismatches += o->mismatch;
 		created_twice += o->created > 1;
 	}
-	printf("\n    %d requests (%d keys) from %d clients on %d replicas in %.1f s (%.0f requests/s): %d jobs "
-	       "booked, %d answers 'no capacity', %d idempotent replays ",
-	       atomic_load(&requests), BOOKINGS + SHARED_KEYS, CLIENTS, REPLICAS, (double)ms / 1000,
-	       atomic_load(&requests) / ((double)ms / 1000), booked, full, replays);
+	printf(
+	    "\n    %d requests (%d keys) from %d clients on %d replicas in %.1f s (%.0f requests/s): %d jobs "
+	    "booked, %d answers 'no capacity', %d idempotent replays ",
+	    atomic_load(&requests), BOOKINGS + SHARED_KEYS, CLIENTS, REPLICAS, (double)ms / 1000,
+	    atomic_load(&requests) / ((double)ms / 1000), booked, full, replays);
 	TL_ASSERT_INT_EQ(other, 0);
 	TL_ASSERT_INT_EQ(mismatches, 0);
 	TL_ASSERT_INT_EQ(created_twice, 0);
@@ -172,19 +174,23 @@ static void test_concurrent_bookings(void)
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM (SELECT idempotency_key FROM jobs"
 					   " GROUP BY idempotency_key HAVING count(*) > 1) x"),
 			 0);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM (SELECT r.region, r.ts, sum(r.kw) AS kw"
-					   " FROM reservations r GROUP BY r.region, r.ts) x JOIN regions g ON g.id ="
-					   " x.region WHERE x.kw > g.capacity_kw + 1e-9"),
-			 0);
-	TL_ASSERT(itest_sql_int(db, "SELECT count(*) FROM region_load WHERE reserved_kw >= capacity_kw - 1e-9") > 10);
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM region_load l FULL JOIN (SELECT region, ts, sum(kw)"
-					   " AS kw FROM reservations GROUP BY 1, 2) r USING (region, ts)"
-					   " WHERE abs(coalesce(l.reserved_kw, 0) - coalesce(r.kw, 0)) > 1e-9"),
-			 0);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM (SELECT r.region, r.ts, sum(r.kw) AS kw"
+			      " FROM reservations r GROUP BY r.region, r.ts) x JOIN regions g ON g.id ="
+			      " x.region WHERE x.kw > g.capacity_kw + 1e-9"),
+	    0);
+	TL_ASSERT(itest_sql_int(
+		      db, "SELECT count(*) FROM region_load WHERE reserved_kw >= capacity_kw - 1e-9") > 10);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM region_load l FULL JOIN (SELECT region, ts, sum(kw)"
+			      " AS kw FROM reservations GROUP BY 1, 2) r USING (region, ts)"
+			      " WHERE abs(coalesce(l.reserved_kw, 0) - coalesce(r.kw, 0)) > 1e-9"),
+	    0);
 	/* Every job holds exactly its hours. */
-	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM jobs j WHERE (SELECT count(*) FROM reservations r"
-					   " WHERE r.job_id = j.id) <> ceil(j.duration_s / 3600.0)"),
-			 0);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(db, "SELECT count(*) FROM jobs j WHERE (SELECT count(*) FROM reservations r"
+			      " WHERE r.job_id = j.id) <> ceil(j.duration_s / 3600.0)"),
+	    0);
 	/* Each key's job is the one every answer named: (key, id) pairs joined
 	 * with the table in one query. */
 	struct buf q;
@@ -214,7 +220,7 @@ static void test_concurrent_bookings(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"three replicas, 32 clients, 5,000 bookings, tight capacity", test_concurrent_bookings},
-	CU_TEST_INFO_NULL,
+    {"three replicas, 32 clients, 5,000 bookings, tight capacity", test_concurrent_bookings},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("jobs-concurrency", NULL, NULL, tests)

@@ -19,7 +19,7 @@
 #include "tests/integration/jobsrun.h"
 #include "tests/lib/testlib.h"
 
-#define H 3600
+#define H    3600
 #define DAY5 (JR_T0 + 4 * 86400) /* 2022-01-05T00:00Z, the grid start */
 
 static struct itest_server srv;
@@ -64,8 +64,8 @@ static double expect_best(const char *const *regions, const char *origin, double
 		int64_t t = 0;
 		double c = jobsrun_best(*r, kw, hours, first, last, &t);
 
-		if (c < best * (1 - 1e-9) ||
-		    (fabs(c - best) <= best * 1e-9 && (t < *ret_start || (t == *ret_start && !strcmp(*r, origin))))) {
+		if (c < best * (1 - 1e-9) || (fabs(c - best) <= best * 1e-9 &&
+					      (t < *ret_start || (t == *ret_start && !strcmp(*r, origin))))) {
 			best = c;
 			*ret_region = *r;
 			*ret_start = t;
@@ -149,7 +149,8 @@ static void test_best_placement(void)
 	TL_ASSERT_INT_EQ(json_array_size(json_object_get(j, "alternatives")), 0);
 	json_decref(j);
 	j = advise("{\"duration\":\"PT2H\",\"deadline\":\"2022-01-05T12:00:00Z\",\"earliest_start\":"
-		   "\"2022-01-05T04:00:00Z\",\"origin\":\"AA\",\"power_kw\":3,\"regions\":[\"BB\"],\"risk\":\"p90\"}",
+		   "\"2022-01-05T04:00:00Z\",\"origin\":\"AA\",\"power_kw\":3,\"regions\":[\"BB\"],\"risk\":"
+		   "\"p90\"}",
 		   &status);
 	TL_ASSERT_INT_EQ(status, 200);
 	best = expect_best(bb, "AA", 3, 2, DAY5 + 4 * H, DAY5 + 10 * H, &region, &start);
@@ -161,9 +162,10 @@ static void test_best_placement(void)
 	json_decref(j);
 
 	/* Interruptible: the cheapest hours of the window in one region. */
-	j = advise("{\"duration\":\"PT3H\",\"deadline\":\"2022-01-05T13:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
-		   "\"regions\":[\"AA\"],\"interruptible\":true}",
-		   &status);
+	j = advise(
+	    "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-05T13:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,"
+	    "\"regions\":[\"AA\"],\"interruptible\":true}",
+	    &status);
 	TL_ASSERT_INT_EQ(status, 200);
 	double c[12];
 	for (int h = 1; h <= 12; h++)
@@ -179,7 +181,9 @@ static void test_best_placement(void)
 	size_t hours = 0;
 	json_t *segs = json_object_get(j, "segments");
 	for (size_t i = 0; i < json_array_size(segs); i++)
-		hours += (size_t)((jr_time(json_array_get(segs, i), "end") - jr_time(json_array_get(segs, i), "start")) / H);
+		hours += (size_t)((jr_time(json_array_get(segs, i), "end") -
+				   jr_time(json_array_get(segs, i), "start")) /
+				  H);
 	TL_ASSERT_INT_EQ(hours, 3);
 	json_decref(j);
 }
@@ -190,43 +194,73 @@ static const struct refusal {
 	const char *param; /* invalid_params[0].name, NULL when none */
 	const char *detail;
 } refusals[] = {
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"ZZ\","
-     "\"power_kw\":1}", 400, "origin", "unknown region 'ZZ'"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"regions\":[\"AA\",\"ZZ\"]}", 400, "regions[1]", "unknown region 'ZZ'"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"residency\":[\"JP\"]}", 422, "residency", "excludes every configured region"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"regions\":[\"AA\",\"BB\"],\"residency\":[\"US\"]}", 422, "residency",
-     "excludes every listed region"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-04T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1}", 400, "deadline", "has passed"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-10T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1}", 422, "deadline", "forecasts reach 2022-01-09T00:00:00Z"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-05T03:30:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1}", 400, "duration", "longer than the window from 2022-01-05T01:00:00Z"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"earliest_start\":"
-     "\"2022-01-07T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", 400, "deadline", "after 'earliest_start'"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\"}", 400,
-     "power_kw", "either"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"energy_kwh\":3}", 400, "energy_kwh", "not both"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":\"1\"}", 400, "power_kw", "a number"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"colour\":\"green\"}", 400, "colour", "unknown field"},
-    {"POST", "/v1/schedule", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"count\":3}", 400, "count", "only for bookings"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"ZZ\","
+     "\"power_kw\":1}",
+     400, "origin", "unknown region 'ZZ'"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"regions\":[\"AA\",\"ZZ\"]}",
+     400, "regions[1]", "unknown region 'ZZ'"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"residency\":[\"JP\"]}",
+     422, "residency", "excludes every configured region"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"regions\":[\"AA\",\"BB\"],\"residency\":[\"US\"]}",
+     422, "residency", "excludes every listed region"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-04T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1}",
+     400, "deadline", "has passed"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-10T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1}",
+     422, "deadline", "forecasts reach 2022-01-09T00:00:00Z"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-05T03:30:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1}",
+     400, "duration", "longer than the window from 2022-01-05T01:00:00Z"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"earliest_start\":"
+     "\"2022-01-07T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}",
+     400, "deadline", "after 'earliest_start'"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\"}", 400, "power_kw",
+     "either"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"energy_kwh\":3}",
+     400, "energy_kwh", "not both"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":\"1\"}",
+     400, "power_kw", "a number"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"colour\":\"green\"}",
+     400, "colour", "unknown field"},
+    {"POST", "/v1/schedule",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"count\":3}",
+     400, "count", "only for bookings"},
     {"POST", "/v1/schedule", "{\"duration\":", 400, "body", "malformed JSON"},
     {"POST", "/v1/schedule", NULL, 400, "body", "needs a JSON body"},
     {"POST", "/v1/schedule?dry=1", "{}", 400, "dry", "unknown parameter"},
     {"GET", "/v1/schedule", NULL, 405, NULL, "allowed: POST"},
-    {"POST", "/v1/jobs", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"count\":100000}", 400, "count", "between 1 and 1000"},
-    {"POST", "/v1/jobs", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"callback_url\":\"http://hooks.example.com/x\"}", 400, "callback_url", "is not allowed"},
-    {"POST", "/v1/jobs", "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-     "\"power_kw\":1,\"callback_url\":\"gopher://127.0.0.1/x\"}", 400, "callback_url", "http:// or https://"},
+    {"POST", "/v1/jobs",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"count\":100000}",
+     400, "count", "between 1 and 1000"},
+    {"POST", "/v1/jobs",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"callback_url\":\"http://hooks.example.com/x\"}",
+     400, "callback_url", "is not allowed"},
+    {"POST", "/v1/jobs",
+     "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+     "\"power_kw\":1,\"callback_url\":\"gopher://127.0.0.1/x\"}",
+     400, "callback_url", "http:// or https://"},
     {"GET", "/v1/jobs/not-a-uuid", NULL, 400, "id", "not a job id"},
     {"GET", "/v1/jobs/00000000-0000-4000-8000-000000000000", NULL, 404, "id", "no job"},
     {"POST", "/v1/jobs/00000000-0000-4000-8000-000000000000/start", NULL, 404, "id", "no job"},
@@ -235,8 +269,8 @@ static const struct refusal {
     {"POST", "/v1/jobs/00000000-0000-4000-8000-000000000000/complete", "{}", 400, "measured_kwh", "required"},
     {"POST", "/v1/jobs/00000000-0000-4000-8000-000000000000/complete", "{\"measured_kwh\":1,\"kwh\":2}", 400,
      "kwh", "unknown field"},
-    {"POST", "/v1/jobs/00000000-0000-4000-8000-000000000000/start", "{\"started_at\":\"2030-01-01T00:00:00Z\"}",
-     400, "started_at", "in the future"},
+    {"POST", "/v1/jobs/00000000-0000-4000-8000-000000000000/start",
+     "{\"started_at\":\"2030-01-01T00:00:00Z\"}", 400, "started_at", "in the future"},
     {"DELETE", "/v1/jobs/00000000-0000-4000-8000-000000000000", NULL, 404, "id", "no job"},
     {"GET", "/v1/jobs?state=lost", NULL, 400, "state", "must be scheduled"},
     {"GET", "/v1/jobs?limit=0", NULL, 400, "limit", "1 to 1000"},
@@ -261,10 +295,10 @@ static void test_refusals(void)
 		json_t *ip = json_array_get(json_object_get(j, "invalid_params"), 0);
 		const char *name = jr_str(ip, "name"), *detail = jr_str(j, "detail");
 
-		if (status != r->status || (r->param && (!name || strcmp(name, r->param))) ||
-		    !detail || !strstr(detail, r->detail))
-			tl_fail(__LINE__, __FILE__, false, "%s %s %s: got %ld, param '%s', detail '%s'", r->method,
-				r->path, r->body ? r->body : "", status, name ? name : "(none)",
+		if (status != r->status || (r->param && (!name || strcmp(name, r->param))) || !detail ||
+		    !strstr(detail, r->detail))
+			tl_fail(__LINE__, __FILE__, false, "%s %s %s: got %ld, param '%s', detail '%s'",
+				r->method, r->path, r->body ? r->body : "", status, name ? name : "(none)",
 				detail ? detail : "(none)");
 		if (status >= 400 && !strstr(headers, "application/problem+json"))
 			tl_fail(__LINE__, __FILE__, false, "%s %s: not problem+json", r->method, r->path);
@@ -283,14 +317,17 @@ static struct series *flat(int64_t start, size_t n, double v)
 	return s;
 }
 
-static void write_run(const char *db_info, const char *zone, const char *model, int64_t issued, size_t n, double v)
+static void write_run(const char *db_info, const char *zone, const char *model, int64_t issued, size_t n,
+		      double v)
 {
 	struct db *db;
 	struct err_detail err;
-	struct series *p50 = flat(issued, n, v), *p10 = flat(issued, n, v * 0.9), *p90 = flat(issued, n, v * 1.2);
+	struct series *p50 = flat(issued, n, v), *p10 = flat(issued, n, v * 0.9),
+		      *p90 = flat(issued, n, v * 1.2);
 
 	TL_ASSERT_INT_EQ(db_connect(db_info, &db, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fcstore_write(db, zone, "carbon_intensity", model, issued, p10, p50, p90, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fcstore_write(db, zone, "carbon_intensity", model, issued, p10, p50, p90, &err),
+			 ERR_OK);
 	db_close(db);
 	series_free(p10);
 	series_free(p50);
@@ -329,10 +366,11 @@ static void test_forecast_runs(void)
 	itest_serve(cfg, db, NULL, &s);
 	free(cfg);
 
-	json_t *j = jobsrun_call(&s, "POST", "/v1/schedule", NULL,
-				 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-08T00:00:00Z\",\"origin\":\"AA\","
-				 "\"power_kw\":1,\"regions\":[\"AA\",\"BB\",\"CC\"],\"risk\":\"p90\"}",
-				 &status, NULL);
+	json_t *j =
+	    jobsrun_call(&s, "POST", "/v1/schedule", NULL,
+			 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-08T00:00:00Z\",\"origin\":\"AA\","
+			 "\"power_kw\":1,\"regions\":[\"AA\",\"BB\",\"CC\"],\"risk\":\"p90\"}",
+			 &status, NULL);
 	TL_ASSERT_INT_EQ(status, 200);
 	json_t *aa = json_object_get(input_of(j, "AA"), "forecast");
 	TL_ASSERT_STR_EQ(jr_str(aa, "model"), "ridge");
@@ -350,8 +388,8 @@ static void test_forecast_runs(void)
 	TL_ASSERT_DBL_EQ(jr_num(j, "expected_g"), 52 * jobsrun_pue("BB", DAY5 + H), 0.002);
 	/* p90 decides: the run's p90 at that step is 60 + 2, its p10 45 + 2. */
 	TL_ASSERT_DBL_EQ(jr_num(j, "decision_g"), 62 * jobsrun_pue("BB", DAY5 + H), 0.002);
-	TL_ASSERT_DBL_EQ(jr_num(json_object_get(j, "expected_range_g"), "p10"), 47 * jobsrun_pue("BB", DAY5 + H),
-			 0.002);
+	TL_ASSERT_DBL_EQ(jr_num(json_object_get(j, "expected_range_g"), "p10"),
+			 47 * jobsrun_pue("BB", DAY5 + H), 0.002);
 	TL_ASSERT_STR_EQ(jr_str(json_object_get(j, "forecast"), "model"), "electricitymaps");
 	json_decref(j);
 
@@ -370,10 +408,11 @@ static void test_forecast_runs(void)
 	/* A newer run of ours is picked up (poll) without a restart. */
 	write_run(db, "AA", "ensemble", DAY5, 96, 10);
 	for (int i = 0; i < 100; i++) {
-		j = jobsrun_call(&s, "POST", "/v1/schedule", NULL,
-				 "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-08T00:00:00Z\",\"origin\":\"AA\","
-				 "\"power_kw\":1,\"regions\":[\"AA\"]}",
-				 &status, NULL);
+		j = jobsrun_call(
+		    &s, "POST", "/v1/schedule", NULL,
+		    "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-08T00:00:00Z\",\"origin\":\"AA\","
+		    "\"power_kw\":1,\"regions\":[\"AA\"]}",
+		    &status, NULL);
 		if (!strcmp(jr_str(json_object_get(j, "forecast"), "model"), "ensemble"))
 			break;
 		json_decref(j);
@@ -425,7 +464,8 @@ static void test_seasonal_naive(void)
 	snprintf(env, sizeof(env), "CARBONSCHED_DATABASE_URL=%s", db);
 	TL_ASSERT_INT_EQ(itest_run(margs, envs, NULL, NULL), 0);
 	TL_ASSERT_INT_EQ(itest_run(iargs, envs, NULL, NULL), 0);
-	itest_serve("{\"regions\":[{\"id\":\"AA\",\"latitude\":0,\"longitude\":0,\"pue\":1.0}]}", db, NULL, &s);
+	itest_serve("{\"regions\":[{\"id\":\"AA\",\"latitude\":0,\"longitude\":0,\"pue\":1.0}]}", db, NULL,
+		    &s);
 
 	char body[512], t1[TS_BUFSZ];
 	snprintf(body, sizeof(body),
@@ -447,10 +487,10 @@ static void test_seasonal_naive(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"advice equals brute force on the file values", test_best_placement},
-	{"every refused request names its field", test_refusals},
-	{"forecast runs: ours first, providers, extension, new runs", test_forecast_runs},
-	{"seasonal naive on the real clock", test_seasonal_naive},
-	CU_TEST_INFO_NULL,
+    {"advice equals brute force on the file values", test_best_placement},
+    {"every refused request names its field", test_refusals},
+    {"forecast runs: ours first, providers, extension, new runs", test_forecast_runs},
+    {"seasonal naive on the real clock", test_seasonal_naive},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("schedule", NULL, suite_clean, tests)

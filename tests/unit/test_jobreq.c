@@ -27,15 +27,15 @@ static const struct bad {
     {"{" BASE ",\"power_kw\":1,\"dedline\":1}", false, ERR_INVALID, "dedline", "unknown field 'dedline'"},
     {"{" BASE ",\"power_kw\":1,\"count\":2}", false, ERR_INVALID, "count", "only for bookings"},
     {"{" BASE ",\"power_kw\":1,\"name\":\"x\"}", false, ERR_INVALID, "name", "only for bookings"},
-    {"{\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false, ERR_INVALID, "duration",
-     "required"},
+    {"{\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false, ERR_INVALID,
+     "duration", "required"},
     {"{\"duration\":\"PT4H\",\"origin\":\"AA\",\"power_kw\":1}", false, ERR_INVALID, "deadline", "required"},
-    {"{\"duration\":\"PT4H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"power_kw\":1}", false, ERR_INVALID, "origin",
-     "required"},
-    {"{\"duration\":4,\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false, ERR_INVALID,
-     "duration", "a string"},
-    {"{\"duration\":\"four hours\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false,
-     ERR_INVALID, "duration", "not a valid duration"},
+    {"{\"duration\":\"PT4H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"power_kw\":1}", false, ERR_INVALID,
+     "origin", "required"},
+    {"{\"duration\":4,\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false,
+     ERR_INVALID, "duration", "a string"},
+    {"{\"duration\":\"four hours\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}",
+     false, ERR_INVALID, "duration", "not a valid duration"},
     {"{\"duration\":\"PT4H\",\"deadline\":\"tomorrow\",\"origin\":\"AA\",\"power_kw\":1}", false, ERR_INVALID,
      "deadline", ""},
     {"{" BASE "}", false, ERR_INVALID, "power_kw", "either 'power_kw' or 'energy_kwh'"},
@@ -44,7 +44,8 @@ static const struct bad {
     {"{" BASE ",\"power_kw\":0}", false, ERR_INVALID, "power_kw", "between"},
     {"{" BASE ",\"power_kw\":-3}", false, ERR_INVALID, "power_kw", "between"},
     {"{" BASE ",\"energy_kwh\":true}", false, ERR_INVALID, "energy_kwh", "a number"},
-    {"{" BASE ",\"power_kw\":1,\"interruptible\":\"yes\"}", false, ERR_INVALID, "interruptible", "true or false"},
+    {"{" BASE ",\"power_kw\":1,\"interruptible\":\"yes\"}", false, ERR_INVALID, "interruptible",
+     "true or false"},
     {"{" BASE ",\"power_kw\":1,\"risk\":\"p99\"}", false, ERR_INVALID, "risk", "'p50' or 'p90'"},
     {"{" BASE ",\"power_kw\":1,\"risk\":90}", false, ERR_INVALID, "risk", "a string"},
     {"{" BASE ",\"power_kw\":1,\"regions\":\"AA\"}", false, ERR_INVALID, "regions", "array of strings"},
@@ -58,22 +59,26 @@ static const struct bad {
      "after 'earliest_start'"},
     {"{" BASE ",\"power_kw\":1,\"earliest_start\":\"2022-01-05T22:00:00Z\"}", false, ERR_INVALID, "duration",
      "longer than the window"},
-    {"{" BASE ",\"power_kw\":1,\"min_segment\":\"PT1H\"}", false, ERR_INVALID, "min_segment", "only to interruptible"},
-    {"{" BASE ",\"power_kw\":1,\"max_segments\":2}", false, ERR_INVALID, "max_segments", "only to interruptible"},
-    {"{" BASE ",\"power_kw\":1,\"interruptible\":true,\"max_segments\":0}", false, ERR_INVALID, "max_segments",
-     "between"},
-    {"{" BASE ",\"power_kw\":1,\"interruptible\":true,\"min_segment\":\"PT5H\"}", false, ERR_INVALID, "min_segment",
-     "longer than 'duration'"},
+    {"{" BASE ",\"power_kw\":1,\"min_segment\":\"PT1H\"}", false, ERR_INVALID, "min_segment",
+     "only to interruptible"},
+    {"{" BASE ",\"power_kw\":1,\"max_segments\":2}", false, ERR_INVALID, "max_segments",
+     "only to interruptible"},
+    {"{" BASE ",\"power_kw\":1,\"interruptible\":true,\"max_segments\":0}", false, ERR_INVALID,
+     "max_segments", "between"},
+    {"{" BASE ",\"power_kw\":1,\"interruptible\":true,\"min_segment\":\"PT5H\"}", false, ERR_INVALID,
+     "min_segment", "longer than 'duration'"},
     {"{\"duration\":\"P400D\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false,
      ERR_INVALID, "duration", "at most a year"},
     {"{" BASE ",\"power_kw\":1,\"count\":0}", true, ERR_INVALID, "count", "between 1 and 50"},
     {"{" BASE ",\"power_kw\":1,\"count\":51}", true, ERR_INVALID, "count", "between 1 and 50"},
     {"{" BASE ",\"power_kw\":1,\"count\":2.5}", true, ERR_INVALID, "count", "an integer"},
-    {"{" BASE ",\"power_kw\":1,\"count\":2,\"interruptible\":true}", true, ERR_INVALID, "count", "non-interruptible"},
+    {"{" BASE ",\"power_kw\":1,\"count\":2,\"interruptible\":true}", true, ERR_INVALID, "count",
+     "non-interruptible"},
     {"{" BASE ",\"power_kw\":1,\"name\":\"\"}", true, ERR_INVALID, "name", "1-200"},
     {"{" BASE ",\"power_kw\":1,\"name\":5}", true, ERR_INVALID, "name", "a string"},
     {"{" BASE ",\"power_kw\":1,\"callback_url\":[]}", true, ERR_INVALID, "callback_url", "a string"},
-    {"{" BASE ",\"power_kw\":1,\"deadline\":\"2022-01-07T00:00:00Z\"}", false, ERR_MALFORMED, "body", "duplicate"},
+    {"{" BASE ",\"power_kw\":1,\"deadline\":\"2022-01-07T00:00:00Z\"}", false, ERR_MALFORMED, "body",
+     "duplicate"},
 };
 
 static void test_refused(void)
@@ -84,8 +89,8 @@ static void test_refused(void)
 		int rc = jobreq_parse(bad[i].body, strlen(bad[i].body), bad[i].booking, 50, &r, &err);
 
 		if (rc != bad[i].code || strcmp(err.field, bad[i].field) || !strstr(err.msg, bad[i].says))
-			tl_fail(__LINE__, __FILE__, false, "case %zu %s: got %d field '%s' msg '%s'", i, bad[i].body,
-				rc, err.field, err.msg);
+			tl_fail(__LINE__, __FILE__, false, "case %zu %s: got %d field '%s' msg '%s'", i,
+				bad[i].body, rc, err.field, err.msg);
 		if (rc == ERR_OK)
 			jobreq_release(&r);
 	}
@@ -93,10 +98,11 @@ static void test_refused(void)
 
 static void test_accepted(void)
 {
-	const char *body = "{\"duration\":\"PT2H30M\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-			   "\"energy_kwh\":25,\"regions\":[\"AA\",\"BB\"],\"residency\":[\"EU\"],\"risk\":\"p90\","
-			   "\"interruptible\":true,\"min_segment\":\"PT1H\",\"max_segments\":2,\"name\":\"nightly\","
-			   "\"callback_url\":\"http://127.0.0.1:9/x\",\"count\":1,\"earliest_start\":null}";
+	const char *body =
+	    "{\"duration\":\"PT2H30M\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+	    "\"energy_kwh\":25,\"regions\":[\"AA\",\"BB\"],\"residency\":[\"EU\"],\"risk\":\"p90\","
+	    "\"interruptible\":true,\"min_segment\":\"PT1H\",\"max_segments\":2,\"name\":\"nightly\","
+	    "\"callback_url\":\"http://127.0.0.1:9/x\",\"count\":1,\"earliest_start\":null}";
 	struct job_req r, r2;
 	struct err_detail err;
 	char f1[33], f2[33];
@@ -119,17 +125,19 @@ static void test_accepted(void)
 	TL_ASSERT_INT_EQ(r.count, 1);
 
 	/* The fingerprint ignores key order and spacing, and sees any change. */
-	const char *same = "{ \"origin\":\"AA\", \"duration\":\"PT2H30M\",\"deadline\":\"2022-01-06T00:00:00Z\","
-			   "\"energy_kwh\":25,\"regions\":[\"AA\",\"BB\"],\"residency\":[\"EU\"],\"risk\":\"p90\","
-			   "\"interruptible\":true,\"min_segment\":\"PT1H\",\"max_segments\":2,\"name\":\"nightly\","
-			   "\"callback_url\":\"http://127.0.0.1:9/x\",\"count\":1,\"earliest_start\":null}";
+	const char *same =
+	    "{ \"origin\":\"AA\", \"duration\":\"PT2H30M\",\"deadline\":\"2022-01-06T00:00:00Z\","
+	    "\"energy_kwh\":25,\"regions\":[\"AA\",\"BB\"],\"residency\":[\"EU\"],\"risk\":\"p90\","
+	    "\"interruptible\":true,\"min_segment\":\"PT1H\",\"max_segments\":2,\"name\":\"nightly\","
+	    "\"callback_url\":\"http://127.0.0.1:9/x\",\"count\":1,\"earliest_start\":null}";
 	TL_ASSERT_INT_EQ(jobreq_parse(same, strlen(same), true, 10, &r2, &err), ERR_OK);
 	jobreq_fingerprint(&r, f1);
 	jobreq_fingerprint(&r2, f2);
 	TL_ASSERT_STR_EQ(f1, f2);
 	jobreq_release(&r2);
-	const char *other = "{\"duration\":\"PT2H30M\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
-			    "\"energy_kwh\":26}";
+	const char *other =
+	    "{\"duration\":\"PT2H30M\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
+	    "\"energy_kwh\":26}";
 	TL_ASSERT_INT_EQ(jobreq_parse(other, strlen(other), true, 10, &r2, &err), ERR_OK);
 	jobreq_fingerprint(&r2, f2);
 	TL_ASSERT(strcmp(f1, f2) != 0);
@@ -199,12 +207,22 @@ static bool special6(const char *a)
 
 static void test_special_addresses(void)
 {
-	const char *special[] = {"127.0.0.1", "127.255.0.9", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-				 "192.168.1.1", "169.254.169.254", "100.64.0.1", "0.0.0.0", "224.0.0.1",
-				 "255.255.255.255", "192.0.2.7", NULL};
+	const char *special[] = {
+	    "127.0.0.1",       "127.255.0.9",	  "10.1.2.3",	"172.16.0.1", "172.31.255.255",
+	    "192.168.1.1",     "169.254.169.254", "100.64.0.1", "0.0.0.0",    "224.0.0.1",
+	    "255.255.255.255", "192.0.2.7",	  NULL};
 	const char *public4[] = {"8.8.8.8", "172.32.0.1", "172.15.255.255", "100.128.0.1", "193.0.2.1", NULL};
-	const char *special6s[] = {"::1", "::", "fe80::1", "fc00::1", "fd12:3456::1", "ff02::1", "::ffff:10.0.0.1",
-				   "::ffff:127.0.0.1", "64:ff9b::a9fe:a9fe", "2001:db8::1", NULL};
+	const char *special6s[] = {"::1",
+				   "::",
+				   "fe80::1",
+				   "fc00::1",
+				   "fd12:3456::1",
+				   "ff02::1",
+				   "::ffff:10.0.0.1",
+				   "::ffff:127.0.0.1",
+				   "64:ff9b::a9fe:a9fe",
+				   "2001:db8::1",
+				   NULL};
 	const char *public6[] = {"2a00:1450:4001::200e", "::ffff:8.8.8.8", NULL};
 
 	for (const char **a = special; *a; a++)
@@ -223,9 +241,10 @@ static void test_special_addresses(void)
 
 static void test_allow_list(void)
 {
-	const char *text = "{\"database_url\":\"x\",\"regions\":[{\"id\":\"AA\",\"latitude\":0,\"longitude\":0,"
-			   "\"pue\":1.1}],\"scheduler\":{\"callback_hosts\":[\"hooks.example.com\",\"*.jobs.test\","
-			   "\"127.0.0.1\",\"[::1]\",\"*.0.0.1\"]}}";
+	const char *text =
+	    "{\"database_url\":\"x\",\"regions\":[{\"id\":\"AA\",\"latitude\":0,\"longitude\":0,"
+	    "\"pue\":1.1}],\"scheduler\":{\"callback_hosts\":[\"hooks.example.com\",\"*.jobs.test\","
+	    "\"127.0.0.1\",\"[::1]\",\"*.0.0.1\"]}}";
 	struct config *c;
 	struct err_detail err;
 	struct callback_url u;
@@ -260,11 +279,11 @@ static void test_allow_list(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"refused bodies name the field", test_refused},
-	{"accepted body, energy to power, fingerprint", test_accepted},
-	{"callback URL parsing", test_url_parse},
-	{"special addresses", test_special_addresses},
-	{"callback allow-list and resolution", test_allow_list},
-	CU_TEST_INFO_NULL,
+    {"refused bodies name the field", test_refused},
+    {"accepted body, energy to power, fingerprint", test_accepted},
+    {"callback URL parsing", test_url_parse},
+    {"special addresses", test_special_addresses},
+    {"callback allow-list and resolution", test_allow_list},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("jobreq", NULL, NULL, tests)
