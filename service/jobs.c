@@ -1367,7 +1367,7 @@ int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struc
 	}
 	/* A running job keeps the steps it has used. */
 	const char *p[2] = {
-	    id, db_param_time(!strcmp(state, "running") ? ts_floor(now, env->cfg->sched_step) : 0, t)};
+	    id, db_param_time(!strcmp(state, "running") ? ts_ceil(now, env->cfg->sched_step) : 0, t)};
 	if ((rc = lock_region(db, db_res_get(r, 0, JC_REGION), err)) ||
 	    (rc = db_exec(db, DB_RESERVATIONS_FREE_FROM, p, 2, NULL, err)) ||
 	    (rc = db_exec(db, DB_JOB_SET_CANCELLED, p, 1, NULL, err)))
