@@ -2,18 +2,17 @@
  * db_stmts_jobs.h - statements of scheduling and jobs (planner.c, jobs.c,
  * jobs_workers.c).
  *
- * Bookings are serialised per region: JOBS_LOCK_REGIONS takes the
- * candidate regions' rows FOR UPDATE in id order (so two bookings never
- * deadlock), and only then, in a new statement and so a new snapshot,
- * RESERVED_FOR reads what is booked (region_load, kept by triggers on
- * reservations).  Everything that adds or removes reservations holds the
- * region's lock first, so region_load rows are only ever written by one
- * transaction per region at a time.  No statement here NOTIFYs: a
- * notifying transaction holds a database-wide lock until its commit is
- * flushed, which would serialise all bookings; replicas poll jobs_version
- * instead, bumped after each commit.  Arrays go in as PostgreSQL array
- * literals and come apart with unnest: one round trip books a job with all
- * its segments, reservations and its first plan, or a whole job array.
+ * Bookings are serialised per region: JOBS_LOCK_REGIONS takes regions'
+ * rows FOR NO KEY UPDATE in id order (so two bookings never deadlock; the
+ * mode conflicts with itself but not with the KEY SHARE locks that foreign
+ * keys to regions take, e.g. a job's origin that another booking holds), and only then, in a new statement
+ * and so a new snapshot, RESERVED_FOR reads what is booked (region_load, kept by triggers on reservations).
+ * Everything that adds or removes reservations holds the region's lock first, so region_load rows are only
+ * ever written by one transaction per region at a time.  No statement here NOTIFYs: a notifying transaction
+ * holds a database-wide lock until its commit is flushed, which would serialise all bookings; replicas poll
+ * jobs_version instead, bumped after each commit.  Arrays go in as PostgreSQL array literals and come apart
+ * with unnest: one round trip books a job with all its segments, reservations and its first plan, or a whole
+ * job array.
  */
 #ifndef CARBONSCHED_SERVICE_DB_STMTS_JOBS_H
 #define CARBONSCHED_SERVICE_DB_STMTS_JOBS_H
@@ -42,7 +41,8 @@
 	X(RESERVED_ALL, "SELECT region, extract(epoch FROM ts)::int8, reserved_kw FROM region_load"          \
 			" WHERE ts >= to_timestamp($1) AND ts < to_timestamp($2) AND reserved_kw > 0")       \
 	/* booking */                                                                                        \
-	X(JOBS_LOCK_REGIONS, "SELECT id FROM regions WHERE id = ANY($1::text[]) ORDER BY id FOR UPDATE")     \
+	X(JOBS_LOCK_REGIONS,                                                                                 \
+	  "SELECT id FROM regions WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE")                 \
 	X(RESERVED_FOR,                                                                                      \
 	  "SELECT region, extract(epoch FROM ts)::int8, reserved_kw FROM region_load"                        \
 	  " WHERE region = ANY($1::text[]) AND ts >= to_timestamp($2) AND ts < to_timestamp($3)"             \

@@ -920,7 +920,31 @@ struct book_args {
 	int64_t now;
 };
 
-static int book_once(const struct book_args *ba, struct db *db, struct buf *out, char ret_id[37],
+/* The regions a placement uses, as a sorted array literal (the lock order). */
+static void used_literal(const struct planner_snap *s, const struct copy *copies, size_t n, struct pgarr *a)
+{
+	size_t *idx = xcalloc(n ? n : 1, sizeof(size_t)), k = 0;
+
+	for (size_t c = 0; c < n; c++) {
+		bool seen = false;
+		for (size_t i = 0; i < k && !seen; i++)
+			seen = idx[i] == copies[c].region;
+		if (!seen)
+			idx[k++] = copies[c].region;
+	}
+	cand_literal(s, idx, k, a);
+	free(idx);
+}
+
+/* One attempt at a booking.  Pessimistic: lock every candidate region,
+ * read their capacity, place.  Optimistic (relocatable jobs): read the
+ * candidates' capacity without locks, place, then lock only the regions the
+ * placement uses and check, on what they hold now, that it still fits -
+ * capacity elsewhere only shrinks meanwhile, so a placement that still
+ * fits is still the best; when it no longer fits, ERR_CONFLICT and the
+ * caller tries again.  Either way the capacity a booking takes is checked
+ * under the lock of its region. */
+static int book_once(const struct book_args *ba, struct db *db, bool optimistic, struct buf *out, char ret_id[37],
 		     struct err_detail *err)
 {
 	const struct planner_snap *s = ba->s;
@@ -936,17 +960,25 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 	size_t ncopies = 0;
 	char array_id[37] = "";
 	double baseline_g;
+	bool in_txn = false;
 	int rc;
 
 	sched_result_init(&res);
 	sched_batch_init(&batch);
 	cand_literal(s, jp->cand, jp->ncand, &cands);
-	if ((rc = db_begin(db, err)))
-		goto out;
-	const char *pl[1] = {cands.b.data};
-	if ((rc = db_exec(db, DB_JOBS_LOCK_REGIONS, pl, 1, NULL, err)) ||
-	    (rc = read_capacity(ba->env, db, s, cands.b.data, cap, err)))
-		goto rollback;
+	if (optimistic) {
+		if ((rc = read_capacity(ba->env, db, s, cands.b.data, cap, err)))
+			goto out;
+	} else {
+		const char *pl[1] = {cands.b.data};
+
+		if ((rc = db_begin(db, err)))
+			goto out;
+		in_txn = true;
+		if ((rc = db_exec(db, DB_JOBS_LOCK_REGIONS, pl, 1, NULL, err)) ||
+		    (rc = read_capacity(ba->env, db, s, cands.b.data, cap, err)))
+			goto rollback;
+	}
 	/* The baseline does not depend on capacity; a single job's placement gives it. */
 	rc = sched_place(s->model, rq->count > 1 ? NULL : cap, &jp->job, &res, err);
 	if (rc)
@@ -986,6 +1018,23 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 								.nseg = 1};
 			}
 		jobs_uuid(array_id);
+	}
+	if (optimistic) {
+		struct pgarr used;
+
+		used_literal(s, copies, ncopies, &used);
+		const char *pl[1] = {used.b.data};
+		if (!(rc = db_begin(db, err))) {
+			in_txn = true;
+			if (!(rc = db_exec(db, DB_JOBS_LOCK_REGIONS, pl, 1, NULL, err)))
+				rc = read_capacity(ba->env, db, s, used.b.data, cap, err);
+		}
+		arr_release(&used);
+		if (!rc && (rq->count == 1 ? sched_commit(s->model, cap, &jp->job, &res, &res.best)
+					   : sched_commit_batch(s->model, cap, &jp->job, &batch)))
+			rc = err_set(err, ERR_CONFLICT, NULL, "the capacity chosen was taken meanwhile");
+		if (rc)
+			goto rollback;
 	}
 
 	arr_init(&a_id), arr_init(&a_key), arr_init(&a_region), arr_init(&a_s), arr_init(&a_e),
@@ -1149,7 +1198,8 @@ static int book_once(const struct book_args *ba, struct db *db, struct buf *out,
 	if (!rc)
 		goto out;
 rollback:
-	db_rollback(db);
+	if (in_txn)
+		db_rollback(db);
 out:
 	free(copies);
 	free(bseg);
@@ -1203,7 +1253,8 @@ int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *r
 	for (int attempt = 0; attempt < BOOK_ATTEMPTS; attempt++) {
 		size_t mark = out->len;
 
-		rc = book_once(&ba, db, out, ret_id, err);
+		/* Relocatable jobs book optimistically; the last attempt locks every candidate. */
+		rc = book_once(&ba, db, jp.ncand > 1 && attempt < BOOK_ATTEMPTS - 1, out, ret_id, err);
 		if (rc != ERR_CONFLICT)
 			break;
 		out->len = mark;

@@ -451,29 +451,40 @@ static bool search_block(const struct plan *p, size_t r, struct sched_result *re
 	double best = INFINITY, kw = p->job->power_kw;
 	bool constant = !p->job->profile_kw;
 
-	for (size_t t = p->lo; t < p->hi; t++) {
-		bool valid = !isnan(v[t]);
+	if (constant) {
+		/* The hot loop of advice: everything it reads is in locals, so the
+		 * compiler keeps it in registers (the plan and the capacity are
+		 * otherwise reloaded at every step). */
+		const double *cr = p->cap ? p->cap->kw + r * p->cap->n_steps : NULL;
+		const double hf = p->h_full, hl = p->h_last;
+		const size_t hi = p->hi;
 
-		/* a profile's capacity is checked per start below */
-		run = valid && (!constant || cap_ok(p, r, t, kw)) ? run + 1 : 0;
+		for (size_t t = p->lo; t < hi; t++) {
+			run = !isnan(v[t]) && (!cr || cr[t] + 1e-9 >= kw) ? run + 1 : 0;
+			if (run < n)
+				continue;
+			size_t s = t + 1 - n;
+			double c = kw * (hf * (pre[t] - pre[s]) + hl * v[t]);
+			if (less_tol(c, best)) {
+				best = c;
+				best_s = s;
+			}
+		}
+	}
+	for (size_t t = p->lo; !constant && t < p->hi; t++) {
+		/* an energy profile: its capacity is checked per start */
+		run = !isnan(v[t]) ? run + 1 : 0;
 		if (run < n)
 			continue;
 		size_t s = t + 1 - n;
-		double c;
-		if (constant) {
-			c = kw * (p->h_full * (pre[t] - pre[s]) + p->h_last * v[t]);
-		} else {
-			bool fits = true;
+		bool fits = true;
+		double c = 0;
 
-			c = 0;
-			for (size_t k = 0; k < n && fits; k++) {
-				fits = cap_ok(p, r, s + k, p->job->profile_kw[k]);
-				c += p->job->profile_kw[k] * step_hours(p, k) * v[s + k];
-			}
-			if (!fits)
-				continue;
+		for (size_t k = 0; k < n && fits; k++) {
+			fits = cap_ok(p, r, s + k, p->job->profile_kw[k]);
+			c += p->job->profile_kw[k] * step_hours(p, k) * v[s + k];
 		}
-		if (less_tol(c, best)) {
+		if (fits && less_tol(c, best)) {
 			best = c;
 			best_s = s;
 		}

@@ -90,7 +90,7 @@ LUA
 		s2_tps=$("$s2_pgbench" -h "$tmp/pg" -U carbonsched -n -b simple-update -c 32 -j 2 -T "$s2_secs" pgb 2>/dev/null |
 			awk '/^tps/ {print $3; exit}')
 		$PSQL -d sched2 -c "SHOW synchronous_commit" -tA >"$tmp/s2-sync"
-		s2_serve 8
+		s2_serve ${S2_BOOK_THREADS:-32}
 		# Each request books 1 kW for 1 h in one region (round robin over the 20):
 		# 10 kW per region-hour fills the cheapest hours and moves on.
 		cat >"$tmp/s2-book.lua" <<LUA
@@ -108,8 +108,9 @@ LUA
 		s2_req=$3 s2_bad=$4 s2_dur=$5 s2_p99=$2
 		s2_jobs=$($PSQL -d sched2 -tAc "SELECT count(*) FROM jobs")
 		s2_over=$($PSQL -d sched2 -tAc "SELECT count(*) FROM region_load WHERE reserved_kw > capacity_kw + 1e-9")
-		awk -v j="$s2_jobs" -v d="$s2_dur" -v t="$s2_tps" -v bad="$s2_bad" -v p="$s2_p99" -v o="$s2_over" -v sc="$(cat "$tmp/s2-sync")" 'BEGIN {
-			printf "sched2: POST /v1/jobs, 1 kW x 1 h in one of 20 regions, 10 kW per region-hour, 32 connections, 8 threads, synchronous_commit=%s: %d jobs in %.1f s = %.0f bookings/s, p99 %.2f ms (%d refused, %d steps over capacity)\n", sc, j, d, j/d, p, bad, o
+		awk -v j="$s2_jobs" -v d="$s2_dur" -v t="$s2_tps" -v bad="$s2_bad" -v p="$s2_p99" -v o="$s2_over" \
+			-v sc="$(cat "$tmp/s2-sync")" -v th="${S2_BOOK_THREADS:-32}" 'BEGIN {
+			printf "sched2: POST /v1/jobs, 1 kW x 1 h in one of 20 regions, 10 kW per region-hour, 32 connections, %d threads (a database connection each, as pgbench clients), synchronous_commit=%s: %d jobs in %.1f s = %.0f bookings/s, p99 %.2f ms (%d refused, %d steps over capacity)\n", th, sc, j, d, j/d, p, bad, o
 			printf "sched2:   reference pgbench -b simple-update, 32 clients, same cluster: %.0f tps\n", t
 			printf "sched2:   ratio ours/pgbench = %.2f (goal >= 0.3)\n", (j/d)/t }'
 		# The same with relocation across all 20 regions: every booking locks all of them.
