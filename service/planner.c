@@ -30,7 +30,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "connectors/connector.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "core/mem.h"
@@ -126,22 +125,6 @@ void planner_free(struct planner *p)
 	free(p);
 }
 
-bool planner_is_provider_model(const struct config *cfg, const char *model)
-{
-	static const char *const others[] = {"dacf", "file", NULL};
-	char head[64];
-
-	/* "watttime:2023-03-01" names the provider before the colon. */
-	snprintf(head, sizeof(head), "%.*s", (int)strcspn(model, ":"), model);
-	for (size_t i = 0; i < cfg->nsources; i++)
-		if (!strcmp(cfg->sources[i].name, head) || !strcmp(cfg->sources[i].type, head))
-			return true;
-	for (const char *const *o = others; *o; o++)
-		if (!strcmp(*o, head))
-			return true;
-	return conn_find(head) != NULL;
-}
-
 /* ---- building one region's inputs -------------------------------------- */
 
 struct grid {
@@ -149,46 +132,6 @@ struct grid {
 	int32_t step;
 	size_t n;
 };
-
-/* The run to use for (zone, kind): our newest covering the grid, else the
- * newest provider run covering it.  false when there is none. */
-static int pick_run(struct planner *p, struct db *db, const char *zone, const char *kind,
-		    const struct grid *g, char *ret_model, size_t size, bool *ret_found,
-		    struct err_detail *err)
-{
-	char t[24];
-	const char *params[3] = {zone, kind, db_param_time(g->now, t)};
-	struct db_res *r;
-	int64_t best[2] = {INT64_MIN, INT64_MIN};
-	char model[2][64] = {"", ""};
-	int rc;
-
-	*ret_found = false;
-	if ((rc = db_exec(db, DB_FC_RUNS_BY_MODEL, params, 3, &r, err)))
-		return rc;
-	for (size_t i = 0, n = db_res_rows(r); i < n; i++) {
-		const char *m = db_res_get(r, i, 0);
-		int64_t issued = db_res_int64(r, i, 1), horizon = db_res_int64(r, i, 3);
-		int k = planner_is_provider_model(p->cfg, m) ? 1 : 0;
-
-		if (issued + horizon <= g->start)
-			continue; /* ends before the grid */
-		/* Newest first; among runs issued together the ensemble, then by name. */
-		if (issued > best[k] || (issued == best[k] && strcmp(model[k], "ensemble") &&
-					 (!strcmp(m, "ensemble") || strcmp(m, model[k]) < 0))) {
-			best[k] = issued;
-			snprintf(model[k], sizeof(model[k]), "%s", m);
-		}
-	}
-	db_res_free(r);
-	for (int k = 0; k < 2; k++)
-		if (best[k] != INT64_MIN) {
-			snprintf(ret_model, size, "%s", model[k]);
-			*ret_found = true;
-			break;
-		}
-	return ERR_OK;
-}
 
 /* Values of stored signal (zone, kind) on the grid's step over [from, to)
  * into out ((to - from) / step values; gaps NAN).  false when the zone has
@@ -270,15 +213,25 @@ static int load_input(struct planner *p, struct db *db, const struct region_cfg 
 	for (int q = 0; q < SCHED__NQ; q++)
 		for (size_t i = 0; i < g->n; i++)
 			f[q][i] = NAN;
-	if ((rc = pick_run(p, db, r->zone, kind, g, src->model, sizeof(src->model), &found, err)))
+	/* The run the forecast endpoints show: fcstore_latest's default choice
+	 * (lowest recent error in the newest round, else the ensemble, else the
+	 * newest), unless it ends before the grid. */
+	struct fc_run run;
+	rc = fcstore_latest(db, r->zone, kind, NULL, g->now, &run, err);
+	found = !rc && run.issued_at + run.horizon > g->start;
+	if (rc == ERR_NOT_FOUND)
+		rc = ERR_OK;
+	if (rc) {
+		fc_run_release(&run);
 		goto out;
+	}
+	if (!found)
+		fc_run_release(&run);
 	if (found) {
-		struct fc_run run;
-
-		if ((rc = fcstore_latest(db, r->zone, kind, src->model, g->now, &run, err))) {
-			fc_run_release(&run);
-			goto out;
-		}
+		snprintf(src->model, sizeof(src->model), "%s", run.model);
+		snprintf(src->chosen_by, sizeof(src->chosen_by), "%s", run.chosen_by);
+		snprintf(src->run_extended_by, sizeof(src->run_extended_by), "%s", run.extended_by);
+		src->run_extended_from = run.extended_from;
 		src->issued_at = run.issued_at;
 		struct series *qs[SCHED__NQ] = {&run.p10, &run.p50, &run.p90};
 		for (int q = 0; q < SCHED__NQ; q++) {
@@ -799,6 +752,13 @@ void planner_source_json(const struct planner_source *s, struct buf *b)
 		buf_addf(b, ",\"issued_at\":\"%s\"", ts_format(s->issued_at, t));
 	else
 		buf_adds(b, ",\"issued_at\":null");
+	if (s->chosen_by[0])
+		buf_addf(b, ",\"chosen_by\":\"%s\"", s->chosen_by);
+	if (s->run_extended_from) {
+		buf_addf(b, ",\"run_extended\":{\"from\":\"%s\",\"by\":", ts_format(s->run_extended_from, t));
+		buf_add_json_string(b, s->run_extended_by);
+		buf_addc(b, '}');
+	}
 	if (s->extended_steps)
 		buf_addf(b, ",\"extended\":{\"from\":\"%s\",\"steps\":%zu,\"method\":\"seasonal naive\"}",
 			 ts_format(s->extended_from, t), s->extended_steps);

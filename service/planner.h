@@ -3,10 +3,11 @@
  * configured region, carbon intensity (p10/p50/p90) × PUE over the booking
  * horizon as one struct sched_model, with where each input came from.
  *
- * Per region, the carbon intensity is the newest run of our own
- * forecasting models covering the horizon, else the newest provider run
- * (stored with model = the source's name), extended by a seasonal-naive
- * forecast where the run stops short or has gaps; without any run, the
+ * Per region, the carbon intensity is the stored forecast run that the
+ * forecast endpoints show (fcstore_latest's default choice: the lowest
+ * recent error among the newest round of our models' and the providers'
+ * runs, else the ensemble, else the newest), extended by a seasonal-naive
+ * forecast where it stops short or has gaps; without any run, the
  * stored actuals in replay mode ("perfect (replay)": the demo's future is
  * known) or a seasonal-naive forecast from the stored signals otherwise.
  * PUE is the region's constant, or base + k·max(0, T − t0) on the zone's
@@ -39,7 +40,10 @@ struct planner_source {
 	char model[64];	       /* a model or provider name, "perfect (replay)", "seasonal naive
 				  (stored signals)", or "none" */
 	int64_t issued_at;     /* of a stored run; 0 otherwise */
-	int64_t extended_from; /* first step filled by seasonal naive in a run; 0 when none */
+	char chosen_by[8];     /* a stored run: how fcstore_latest chose it ("skill", "default") */
+	char run_extended_by[48]; /* a stored run extended by another run of its round ... */
+	int64_t run_extended_from; /* ... from here (0 = not) */
+	int64_t extended_from; /* first step filled by seasonal naive; 0 when none */
 	size_t extended_steps;
 };
 
@@ -110,12 +114,8 @@ void planner_advice_release(struct planner *p, struct planner_advice *h);
 int planner_start(struct planner *p, struct err_detail *err);
 void planner_stop(struct planner *p);
 
-/* True when 'model' names a provider (a configured source or a connector)
- * rather than one of our forecasting models. */
-bool planner_is_provider_model(const struct config *cfg, const char *model);
-
-/* JSON of a source: {"model","issued_at","extended":{"from","steps"}}
- * into b (appends). */
+/* JSON of a source: {"model","issued_at","chosen_by"?,"run_extended"?:
+ * {"from","by"},"extended"?:{"from","steps","method"}} into b (appends). */
 struct buf;
 void planner_source_json(const struct planner_source *s, struct buf *b);
 

@@ -57,6 +57,7 @@ char *jobsrun_config(double cap_aa, double cap_bb, double speed, const char *ext
 	buf_addf(
 	    &b,
 	    "{%s\"clock\":{\"mode\":\"replay\",\"start\":\"%s\",\"speed\":%g},\"threads\":4,"
+	    "\"forecast\":{\"enabled\":false},"
 	    "\"regions\":["
 	    "{\"id\":\"AA\",\"latitude\":50,\"longitude\":8,\"pue\":1.2,\"jurisdictions\":[\"EU\",\"DE\"],"
 	    "\"capacity_kw\":%g},"

@@ -33,7 +33,8 @@ double jobsrun_pue(const char *region, int64_t t);
 
 /* Regions AA (EU, DE; PUE 1.2; capacity 'cap_aa' kW), BB (EU; PUE 1.1 +
  * 0.02·max(0, T − 15); capacity 'cap_bb') and CC (US; PUE 1.0;
- * unlimited), on the replay clock at JR_NOW0 × speed, plus 'extra' keys
+ * unlimited), on the replay clock at JR_NOW0 × speed, without the
+ * forecasting worker (tests write the runs they need), plus 'extra' keys
  * (e.g. "\"scheduler\":{...}," - with the trailing comma) or "". */
 char *jobsrun_config(double cap_aa, double cap_bb, double speed, const char *extra);
 

@@ -2,9 +2,9 @@
  * POST /v1/schedule against the real service: answers equal brute force
  * over the file's values (carbon intensity × PUE, including the
  * temperature model), every user error names its field, and the inputs
- * say where they came from (perfect replay, stored forecast runs - ours
- * before a provider's, extended where short - and seasonal naive on the
- * real clock).
+ * say where they came from (perfect replay, stored forecast runs - the
+ * choice the forecast endpoints make, extended where short - and seasonal
+ * naive on the real clock).
  */
 #include <jansson.h>
 #include <math.h>
@@ -357,10 +357,11 @@ static void test_forecast_runs(void)
 		return;
 	}
 	jobsrun_db("fcruns", db, sizeof(db));
-	/* AA: a provider's run (the connector 'electricitymaps') and ours
-	 * ('ridge', 48 h only); BB: the provider alone, over the whole horizon. */
+	/* AA: a provider's run (the connector 'electricitymaps') and our ensemble
+	 * (48 h only) in one round with no skill scored yet: the forecast
+	 * endpoints' default choice is the ensemble.  BB: the provider alone. */
 	write_run(db, "AA", "electricitymaps", DAY5 - 2 * H, 100, 100);
-	write_run(db, "AA", "ridge", DAY5 - 3 * H, 51, 200);
+	write_run(db, "AA", "ensemble", DAY5 - 3 * H, 51, 200);
 	write_run(db, "BB", "electricitymaps", DAY5 - H, 100, 50);
 	char *cfg = jobsrun_config(0, 0, 1, "\"scheduler\":{\"forecast_poll\":\"PT1S\"},");
 	itest_serve(cfg, db, NULL, &s);
@@ -373,7 +374,8 @@ static void test_forecast_runs(void)
 			 &status, NULL);
 	TL_ASSERT_INT_EQ(status, 200);
 	json_t *aa = json_object_get(input_of(j, "AA"), "forecast");
-	TL_ASSERT_STR_EQ(jr_str(aa, "model"), "ridge");
+	TL_ASSERT_STR_EQ(jr_str(aa, "model"), "ensemble");
+	TL_ASSERT_STR_EQ(jr_str(aa, "chosen_by"), "default");
 	TL_ASSERT_STR_EQ(jr_str(aa, "issued_at"), "2022-01-04T21:00:00Z");
 	/* 51 steps from 21:00 reach 2022-01-07T00:00; the rest of the horizon is filled. */
 	TL_ASSERT_STR_EQ(jr_str(json_object_get(aa, "extended"), "from"), "2022-01-07T00:00:00Z");
@@ -399,13 +401,13 @@ static void test_forecast_runs(void)
 			 "\"2022-01-07T05:00:00Z\",\"origin\":\"AA\",\"power_kw\":1,\"regions\":[\"AA\"]}",
 			 &status, NULL);
 	TL_ASSERT_INT_EQ(status, 200);
-	/* Each extended step is ridge's value a day earlier: 05:00 repeats step 32 (200 + 32),
+	/* Each extended step is the ensemble's value a day earlier: 05:00 repeats step 32 (200 + 32),
 	 * the cheapest of the rising day. */
 	TL_ASSERT_STR_EQ(jr_str(j, "start"), "2022-01-07T05:00:00Z");
 	TL_ASSERT_DBL_EQ(jr_num(j, "expected_g"), (200 + 32) * 1.2, 0.002);
 	json_decref(j);
 
-	/* A newer run of ours is picked up (poll) without a restart. */
+	/* A newer run is picked up (poll) without a restart. */
 	write_run(db, "AA", "ensemble", DAY5, 96, 10);
 	for (int i = 0; i < 100; i++) {
 		j = jobsrun_call(
@@ -413,7 +415,8 @@ static void test_forecast_runs(void)
 		    "{\"duration\":\"PT1H\",\"deadline\":\"2022-01-08T00:00:00Z\",\"origin\":\"AA\","
 		    "\"power_kw\":1,\"regions\":[\"AA\"]}",
 		    &status, NULL);
-		if (!strcmp(jr_str(json_object_get(j, "forecast"), "model"), "ensemble"))
+		const char *issued = jr_str(json_object_get(j, "forecast"), "issued_at");
+		if (issued && !strcmp(issued, "2022-01-05T00:00:00Z"))
 			break;
 		json_decref(j);
 		j = NULL;
@@ -464,8 +467,9 @@ static void test_seasonal_naive(void)
 	snprintf(env, sizeof(env), "CARBONSCHED_DATABASE_URL=%s", db);
 	TL_ASSERT_INT_EQ(itest_run(margs, envs, NULL, NULL), 0);
 	TL_ASSERT_INT_EQ(itest_run(iargs, envs, NULL, NULL), 0);
-	itest_serve("{\"regions\":[{\"id\":\"AA\",\"latitude\":0,\"longitude\":0,\"pue\":1.0}]}", db, NULL,
-		    &s);
+	itest_serve("{\"forecast\":{\"enabled\":false},\"regions\":[{\"id\":\"AA\",\"latitude\":0,"
+		    "\"longitude\":0,\"pue\":1.0}]}",
+		    db, NULL, &s);
 
 	char body[512], t1[TS_BUFSZ];
 	snprintf(body, sizeof(body),
@@ -489,7 +493,7 @@ static void test_seasonal_naive(void)
 static CU_TestInfo tests[] = {
     {"advice equals brute force on the file values", test_best_placement},
     {"every refused request names its field", test_refusals},
-    {"forecast runs: ours first, providers, extension, new runs", test_forecast_runs},
+    {"forecast runs: the endpoints' choice, providers, extension, new runs", test_forecast_runs},
     {"seasonal naive on the real clock", test_seasonal_naive},
     CU_TEST_INFO_NULL,
 };
