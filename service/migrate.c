@@ -50,15 +50,27 @@ int migrate_apply(struct db *db, int *ret_applied, struct err_detail *err)
 		goto unlock;
 	for (size_t i = 0; i < migrations_count; i++) {
 		const struct migration *m = &migrations[i];
+		int done = 1;
 
-		if (m->version <= current)
+		/* Each area numbers its migrations in its own range (010 jobs, 020
+		 * forecasts, ...), so a database may already hold a higher number
+		 * than one merged later: apply every version not recorded, in order. */
+		if (m->version <= current) {
+			snprintf(sql, sizeof(sql),
+				 "SELECT count(*)::int FROM schema_migrations WHERE version = %d",
+				 m->version);
+			if ((rc = db_query_int(db, sql, &done, err)))
+				goto unlock;
+		}
+		if (m->version <= current && done)
 			continue;
 		if ((rc = db_begin(db, err)))
 			goto unlock;
 		rc = db_exec_sql(db, m->sql, err);
 		if (!rc) {
 			/* The name comes from our own file names: digits, letters, '_' and '.'. */
-			snprintf(sql, sizeof(sql), "INSERT INTO schema_migrations (version, name) VALUES (%d, '%s')",
+			snprintf(sql, sizeof(sql),
+				 "INSERT INTO schema_migrations (version, name) VALUES (%d, '%s')",
 				 m->version, m->name);
 			rc = db_exec_sql(db, sql, err);
 		}

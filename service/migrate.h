@@ -25,7 +25,8 @@ extern const size_t migrations_count;
 /* The newest version compiled in. */
 int migrate_latest(void);
 
-/* Apply every migration newer than the database's, each in its own
+/* Apply every migration the database has not recorded (newer ones, and
+ * older-numbered ones merged later), in version order, each in its own
  * transaction, under an advisory lock so that replicas starting together
  * migrate once.  'db' is a raw connection (db_connect_raw).  Sets
  * *ret_applied (may be NULL) to the number applied.  ERR_DB on failure,
