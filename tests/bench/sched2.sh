@@ -1,7 +1,9 @@
 # tests/bench/sched2.sh - fragment of 'make bench' (sourced by run.sh, which
 # sets B, DATA, MATRIX, tmp, PSQL and need_pkg): the scheduling API.
 #  - POST /v1/schedule for a job over 20 regions x 96 h (the 123-zone
-#    matrix, hourly), against the bare libmicrohttpd handler answering a
+#    matrix, hourly; the forecasting worker is off, so that its rounds do
+#    not share the CPU with what is measured: the inputs are the replay's
+#    stored future), against the bare libmicrohttpd handler answering a
 #    body of the same size with the same threads, measured in the same run;
 #  - POST /v1/jobs with capacity, committed durably (the bench cluster runs
 #    with fsync and synchronous_commit on), against pgbench -b simple-update
@@ -40,7 +42,8 @@ else
 	s2_serve() { # THREADS -> port in $tmp/s2.port
 		cat >"$tmp/s2.json" <<JSON
 {"listen":"127.0.0.1:0","threads":$1,"database_url":"$s2_db","log_level":"warn",
- "clock":{"mode":"replay","start":"2022-07-01T00:00:10Z"},"regions":[$s2_regions]}
+ "clock":{"mode":"replay","start":"2022-07-01T00:00:10Z"},"forecast":{"enabled":false},
+ "regions":[$s2_regions]}
 JSON
 		rm -f "$tmp/s2.port"
 		"$B/carbonsched" serve --config "$tmp/s2.json" --port-file "$tmp/s2.port" 2>>"$tmp/s2.log" &
