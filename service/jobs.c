@@ -944,8 +944,8 @@ static void used_literal(const struct planner_snap *s, const struct copy *copies
  * fits is still the best; when it no longer fits, ERR_CONFLICT and the
  * caller tries again.  Either way the capacity a booking takes is checked
  * under the lock of its region. */
-static int book_once(const struct book_args *ba, struct db *db, bool optimistic, struct buf *out, char ret_id[37],
-		     struct err_detail *err)
+static int book_once(const struct book_args *ba, struct db *db, bool optimistic, struct buf *out,
+		     char ret_id[37], struct err_detail *err)
 {
 	const struct planner_snap *s = ba->s;
 	const struct job_req *rq = ba->rq;

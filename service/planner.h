@@ -37,13 +37,13 @@
 
 /* Where one input series came from. */
 struct planner_source {
-	char model[64];	       /* a model or provider name, "perfect (replay)", "seasonal naive
-				  (stored signals)", or "none" */
-	int64_t issued_at;     /* of a stored run; 0 otherwise */
-	char chosen_by[8];     /* a stored run: how fcstore_latest chose it ("skill", "default") */
-	char run_extended_by[48]; /* a stored run extended by another run of its round ... */
+	char model[64];		   /* a model or provider name, "perfect (replay)", "seasonal naive
+				      (stored signals)", or "none" */
+	int64_t issued_at;	   /* of a stored run; 0 otherwise */
+	char chosen_by[8];	   /* a stored run: how fcstore_latest chose it ("skill", "default") */
+	char run_extended_by[48];  /* a stored run extended by another run of its round ... */
 	int64_t run_extended_from; /* ... from here (0 = not) */
-	int64_t extended_from; /* first step filled by seasonal naive; 0 when none */
+	int64_t extended_from;	   /* first step filled by seasonal naive; 0 when none */
 	size_t extended_steps;
 };
 
