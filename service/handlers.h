@@ -35,6 +35,16 @@ int h_job_get(struct http_request *req, struct http_response *res, struct err_de
 int h_job_start(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_job_complete(struct http_request *req, struct http_response *res, struct err_detail *err);
 int h_job_cancel(struct http_request *req, struct http_response *res, struct err_detail *err);
+/* The Carbon Aware SDK WebAPI (h_sdk.c). */
+int h_sdk_bylocation(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_bylocations(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_best(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_forecasts_current(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_forecasts_batch(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_average(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_average_batch(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_locations(struct http_request *req, struct http_response *res, struct err_detail *err);
+int h_sdk_health(struct http_request *req, struct http_response *res, struct err_detail *err);
 
 /* The router: dispatch a request through the route table, recording its
  * metrics by route pattern. */

@@ -51,6 +51,16 @@ static const struct route {
 	{"GET", "/openapi.json", h_openapi},
 	{"GET", "/", h_dashboard},
 	{"GET", "/assets/{name}", h_asset},
+	/* Carbon Aware SDK WebAPI compatibility (h_sdk.c) */
+	{"GET", "/emissions/bylocation", h_sdk_bylocation},
+	{"GET", "/emissions/bylocations", h_sdk_bylocations},
+	{"GET", "/emissions/bylocations/best", h_sdk_best},
+	{"GET", "/emissions/forecasts/current", h_sdk_forecasts_current},
+	{"POST", "/emissions/forecasts/batch", h_sdk_forecasts_batch},
+	{"GET", "/emissions/average-carbon-intensity", h_sdk_average},
+	{"POST", "/emissions/average-carbon-intensity/batch", h_sdk_average_batch},
+	{"GET", "/locations", h_sdk_locations},
+	{"GET", "/health", h_sdk_health},
 };
 
 void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx)
