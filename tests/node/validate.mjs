@@ -4,8 +4,9 @@
 //   node validate.mjs --base http://127.0.0.1:PORT --spec service/openapi.json --requests FILE
 //
 // FILE has one request per line: "METHOD PATH STATUS [BODY] [=> NAME]"
-// ('#' starts a comment).  BODY is JSON without spaces, sent as
-// application/json; "=> NAME" keeps the answer's id (or array_id), which
+// ('#' starts a comment).  BODY is a JSON object or array without spaces,
+// sent as application/json (for an expected 2xx it must itself match the
+// operation's requestBody schema); "=> NAME" keeps the answer's id (or array_id), which
 // later lines use as ${NAME} in the path or body.  For each, the answer must
 // have that status; the operation is
 // found by matching PATH against the document's path templates; the status
@@ -61,7 +62,7 @@ let checked = 0;
 for (const raw of lines) {
   const line = raw.replace(/#.*/, '').trim();
   if (!line) continue;
-  const m = line.match(/^(\S+)\s+(\S+)\s+(\d{3})(?:\s+(\{.*?\}))?(?:\s+=>\s+(\w+))?$/);
+  const m = line.match(/^(\S+)\s+(\S+)\s+(\d{3})(?:\s+(\{.*?\}|\[.*?\]))?(?:\s+=>\s+(\w+))?$/);
   if (!m) {
     fail(`requests file: cannot read '${line}'`);
     continue;
@@ -96,6 +97,11 @@ for (const raw of lines) {
     continue;
   }
   used.add(`${method.toLowerCase()} ${tmpl}`);
+  const rb = op.requestBody?.content?.['application/json'];
+  if (reqBody && rb && want.startsWith('2')) {
+    const v = validator(`/paths/${esc(tmpl)}/${method.toLowerCase()}/requestBody/content/application~1json/schema`);
+    if (!v(JSON.parse(reqBody))) fail(`${where}: the request body does not match its schema: ${ajv.errorsText(v.errors)}`);
+  }
   const code = String(res.status);
   const key = code in op.responses ? code : `${code[0]}XX` in op.responses ? `${code[0]}XX` : 'default';
   if (!(key in op.responses)) {
