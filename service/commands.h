@@ -19,5 +19,6 @@ int cmd_ingest(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif

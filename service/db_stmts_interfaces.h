@@ -1,8 +1,9 @@
 /*
  * db_stmts_interfaces.h - the statements of the interfaces area: what the
- * /metrics collectors read at scrape time (telemetry.c).  They only read
- * tables that other areas write: jobs (scheduler), forecast_runs,
- * forecast_points, forecast_skill (forecasts), source_state (pollers).
+ * /metrics collectors read at scrape time (telemetry.c) and what
+ * 'carbonsched report' reads (report.c).  They only read tables that other
+ * areas write: jobs (scheduler), forecast_runs, forecast_points,
+ * forecast_skill (forecasts), source_state (pollers).
  */
 #ifndef CARBONSCHED_SERVICE_DB_STMTS_INTERFACES_H
 #define CARBONSCHED_SERVICE_DB_STMTS_INTERFACES_H
@@ -35,6 +36,13 @@
 	X(TM_SOURCE_STATE,                                                                                   \
 	  "SELECT source, zone, rows_written, extract(epoch FROM now() - last_success_at)::float8,"          \
 	  " last_success_at IS NOT NULL AND (last_error_at IS NULL OR last_success_at >= last_error_at),"    \
-	  " breaker <> 'closed' FROM source_state")
+	  " breaker <> 'closed' FROM source_state")                                                           \
+	/* $1, $2: the jobs starting in [$1, $2), by their actual, else planned, else earliest start */       \
+	X(REPORT_JOBS,                                                                                       \
+	  "SELECT id::text, coalesce(name, ''), state, coalesce(origin, ''), coalesce(region, ''),"          \
+	  " coalesce(forecast_model, ''), extract(epoch FROM s)::int8, power_kw * duration_s / 3600.0,"      \
+	  " measured_kwh, expected_g, baseline_g, realised_g, realised_baseline_g"                           \
+	  " FROM (SELECT *, coalesce(started_at, planned_start, earliest_start) AS s FROM jobs) j"           \
+	  " WHERE s >= to_timestamp($1) AND s < to_timestamp($2) ORDER BY s, id")
 
 #endif

@@ -19,6 +19,7 @@ static const struct command {
 	{"ingest", cmd_ingest, "load a data file or pull a provider once"},
 	{"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
 	{"backtest", cmd_backtest, "score the forecasting models on a data file (rolling origin)"},
+	{"report", cmd_report, "what the jobs of a period emitted against their baseline (csv, json, html)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "list the commands"},
 };
