@@ -259,10 +259,80 @@ static void test_failures_leave_the_old_file(void)
 	free(err);
 }
 
+/* The report commands of deploy/ (the cron file, the CronJob's args) run
+ * as written, with the output file moved into the scratch directory. */
+static void run_example(const char *what, char **argv, int argc)
+{
+	char out_path[600];
+	const char *args[32];
+	char *out = NULL, *err = NULL;
+	int n = 0;
+
+	snprintf(out_path, sizeof(out_path), "%s/example-%d", itest_tmpdir(), argc);
+	for (int i = 0; i < argc && n < 30; i++) {
+		args[n++] = argv[i];
+		if (!strcmp(argv[i], "--out") && i + 1 < argc) {
+			args[n++] = out_path;
+			i++;
+		}
+	}
+	args[n] = NULL;
+	int rc = itest_run(args, env, &out, &err);
+	if (rc)
+		fprintf(stderr, "%s: %s\n", what, err);
+	TL_ASSERT_INT_EQ(rc, 0);
+	TL_ASSERT_STR_EQ(err, "");
+	free(out);
+	free(err);
+}
+
+static void test_deploy_examples(void)
+{
+	char *cron = slurp("deploy/cron/carbonsched"), *k8s = slurp("deploy/kubernetes/report-cronjob.yaml");
+	int found = 0;
+
+	TL_ASSERT(cron && k8s);
+	for (const char *line = cron; line && *line;) {
+		size_t len = strcspn(line, "\n");
+		char copy[1024], *p, *save = NULL, *argv[32];
+		int argc = 0;
+
+		snprintf(copy, sizeof(copy), "%.*s", (int)len, line);
+		line += len + (line[len] == '\n');
+		if (copy[0] == '#' || !(p = strstr(copy, "carbonsched report ")))
+			continue;
+		for (char *a = strtok_r(p + strlen("carbonsched "), " ", &save); a && argc < 31;
+		     a = strtok_r(NULL, " ", &save))
+			argv[argc++] = a;
+		run_example("deploy/cron/carbonsched", argv, argc);
+		found++;
+	}
+	char *args = k8s ? strstr(k8s, "args: [") : NULL;
+	TL_ASSERT(args != NULL);
+	if (args) {
+		json_t *a = json_loadb(args + 6, strcspn(args + 6, "\n"), 0, NULL);
+		char *argv[32];
+		size_t i;
+		json_t *v;
+
+		TL_ASSERT(json_is_array(a));
+		json_array_foreach (a, i, v)
+			if (i < 31)
+				argv[i] = (char *)json_string_value(v);
+		run_example("deploy/kubernetes/report-cronjob.yaml", argv, (int)json_array_size(a));
+		json_decref(a);
+		found++;
+	}
+	TL_ASSERT_INT_EQ(found, 3);
+	free(cron);
+	free(k8s);
+}
+
 static CU_TestInfo tests[] = {
     {"json sums match SQL", test_json_matches_sql},
     {"csv on stdout, html by extension", test_csv_to_stdout_and_html},
     {"failures leave the old file", test_failures_leave_the_old_file},
+    {"the deploy examples run", test_deploy_examples},
     CU_TEST_INFO_NULL,
 };
 TL_SUITE("report", suite_init, NULL, tests)
