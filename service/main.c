@@ -20,6 +20,7 @@ static const struct command {
 	{"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
 	{"backtest", cmd_backtest, "score the forecasting models on a data file (rolling origin)"},
 	{"report", cmd_report, "what the jobs of a period emitted against their baseline (csv, json, html)"},
+	{"run-when-green", cmd_run_when_green, "run a command when the grid is greenest before its deadline"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "list the commands"},
 };
@@ -30,7 +31,7 @@ static int cmd_help(int argc, char **argv)
 	(void)argv;
 	printf("usage: carbonsched COMMAND [OPTIONS]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+		printf("  %-15s %s\n", commands[i].name, commands[i].summary);
 	printf("\n'carbonsched COMMAND --help' describes each command.\n");
 	return 0;
 }
