@@ -190,7 +190,7 @@ static void test_waits_then_runs(void)
 	    err, "the greenest start in DE is 2021-11-01T00:00:02Z, in 2s; expected 100 g CO2eq, 400 g "
 		 "if run now (-75.0 %)");
 	TL_ASSERT_CONTAINS(err, "starting 'sh'");
-	TL_ASSERT_CONTAINS(err, "'sh' exited with status 3 after 0s");
+	TL_ASSERT_CONTAINS(err, "'sh' exited with status 3 after ");
 	TL_ASSERT(strchr(err, '\r') == NULL); /* no countdown without a terminal */
 
 	/* What it asked: the origin only (it runs here), a deadline 8 h after
