@@ -107,6 +107,7 @@ struct plan {
 	double baseline_g;
 	double saving_pct;
 	char region[64];
+	char id[64];   /* the booked job (--book), "" otherwise */
 	char why[600]; /* when !ok */
 };
 
@@ -130,8 +131,14 @@ static int64_t service_now(struct fetch *f, const char *server)
 	return now;
 }
 
-static void ask(struct fetch *f, const char *server, const char *origin, int64_t duration, int64_t deadline,
-		double power_kw, struct plan *p)
+struct ask {
+	const char *server, *origin, *name; /* name: book the run as a job under it (NULL: advice only) */
+	int64_t duration, deadline;
+	double power_kw;
+	int64_t now; /* the service's now, for answers without as_of (bookings) */
+};
+
+static void ask(struct fetch *f, const struct ask *a, struct plan *p)
 {
 	char url[1024], dur[32], dl[TS_BUFSZ];
 	struct fetch_request rq = {.source = "service", .url = url, .accept = "json"};
@@ -143,11 +150,13 @@ static void ask(struct fetch *f, const char *server, const char *origin, int64_t
 
 	memset(p, 0, sizeof(*p));
 	p->expected_g = p->baseline_g = p->saving_pct = NAN;
-	snprintf(url, sizeof(url), "%s/v1/schedule", server);
+	snprintf(url, sizeof(url), "%s/v1/%s", a->server, a->name ? "jobs" : "schedule");
 	/* Only the origin: the command runs on this machine. */
-	body = json_pack("{s:s, s:s, s:s, s:[s], s:f}", "duration", ts_format_duration(duration, dur),
-			 "deadline", ts_format(deadline, dl), "origin", origin, "regions", origin, "power_kw",
-			 power_kw);
+	body = json_pack("{s:s, s:s, s:s, s:[s], s:f}", "duration", ts_format_duration(a->duration, dur),
+			 "deadline", ts_format(a->deadline, dl), "origin", a->origin, "regions", a->origin,
+			 "power_kw", a->power_kw);
+	if (a->name)
+		json_object_set_new(body, "name", json_string(a->name));
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	rq.body = text;
@@ -169,7 +178,16 @@ static void ask(struct fetch *f, const char *server, const char *origin, int64_t
 	}
 	s = json_string_value(json_object_get(j, "as_of"));
 	if (!s || ts_parse(s, NULL, &p->as_of, NULL))
-		p->as_of = ts_now();
+		p->as_of = a->now;
+	if (a->name) {
+		s = json_string_value(json_object_get(j, "id"));
+		if (!s || !*s || strlen(s) >= sizeof(p->id)) {
+			snprintf(p->why, sizeof(p->why), "the answer of %.400s has no job id", url);
+			json_decref(j);
+			return;
+		}
+		snprintf(p->id, sizeof(p->id), "%s", s);
+	}
 	if (json_is_number(json_object_get(j, "expected_g")))
 		p->expected_g = json_number_value(json_object_get(j, "expected_g"));
 	if (json_is_number(json_object_get(j, "baseline_g")))
@@ -179,9 +197,36 @@ static void ask(struct fetch *f, const char *server, const char *origin, int64_t
 	snprintf(p->region, sizeof(p->region), "%s",
 		 json_string_value(json_object_get(j, "region"))
 		     ? json_string_value(json_object_get(j, "region"))
-		     : origin);
+		     : a->origin);
 	json_decref(j);
 	p->ok = true;
+}
+
+/* Tell the service about a booked job: POST /v1/jobs/{id}/{what}.  A
+ * failure is a warning: it never changes what happens to the command.
+ * The answer (new, may be NULL) goes to *ret when ret is not NULL. */
+static void tell(struct fetch *f, const char *server, const char *id, const char *what, const char *body,
+		 json_t **ret)
+{
+	char url[1024];
+	struct fetch_request rq = {.source = "service", .url = url, .accept = "json"};
+	struct fetch_response res;
+	struct err_detail err = {{0}, {0}};
+
+	if (ret)
+		*ret = NULL;
+	snprintf(url, sizeof(url), "%s/v1/jobs/%s/%s", server, id, what);
+	rq.body = body;
+	rq.body_len = strlen(body);
+	rq.content_type = "application/json";
+	if (fetch_post(f, &rq, &res, &err)) {
+		say("warning: could not tell the service that job %s %s: %s", id,
+		    !strcmp(what, "start") ? "started" : "completed", err.msg);
+		return;
+	}
+	if (ret)
+		*ret = json_loadb(res.body, res.len, 0, NULL);
+	fetch_response_release(&res);
 }
 
 /* --- signals ------------------------------------------------------------------------------ */
@@ -270,7 +315,7 @@ static bool wait_for(int64_t seconds, const char *label)
 
 /* --- running ------------------------------------------------------------------------------ */
 
-static int run(char **argv)
+static int run(char **argv, int64_t *ret_ms)
 {
 	int64_t t0 = ts_mono_ms(), wall0 = ts_now();
 	char t1[TS_BUFSZ], t2[TS_BUFSZ], d[32];
@@ -310,16 +355,35 @@ static int run(char **argv)
 	}
 	child_pid = 0;
 	int64_t ms = ts_mono_ms() - t0;
+	*ret_ms = ms;
 	ts_format(wall0, t1);
 	ts_format(ts_now(), t2);
 	if (WIFSIGNALED(status)) {
 		say("'%s' was killed by signal %d (%s) after %s (%s to %s)", argv[0], WTERMSIG(status),
 		    strsignal(WTERMSIG(status)), duration_text((ms + 500) / 1000, d), t1, t2);
-		return die_of(WTERMSIG(status));
+		return -WTERMSIG(status);
 	}
 	say("'%s' exited with status %d after %s (%.3f s, %s to %s)", argv[0], WEXITSTATUS(status),
 	    duration_text((ms + 500) / 1000, d), (double)ms / 1000, t1, t2);
 	return WEXITSTATUS(status);
+}
+
+/* The realised figures of a completed job's answer, when already known. */
+static void say_realised(const json_t *job, const char *id)
+{
+	json_t *r = json_object_get(job, "realised");
+	double e = json_number_value(json_object_get(r, "emissions_g")),
+	       b = json_number_value(json_object_get(r, "baseline_g"));
+
+	if (json_is_number(json_object_get(r, "emissions_g")) &&
+	    json_is_number(json_object_get(r, "baseline_g")))
+		say("job %s: %.0f g CO2eq emitted, %.0f g if it had run at once (%+.1f %%)", id, e, b,
+		    b > 0 ? (e - b) / b * 100 : 0.0);
+	else
+		say("job %s: completion reported; its emissions are computed when the grid's figures for the "
+		    "run "
+		    "arrive",
+		    id);
 }
 
 int cmd_run_when_green(int argc, char **argv)
@@ -328,53 +392,60 @@ int cmd_run_when_green(int argc, char **argv)
 	    {"server", required_argument, NULL, 's'},	{"origin", required_argument, NULL, 'o'},
 	    {"duration", required_argument, NULL, 'd'}, {"deadline", required_argument, NULL, 'D'},
 	    {"power-kw", required_argument, NULL, 'p'}, {"strict", no_argument, NULL, 'S'},
+	    {"book", no_argument, NULL, 'b'},		{"name", required_argument, NULL, 'n'},
 	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0}};
-	const char *server = getenv("CARBONSCHED_SERVER"), *origin = NULL, *dur_s = NULL, *dl_s = NULL;
+	const char *server = getenv("CARBONSCHED_SERVER"), *dur_s = NULL, *dl_s = NULL, *name = NULL;
 	struct err_detail err = {{0}, {0}};
+	struct ask a = {.power_kw = 1};
 	struct fetch_options fo;
-	double power_kw = 1;
-	bool strict = false, deadline_relative = false;
-	int64_t duration = 0, deadline = 0, rel = 0;
+	bool strict = false, book = false, deadline_relative = false;
+	int64_t rel = 0, ms = 0;
 	char srv[512], t1[TS_BUFSZ], d[32];
 	struct fetch *f;
 	struct plan p;
-	int c;
+	int c, rc;
 
 	optind = 1;
 	/* '+': stop at the first non-option, the command's own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+s:o:d:D:p:Sh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:o:d:D:p:Sbn:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
-		case 'o': origin = optarg; break;
+		case 'o': a.origin = optarg; break;
 		case 'd': dur_s = optarg; break;
 		case 'D': dl_s = optarg; break;
 		case 'p': {
 			char *end;
-			power_kw = strtod(optarg, &end);
-			if (*end || end == optarg || !(power_kw > 0) || power_kw > 1e6) {
+			a.power_kw = strtod(optarg, &end);
+			if (*end || end == optarg || !(a.power_kw > 0) || a.power_kw > 1e6) {
 				say("--power-kw must be a number of kW above 0, not '%s'", optarg);
 				return EXIT_USAGE;
 			}
 			break;
 		}
 		case 'S': strict = true; break;
+		case 'b': book = true; break;
+		case 'n': name = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
 	}
-	if (!origin || !dur_s || !dl_s || optind >= argc) {
-		say("%s", !origin  ? "--origin is required"
-			  : !dur_s ? "--duration is required"
-			  : !dl_s  ? "--deadline is required"
-				   : "no command given (after --)");
+	if (!a.origin || !dur_s || !dl_s || optind >= argc) {
+		say("%s", !a.origin ? "--origin is required"
+			  : !dur_s  ? "--duration is required"
+			  : !dl_s   ? "--deadline is required"
+				    : "no command given (after --)");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (ts_parse_duration(dur_s, "duration", &duration, &err)) {
+	if (name && !book) {
+		say("--name names a booked job: give --book too");
+		return EXIT_USAGE;
+	}
+	if (ts_parse_duration(dur_s, "duration", &a.duration, &err)) {
 		say("--duration: %s", err.msg);
 		return EXIT_USAGE;
 	}
-	if (ts_parse(dl_s, "deadline", &deadline, NULL)) {
+	if (ts_parse(dl_s, "deadline", &a.deadline, NULL)) {
 		if (ts_parse_duration(dl_s, "deadline", &rel, NULL)) {
 			say("--deadline: '%s' is neither an RFC 3339 time nor a duration (8h, PT8H)", dl_s);
 			return EXIT_USAGE;
@@ -384,7 +455,13 @@ int cmd_run_when_green(int argc, char **argv)
 	snprintf(srv, sizeof(srv), "%s", server && *server ? server : "http://127.0.0.1:8080");
 	while (strlen(srv) > 1 && srv[strlen(srv) - 1] == '/')
 		srv[strlen(srv) - 1] = '\0';
+	a.server = srv;
 	argv += optind;
+	if (book) {
+		const char *base = strrchr(argv[0], '/');
+
+		a.name = name ? name : base ? base + 1 : argv[0];
+	}
 
 	install_handlers();
 	fetch_options_default(&fo);
@@ -395,42 +472,59 @@ int cmd_run_when_green(int argc, char **argv)
 	fo.max_bytes = 4 << 20;
 	fo.user_agent = "carbonsched-run-when-green";
 	f = fetch_new(&fo);
+	a.now = deadline_relative || book ? service_now(f, srv) : ts_now();
 	if (deadline_relative)
-		deadline = service_now(f, srv) + rel;
-	ask(f, srv, origin, duration, deadline, power_kw, &p);
-	fetch_free(f);
+		a.deadline = a.now + rel;
+	ask(f, &a, &p);
 
 	if (!p.ok) {
 		if (strict) {
 			say("no plan from the service (%s); --strict: not running '%s'", p.why, argv[0]);
+			fetch_free(f);
 			return EXIT_TEMPFAIL;
 		}
 		say("warning: no plan from the service (%s); running '%s' now", p.why, argv[0]);
 	} else {
 		int64_t wait = p.start - p.as_of;
-		char saving[96] = "";
+		char saving[96] = "", job[96] = "";
 
 		if (isfinite(p.saving_pct) && isfinite(p.expected_g) && isfinite(p.baseline_g))
 			snprintf(saving, sizeof(saving),
 				 "; expected %.0f g CO2eq, %.0f g if run now (%+.1f %%)", p.expected_g,
 				 p.baseline_g, -p.saving_pct);
+		if (p.id[0])
+			snprintf(job, sizeof(job), " (booked as job %s)", p.id);
 		if (wait <= 0) {
-			say("the greenest start in %s is now (planned %s)%s", p.region,
-			    ts_format(p.start, t1), saving);
+			say("the greenest start in %s is now (planned %s)%s%s", p.region,
+			    ts_format(p.start, t1), saving, job);
 		} else {
-			say("the greenest start in %s is %s, in %s%s", p.region, ts_format(p.start, t1),
-			    duration_text(wait, d), saving);
-			if (!wait_for(wait, "starting")) {
-				say("stopped by signal %d before '%s' started; it did not run",
-				    (int)stop_signal, argv[0]);
-				return die_of((int)stop_signal);
-			}
+			say("the greenest start in %s is %s, in %s%s%s", p.region, ts_format(p.start, t1),
+			    duration_text(wait, d), saving, job);
+			wait_for(wait, "starting");
 		}
 	}
 	if (stop_signal) {
-		say("stopped by signal %d before '%s' started; it did not run", (int)stop_signal, argv[0]);
+		say("stopped by signal %d before '%s' started; it did not run%s%s%s", (int)stop_signal,
+		    argv[0], p.id[0] ? " (job " : "", p.id,
+		    p.id[0] ? " stays booked: DELETE /v1/jobs/{id} cancels it)" : "");
+		fetch_free(f);
 		return die_of((int)stop_signal);
 	}
+	if (p.id[0])
+		tell(f, srv, p.id, "start", "{}", NULL);
 	say("starting '%s'", argv[0]);
-	return run(argv);
+	rc = run(argv, &ms);
+	if (p.id[0] && ms > 0) {
+		char body[96];
+		json_t *done;
+
+		/* The energy is the power announced over the time measured. */
+		snprintf(body, sizeof(body), "{\"measured_kwh\":%.6f}", a.power_kw * (double)ms / 3600000.0);
+		tell(f, srv, p.id, "complete", body, &done);
+		if (done)
+			say_realised(done, p.id);
+		json_decref(done);
+	}
+	fetch_free(f);
+	return rc < 0 ? die_of(-rc) : rc;
 }

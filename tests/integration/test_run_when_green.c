@@ -36,8 +36,11 @@ static struct {
 	int status;	 /* of POST /v1/schedule */
 	char body[2048]; /* its answer */
 	char ctype[64];
-	char sent[4096]; /* the last body received */
+	char sent[4096]; /* the last body received by /v1/schedule or /v1/jobs */
 	int schedules, healthz;
+	char log[8192];	     /* "METHOD PATH BODY" of every request, one a line */
+	int complete_status; /* of POST /v1/jobs/{id}/complete */
+	char complete_body[1024];
 	char url[64];
 } fake = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
@@ -78,12 +81,21 @@ static void serve_one(int c)
 	if (!end)
 		return;
 	pthread_mutex_lock(&fake.mu);
+	size_t used = strlen(fake.log);
+	snprintf(fake.log + used, sizeof(fake.log) - used, "%.*s %s\n", (int)strcspn(req, "\r"), req,
+		 end + 4);
 	if (!strncmp(req, "GET /healthz ", 13)) {
 		fake.healthz++;
 		answer(
 		    c, 200, "application/json",
 		    "{\"status\":\"ok\",\"clock\":{\"mode\":\"replay\",\"now\":\"2021-11-01T00:00:00Z\"}}");
-	} else if (!strncmp(req, "POST /v1/schedule ", 18)) {
+	} else if (!strncmp(req, "POST /v1/jobs/", 14) && strstr(req, "/start ")) {
+		answer(c, 200, "application/json", "{\"id\":\"job-1\",\"state\":\"running\"}");
+	} else if (!strncmp(req, "POST /v1/jobs/", 14) && strstr(req, "/complete ")) {
+		answer(c, fake.complete_status,
+		       fake.complete_status < 300 ? "application/json" : "application/problem+json",
+		       fake.complete_body);
+	} else if (!strncmp(req, "POST /v1/schedule ", 18) || !strncmp(req, "POST /v1/jobs ", 14)) {
 		fake.schedules++;
 		snprintf(fake.sent, sizeof(fake.sent), "%s", end + 4);
 		answer(c, fake.status, fake.ctype, fake.body);
@@ -124,7 +136,12 @@ static void canned(int status, const char *body)
 	snprintf(fake.ctype, sizeof(fake.ctype), "%s",
 		 status < 300 ? "application/json" : "application/problem+json");
 	fake.sent[0] = '\0';
+	fake.log[0] = '\0';
 	fake.schedules = fake.healthz = 0;
+	fake.complete_status = 200;
+	snprintf(
+	    fake.complete_body, sizeof(fake.complete_body),
+	    "{\"id\":\"job-1\",\"state\":\"completed\",\"realised\":{\"emissions_g\":12,\"baseline_g\":20}}");
 	pthread_mutex_unlock(&fake.mu);
 }
 
@@ -502,6 +519,63 @@ static void test_countdown_on_a_terminal(void)
 	free(text);
 }
 
+/* --book: the run becomes a job of the service, told when it starts and
+ * ends, with the energy measured. */
+static void test_book(void)
+{
+	const char *opts[] = {"--server", fake.url,	"--origin", "DE",	  "--duration",
+			      "PT1H",	  "--deadline", "4h",	    "--power-kw", "36",
+			      "--book",	  "--name",	"nightly",  NULL};
+	const char *cmd[] = {"sh", "-c", "sleep 0.2; exit 4", NULL};
+	char *out = NULL, *err = NULL, log[8192];
+	int64_t t0 = ts_mono_ms(), elapsed;
+
+	canned(
+	    201,
+	    "{\"id\":\"job-1\",\"state\":\"scheduled\",\"region\":\"DE\",\"start\":\"2021-11-01T00:00:01Z\","
+	    "\"expected_g\":10,\"baseline_g\":30,\"saving_pct\":66.7}");
+	TL_ASSERT_INT_EQ(rwg(opts, cmd, &out, &err), 4);
+	elapsed = ts_mono_ms() - t0;
+	pthread_mutex_lock(&fake.mu);
+	snprintf(log, sizeof(log), "%s", fake.log);
+	pthread_mutex_unlock(&fake.mu);
+	/* The service's now (the answer of a booking has no as_of), the booking,
+	 * the start, the completion - in that order. */
+	char *h = strstr(log, "GET /healthz"), *b = strstr(log, "POST /v1/jobs HTTP/1.1 {"),
+	     *st = strstr(log, "POST /v1/jobs/job-1/start HTTP/1.1 {}"),
+	     *co = strstr(log, "POST /v1/jobs/job-1/complete");
+	TL_ASSERT(h && b && st && co && h < b && b < st && st < co);
+	TL_ASSERT_CONTAINS(log, "\"name\":\"nightly\"");
+	TL_ASSERT_CONTAINS(err,
+			   "in 1s; expected 10 g CO2eq, 30 g if run now (-66.7 %) (booked as job job-1)");
+	TL_ASSERT_CONTAINS(err, "job job-1: 12 g CO2eq emitted, 20 g if it had run at once (-40.0 %)");
+	/* measured_kwh = 36 kW over the run, at least the 0.2 s it slept */
+	const char *m = co ? strstr(co, "\"measured_kwh\":") : NULL;
+	double kwh = m ? strtod(m + 15, NULL) : -1;
+	TL_ASSERT(kwh >= 36 * 0.2 / 3600 && kwh <= 36 * (double)elapsed / 3600000.0);
+	free(out);
+	free(err);
+
+	/* The service refusing the completion changes nothing for the command. */
+	canned(201, "{\"id\":\"job-1\",\"region\":\"DE\",\"start\":\"2021-11-01T00:00:00Z\"}");
+	pthread_mutex_lock(&fake.mu);
+	fake.complete_status = 409;
+	snprintf(fake.complete_body, sizeof(fake.complete_body),
+		 "{\"status\":409,\"detail\":\"job is cancelled\"}");
+	pthread_mutex_unlock(&fake.mu);
+	TL_ASSERT_INT_EQ(rwg(opts, cmd, &out, &err), 4);
+	TL_ASSERT_CONTAINS(err, "warning: could not tell the service that job job-1 completed");
+	TL_ASSERT_CONTAINS(err, "job is cancelled");
+	free(out);
+	free(err);
+	/* A booking without an id is no plan. */
+	canned(201, "{\"region\":\"DE\",\"start\":\"2021-11-01T00:00:00Z\"}");
+	TL_ASSERT_INT_EQ(rwg(opts, cmd, &out, &err), 4);
+	TL_ASSERT_CONTAINS(err, "has no job id");
+	free(out);
+	free(err);
+}
+
 static CU_TestInfo tests[] = {
     {"waits for the planned start, then runs", test_waits_then_runs},
     {"a start in the past runs now", test_start_in_the_past_runs_now},
@@ -511,6 +585,7 @@ static CU_TestInfo tests[] = {
     {"usage errors", test_usage},
     {"signals are passed on", test_signals_are_passed_on},
     {"countdown on a terminal", test_countdown_on_a_terminal},
+    {"--book: a job told of its start and end", test_book},
     CU_TEST_INFO_NULL,
 };
 TL_SUITE("run-when-green", suite_init, suite_clean, tests)
