@@ -38,12 +38,13 @@
 	"{\"id\":\"dup-1\",\"name\":\"D1\",\"zone\":\"ZD\",\"latitude\":5,\"longitude\":5,\"pue\":1.1},"    \
 	"{\"id\":\"dup-2\",\"name\":\"D2\",\"zone\":\"ZD\",\"latitude\":6,\"longitude\":6,\"pue\":1.1}]"
 
+/* The forecasting worker is off: the forecasts are the runs planted here. */
 static const char *config_july =
     "{\"clock\":{\"mode\":\"replay\",\"start\":\"2022-07-19T13:37:49Z\",\"speed\":0.001},"
-    "\"threads\":2," REGIONS "}";
+    "\"threads\":2,\"forecast\":{\"enabled\":false}," REGIONS "}";
 static const char *config_august =
     "{\"clock\":{\"mode\":\"replay\",\"start\":\"2022-08-24T00:00:00Z\",\"speed\":0.001},"
-    "\"threads\":2," REGIONS "}";
+    "\"threads\":2,\"forecast\":{\"enabled\":false}," REGIONS "}";
 
 static char db[512];
 static struct itest_server july, august;
