@@ -377,8 +377,8 @@ static void say_realised(const json_t *job, const char *id)
 
 	if (json_is_number(json_object_get(r, "emissions_g")) &&
 	    json_is_number(json_object_get(r, "baseline_g")))
-		say("job %s: %.0f g CO2eq emitted, %.0f g if it had run at once (%+.1f %%)", id, e, b,
-		    b > 0 ? (e - b) / b * 100 : 0.0);
+		say("job %s: %.*f g CO2eq emitted, %.*f g if it had run at once (%+.1f %%)", id,
+		    e < 10 ? 2 : 0, e, b < 10 ? 2 : 0, b, b > 0 ? (e - b) / b * 100 : 0.0);
 	else
 		say("job %s: completion reported; its emissions are computed when the grid's figures for the "
 		    "run "
@@ -399,7 +399,7 @@ int cmd_run_when_green(int argc, char **argv)
 	struct ask a = {.power_kw = 1};
 	struct fetch_options fo;
 	bool strict = false, book = false, deadline_relative = false;
-	int64_t rel = 0, ms = 0;
+	int64_t rel = 0, ms = 0, started_at = 0;
 	char srv[512], t1[TS_BUFSZ], d[32];
 	struct fetch *f;
 	struct plan p;
@@ -510,16 +510,30 @@ int cmd_run_when_green(int argc, char **argv)
 		fetch_free(f);
 		return die_of((int)stop_signal);
 	}
-	if (p.id[0])
-		tell(f, srv, p.id, "start", "{}", NULL);
+	if (p.id[0]) {
+		json_t *started;
+		const char *at;
+
+		tell(f, srv, p.id, "start", "{}", &started);
+		at = json_string_value(json_object_get(started, "started_at"));
+		if (!at || ts_parse(at, NULL, &started_at, NULL))
+			started_at = 0;
+		json_decref(started);
+	}
 	say("starting '%s'", argv[0]);
 	rc = run(argv, &ms);
 	if (p.id[0] && ms > 0) {
-		char body[96];
+		char body[160], ts[TS_BUFSZ];
 		json_t *done;
 
-		/* The energy is the power announced over the time measured. */
-		snprintf(body, sizeof(body), "{\"measured_kwh\":%.6f}", a.power_kw * (double)ms / 3600000.0);
+		/* The energy is the power announced over the time measured; the
+		 * end is the service's start plus that time (whole seconds, at
+		 * least one), whatever pace the service's clock keeps. */
+		snprintf(body, sizeof(body), "{\"measured_kwh\":%.6f", a.power_kw * (double)ms / 3600000.0);
+		if (started_at)
+			snprintf(body + strlen(body), sizeof(body) - strlen(body), ",\"completed_at\":\"%s\"",
+				 ts_format(started_at + (ms + 999) / 1000, ts));
+		snprintf(body + strlen(body), sizeof(body) - strlen(body), "}");
 		tell(f, srv, p.id, "complete", body, &done);
 		if (done)
 			say_realised(done, p.id);

@@ -90,7 +90,8 @@ static void serve_one(int c)
 		    c, 200, "application/json",
 		    "{\"status\":\"ok\",\"clock\":{\"mode\":\"replay\",\"now\":\"2021-11-01T00:00:00Z\"}}");
 	} else if (!strncmp(req, "POST /v1/jobs/", 14) && strstr(req, "/start ")) {
-		answer(c, 200, "application/json", "{\"id\":\"job-1\",\"state\":\"running\"}");
+		answer(c, 200, "application/json",
+		       "{\"id\":\"job-1\",\"state\":\"running\",\"started_at\":\"2021-11-01T00:00:01Z\"}");
 	} else if (!strncmp(req, "POST /v1/jobs/", 14) && strstr(req, "/complete ")) {
 		answer(c, fake.complete_status,
 		       fake.complete_status < 300 ? "application/json" : "application/problem+json",
@@ -553,6 +554,11 @@ static void test_book(void)
 	const char *m = co ? strstr(co, "\"measured_kwh\":") : NULL;
 	double kwh = m ? strtod(m + 15, NULL) : -1;
 	TL_ASSERT(kwh >= 36 * 0.2 / 3600 && kwh <= 36 * (double)elapsed / 3600000.0);
+	/* The end: the service's start plus the whole seconds measured (at least one). */
+	const char *ca = co ? strstr(co, "\"completed_at\":\"") : NULL;
+	int64_t end = 0, st0 = 1635724801;
+	TL_ASSERT(ca && ts_parse_loose(ca + 16, 20, &end));
+	TL_ASSERT(end >= st0 + 1 && end <= st0 + (elapsed + 999) / 1000);
 	free(out);
 	free(err);
 
