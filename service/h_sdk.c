@@ -685,6 +685,11 @@ int h_sdk_forecasts_current(struct http_request *req, struct http_response *res,
 
 /* --- JSON bodies ------------------------------------------------------------------------------ */
 
+static void decref(void *j)
+{
+	json_decref(j);
+}
+
 /* The request body as a JSON array of at most SDK_MAX_BATCH objects. */
 static int json_batch(struct http_request *req, json_t **ret, struct err_detail *err)
 {
@@ -714,7 +719,7 @@ static int json_batch(struct http_request *req, json_t **ret, struct err_detail 
 			return err_set(err, ERR_INVALID, NULL, "[%zu] must be an object", i);
 		}
 	}
-	arena_defer(req->arena, (void (*)(void *))json_decref, j);
+	arena_defer(req->arena, decref, j);
 	*ret = j;
 	return ERR_OK;
 }
