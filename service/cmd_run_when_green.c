@@ -111,24 +111,31 @@ struct plan {
 	char why[600]; /* when !ok */
 };
 
-static int64_t service_now(struct fetch *f, const char *server)
+/* The service's clock (GET /healthz): its now and, for a replay, how many
+ * of its seconds pass in one real second.  Without an answer: ours. */
+static void service_clock(struct fetch *f, const char *server, int64_t *ret_now, double *ret_speed)
 {
 	char url[1024];
 	struct fetch_request rq = {.source = "service", .url = url, .accept = "json"};
 	struct fetch_response res;
 	struct err_detail err;
-	int64_t now = 0;
+	json_t *j, *c;
+	const char *s;
 
+	*ret_now = ts_now();
+	*ret_speed = 1;
 	snprintf(url, sizeof(url), "%s/healthz", server);
 	if (fetch_get(f, &rq, &res, &err))
-		return ts_now();
-	json_t *j = json_loadb(res.body, res.len, 0, NULL);
-	const char *s = json_string_value(json_object_get(json_object_get(j, "clock"), "now"));
-	if (!s || ts_parse(s, NULL, &now, NULL))
-		now = ts_now();
+		return;
+	j = json_loadb(res.body, res.len, 0, NULL);
+	c = json_object_get(j, "clock");
+	s = json_string_value(json_object_get(c, "now"));
+	if (s && ts_parse(s, NULL, ret_now, NULL))
+		*ret_now = ts_now();
+	if (json_number_value(json_object_get(c, "speed")) > 0)
+		*ret_speed = json_number_value(json_object_get(c, "speed"));
 	json_decref(j);
 	fetch_response_release(&res);
-	return now;
 }
 
 struct ask {
@@ -400,6 +407,7 @@ int cmd_run_when_green(int argc, char **argv)
 	struct fetch_options fo;
 	bool strict = false, book = false, deadline_relative = false;
 	int64_t rel = 0, ms = 0, started_at = 0;
+	double speed = 1;
 	char srv[512], t1[TS_BUFSZ], d[32];
 	struct fetch *f;
 	struct plan p;
@@ -472,7 +480,7 @@ int cmd_run_when_green(int argc, char **argv)
 	fo.max_bytes = 4 << 20;
 	fo.user_agent = "carbonsched-run-when-green";
 	f = fetch_new(&fo);
-	a.now = deadline_relative || book ? service_now(f, srv) : ts_now();
+	service_clock(f, srv, &a.now, &speed);
 	if (deadline_relative)
 		a.deadline = a.now + rel;
 	ask(f, &a, &p);
@@ -485,8 +493,9 @@ int cmd_run_when_green(int argc, char **argv)
 		}
 		say("warning: no plan from the service (%s); running '%s' now", p.why, argv[0]);
 	} else {
-		int64_t wait = p.start - p.as_of;
-		char saving[96] = "", job[96] = "";
+		/* Service seconds to real ones: a replay may run faster. */
+		int64_t wait = (int64_t)ceil((double)(p.start - p.as_of) / speed);
+		char saving[96] = "", job[96] = "", pace[64] = "";
 
 		if (isfinite(p.saving_pct) && isfinite(p.expected_g) && isfinite(p.baseline_g))
 			snprintf(saving, sizeof(saving),
@@ -498,8 +507,10 @@ int cmd_run_when_green(int argc, char **argv)
 			say("the greenest start in %s is now (planned %s)%s%s", p.region,
 			    ts_format(p.start, t1), saving, job);
 		} else {
-			say("the greenest start in %s is %s, in %s%s%s", p.region, ts_format(p.start, t1),
-			    duration_text(wait, d), saving, job);
+			if (speed != 1)
+				snprintf(pace, sizeof(pace), " (the service's clock runs at %gx)", speed);
+			say("the greenest start in %s is %s, in %s%s%s%s", p.region, ts_format(p.start, t1),
+			    duration_text(wait, d), pace, saving, job);
 			wait_for(wait, "starting");
 		}
 	}
