@@ -816,8 +816,8 @@ static int fail(const struct fetch_request *rq, const struct attempt *a, const c
 	} else {
 		snprintf(what, sizeof(what), "%s", a->cause);
 	}
-	err_set(err, code, "", "%s: %s%s (%s %s)", rq->source, what, extra ? extra : "", rq->body ? "POST" : "GET",
-		shown_url);
+	err_set(err, code, "", "%s: %s%s (%s %s)", rq->source, what, extra ? extra : "",
+		rq->body ? "POST" : "GET", shown_url);
 	if (err && attempts > 1)
 		snprintf(err->msg + strlen(err->msg), sizeof(err->msg) - strlen(err->msg),
 			 " after %d attempts", attempts);
@@ -861,7 +861,8 @@ static int fetch_run(struct fetch *f, const struct fetch_request *rq, struct fet
 	if (rq->body) {
 		char ct[160];
 
-		snprintf(ct, sizeof(ct), "Content-Type: %s", rq->content_type ? rq->content_type : "application/json");
+		snprintf(ct, sizeof(ct), "Content-Type: %s",
+			 rq->content_type ? rq->content_type : "application/json");
 		hdrs = curl_slist_append(hdrs, ct);
 		hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
 	}
@@ -877,8 +878,9 @@ static int fetch_run(struct fetch *f, const struct fetch_request *rq, struct fet
 		n++;
 		if (is_cancelled(f)) {
 			transient = false;
-			rc = err_set(err, ERR_UNAVAILABLE, "", "%s: cancelled: the service is stopping (%s %s)",
-				     rq->source, method, shown);
+			rc = err_set(err, ERR_UNAVAILABLE, "",
+				     "%s: cancelled: the service is stopping (%s %s)", rq->source, method,
+				     shown);
 			goto out;
 		}
 		run_attempt(f, rq, hdrs, resolve, &a);

@@ -12,7 +12,7 @@ static const struct {
 	const char *title;
 } table[] = {
 #define ERR_ROW(name, status, code, title) {status, code, title},
-	ERR_TABLE(ERR_ROW)
+    ERR_TABLE(ERR_ROW)
 #undef ERR_ROW
 };
 

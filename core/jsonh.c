@@ -39,8 +39,8 @@ static int lookup(json_t *obj, const char *key, const char *path, bool required,
 
 	if (!v || json_is_null(v)) {
 		if (required)
-			return err_set(err, ERR_INVALID, jh_field(f, sizeof(f), path, key), "'%s' is required",
-				       f);
+			return err_set(err, ERR_INVALID, jh_field(f, sizeof(f), path, key),
+				       "'%s' is required", f);
 		*ret_v = NULL;
 		return ERR_OK;
 	}
@@ -162,8 +162,7 @@ int jh_string_array(json_t *obj, const char *key, const char *path, bool require
 	if (json_array_size(v) > max_len)
 		return err_set(err, ERR_INVALID, f, "'%s' has %zu entries, at most %zu are allowed", f,
 			       json_array_size(v), max_len);
-	json_array_foreach(v, i, it)
-	{
+	json_array_foreach (v, i, it) {
 		if (!json_is_string(it))
 			return err_set(err, ERR_INVALID, f, "'%s[%zu]' must be a string", f, i);
 	}
@@ -177,8 +176,7 @@ int jh_only_keys(json_t *obj, const char *const *allowed, const char *path, stru
 	json_t *v;
 	char f[128];
 
-	json_object_foreach(obj, key, v)
-	{
+	json_object_foreach (obj, key, v) {
 		bool ok = false;
 
 		for (const char *const *a = allowed; *a && !ok; a++)

@@ -24,14 +24,14 @@ void log_set_request_id(const char *id);
 
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-#define log_at(level, ...)                          \
-	do {                                        \
-		if ((level) >= log_min_level)       \
+#define log_at(level, ...)                             \
+	do {                                           \
+		if ((level) >= log_min_level)          \
 			log_write(level, __VA_ARGS__); \
 	} while (0)
 #define log_debug(...) log_at(LOG_DEBUG, __VA_ARGS__)
-#define log_info(...) log_at(LOG_INFO, __VA_ARGS__)
-#define log_warn(...) log_at(LOG_WARN, __VA_ARGS__)
+#define log_info(...)  log_at(LOG_INFO, __VA_ARGS__)
+#define log_warn(...)  log_at(LOG_WARN, __VA_ARGS__)
 #define log_error(...) log_at(LOG_ERROR, __VA_ARGS__)
 
 #endif

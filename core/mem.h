@@ -30,7 +30,7 @@ static inline void freep(void *p)
 
 /* Declares a local that is freed when it leaves scope:
  *     _cleanup_free_ char *s = xstrdup("x"); */
-#define _cleanup_(f) __attribute__((cleanup(f)))
+#define _cleanup_(f)   __attribute__((cleanup(f)))
 #define _cleanup_free_ _cleanup_(freep)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -14,7 +14,7 @@ static const struct {
 	const char *name, *unit, *desc;
 } kinds[] = {
 #define SIG_KIND_ROW(name, str, unit, desc) {str, unit, desc},
-	SIG_KIND_TABLE(SIG_KIND_ROW)
+    SIG_KIND_TABLE(SIG_KIND_ROW)
 #undef SIG_KIND_ROW
 };
 
@@ -24,7 +24,7 @@ static const struct {
 	bool renewable, low_carbon;
 } fuels[] = {
 #define SIG_FUEL_ROW(name, str, lc, direct, ren, low) {str, lc, direct, ren, low},
-	SIG_FUEL_TABLE(SIG_FUEL_ROW)
+    SIG_FUEL_TABLE(SIG_FUEL_ROW)
 #undef SIG_FUEL_ROW
 };
 
@@ -56,7 +56,8 @@ int sig_kind_parse(const char *s, const char *field, enum sig_kind *ret_kind, in
 		if (k == SIG_GENERATION) {
 			if (!colon || (fuel = sig_fuel_parse(colon + 1)) < 0)
 				return err_set(err, ERR_INVALID, field,
-					       "'%.64s' needs a fuel: generation:coal, generation:gas, generation:wind, ...",
+					       "'%.64s' needs a fuel: generation:coal, generation:gas, "
+					       "generation:wind, ...",
 					       s);
 		} else if (colon) {
 			break;
@@ -66,9 +67,12 @@ int sig_kind_parse(const char *s, const char *field, enum sig_kind *ret_kind, in
 			*ret_fuel = fuel;
 		return ERR_OK;
 	}
-	return err_set(err, ERR_INVALID, field,
-		       "unknown kind '%.64s': expected carbon_intensity, carbon_intensity_direct, marginal_intensity, renewable_share, low_carbon_share, generation:<fuel>, load, wind_speed, solar_irradiance, temperature, dewpoint, precipitation, cloud_cover, pue, price or marginal_index",
-		       s ? s : "");
+	return err_set(
+	    err, ERR_INVALID, field,
+	    "unknown kind '%.64s': expected carbon_intensity, carbon_intensity_direct, marginal_intensity, "
+	    "renewable_share, low_carbon_share, generation:<fuel>, load, wind_speed, solar_irradiance, "
+	    "temperature, dewpoint, precipitation, cloud_cover, pue, price or marginal_index",
+	    s ? s : "");
 }
 
 const char *sig_kind_string_unit(const char *s)
@@ -89,9 +93,9 @@ int sig_fuel_parse(const char *s)
 		const char *alias;
 		enum sig_fuel f;
 	} aliases[] = {
-		{"nat_gas", FUEL_GAS},	   {"natural_gas", FUEL_GAS}, {"other", FUEL_UNKNOWN},
-		{"lignite", FUEL_COAL},	   {"battery", FUEL_STORAGE}, {"hydro_discharge", FUEL_STORAGE},
-		{"imports", FUEL_UNKNOWN},
+	    {"nat_gas", FUEL_GAS},     {"natural_gas", FUEL_GAS}, {"other", FUEL_UNKNOWN},
+	    {"lignite", FUEL_COAL},    {"battery", FUEL_STORAGE}, {"hydro_discharge", FUEL_STORAGE},
+	    {"imports", FUEL_UNKNOWN},
 	};
 
 	for (int f = 0; f < FUEL__COUNT; f++)

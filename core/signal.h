@@ -42,7 +42,7 @@ enum sig_kind {
 #define SIG_KIND_ENUM(name, str, unit, desc) SIG_##name,
 	SIG_KIND_TABLE(SIG_KIND_ENUM)
 #undef SIG_KIND_ENUM
-	SIG__KIND_COUNT
+	    SIG__KIND_COUNT
 };
 
 /* X(NAME, "name", lifecycle g/kWh, direct g/kWh, renewable, low carbon).
@@ -50,24 +50,24 @@ enum sig_kind {
  * Electricity Maps defaults, which equal DACF's Table 1 (coal 760, gas 370,
  * oil 406, unknown 575).  Storage discharge has no own factor: it is
  * counted at the mix average (excluded from the weighted mean). */
-#define SIG_FUEL_TABLE(X)                                 \
-	X(COAL, "coal", 820, 760, false, false)           \
-	X(GAS, "gas", 490, 370, false, false)             \
-	X(OIL, "oil", 650, 406, false, false)             \
-	X(BIOMASS, "biomass", 230, 0, true, true)         \
-	X(GEOTHERMAL, "geothermal", 38, 0, true, true)    \
-	X(HYDRO, "hydro", 24, 0, true, true)              \
-	X(NUCLEAR, "nuclear", 12, 0, false, true)         \
-	X(SOLAR, "solar", 45, 0, true, true)              \
-	X(WIND, "wind", 11, 0, true, true)                \
-	X(UNKNOWN, "unknown", 700, 575, false, false)     \
+#define SIG_FUEL_TABLE(X)                              \
+	X(COAL, "coal", 820, 760, false, false)        \
+	X(GAS, "gas", 490, 370, false, false)          \
+	X(OIL, "oil", 650, 406, false, false)          \
+	X(BIOMASS, "biomass", 230, 0, true, true)      \
+	X(GEOTHERMAL, "geothermal", 38, 0, true, true) \
+	X(HYDRO, "hydro", 24, 0, true, true)           \
+	X(NUCLEAR, "nuclear", 12, 0, false, true)      \
+	X(SOLAR, "solar", 45, 0, true, true)           \
+	X(WIND, "wind", 11, 0, true, true)             \
+	X(UNKNOWN, "unknown", 700, 575, false, false)  \
 	X(STORAGE, "storage", -1, -1, false, false)
 
 enum sig_fuel {
 #define SIG_FUEL_ENUM(name, str, lc, direct, ren, low) FUEL_##name,
 	SIG_FUEL_TABLE(SIG_FUEL_ENUM)
 #undef SIG_FUEL_ENUM
-	FUEL__COUNT
+	    FUEL__COUNT
 };
 
 enum sig_factors { FACTORS_LIFECYCLE, FACTORS_DIRECT };

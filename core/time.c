@@ -211,8 +211,8 @@ static bool parse(const char *s, size_t len, bool strict, int64_t *ret_t, const 
 		*why = "unexpected characters after the time";
 		return false;
 	}
-	if (y < 1900 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > ts_days_in_month(y, mo) ||
-	    h > 23 || mi > 59 || sec > 59) {
+	if (y < 1900 || y > 2199 || mo < 1 || mo > 12 || d < 1 || d > ts_days_in_month(y, mo) || h > 23 ||
+	    mi > 59 || sec > 59) {
 		*why = "a date or time field is out of range";
 		return false;
 	}
@@ -334,7 +334,8 @@ int ts_parse_duration(const char *s, const char *field, int64_t *ret_s, struct e
 			       field ? field : "duration");
 	if (!(s[0] == 'P' ? iso_duration(s, &v) : short_duration(s, &v)))
 		return err_set(err, ERR_INVALID, field,
-			       "'%.64s' is not a valid duration: expected ISO 8601 such as PT4H or P1DT30M, or 4h, 30m, 2d",
+			       "'%.64s' is not a valid duration: expected ISO 8601 such as PT4H or P1DT30M, "
+			       "or 4h, 30m, 2d",
 			       s);
 	if (v <= 0)
 		return err_set(err, ERR_INVALID, field, "duration '%.64s' must be longer than zero", s);

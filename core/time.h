@@ -19,8 +19,8 @@
 #define TS_BUFSZ 21
 
 #define TS_MINUTE INT64_C(60)
-#define TS_HOUR INT64_C(3600)
-#define TS_DAY INT64_C(86400)
+#define TS_HOUR	  INT64_C(3600)
+#define TS_DAY	  INT64_C(86400)
 
 /* Strict RFC 3339 date-time: "YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)".
  * Rejects missing offsets, out-of-range fields (Feb 30, 24:00, leap second
@@ -41,7 +41,7 @@ char *ts_format(int64_t t, char out[TS_BUFSZ]);
 /* Formatting many instants in order: the date part is computed once per
  * day.  Zero-initialise the cache before first use. */
 struct ts_fmt_cache {
-	int64_t day; /* day number + 1 of 'date'; 0 = empty */
+	int64_t day;   /* day number + 1 of 'date'; 0 = empty */
 	char date[12]; /* "YYYY-MM-DDT" */
 };
 char *ts_format_cached(struct ts_fmt_cache *c, int64_t t, char out[TS_BUFSZ]);

@@ -24,11 +24,11 @@ struct app {
 	struct db_pool *pool;
 	struct clock clock;
 	struct sigcache *cache;
-	struct telemetry *telemetry; /* Prometheus metrics (telemetry.h) */
+	struct telemetry *telemetry;  /* Prometheus metrics (telemetry.h) */
 	struct source_health *health; /* freshness and failing sources for the read path (source.h) */
-	struct planner *planner; /* the scheduler's inputs; set by the 'scheduler inputs' worker */
-	int64_t started_at; /* real time the process started serving */
-	atomic_bool stopping; /* set at shutdown: workers finish their round and return */
+	struct planner *planner;      /* the scheduler's inputs; set by the 'scheduler inputs' worker */
+	int64_t started_at;	      /* real time the process started serving */
+	atomic_bool stopping;	      /* set at shutdown: workers finish their round and return */
 };
 
 /* Borrow a database connection for the rest of the request: it goes back
@@ -55,7 +55,8 @@ void reply_json(struct http_request *req, struct http_response *res, int status,
 /* application/problem+json for an error code with its detail (RFC 9457):
  * type, title, status, detail, code, instance, request_id and, when the
  * detail names a field, invalid_params [{name, reason}]. */
-void reply_problem(struct http_request *req, struct http_response *res, int code, const struct err_detail *err);
+void reply_problem(struct http_request *req, struct http_response *res, int code,
+		   const struct err_detail *err);
 /* Start a JSON body written by hand (hot paths): sets status and type. */
 void reply_json_raw(struct http_response *res, int status);
 
@@ -65,7 +66,8 @@ void reply_json_raw(struct http_response *res, int status);
  * (NULL-terminated): unknown parameters are refused, not ignored. */
 int query_only(const struct http_request *req, const char *const *allowed, struct err_detail *err);
 /* RFC 3339 parameter; absent leaves *ret untouched unless required. */
-int query_time(const struct http_request *req, const char *key, bool required, int64_t *ret, struct err_detail *err);
+int query_time(const struct http_request *req, const char *key, bool required, int64_t *ret,
+	       struct err_detail *err);
 /* Duration parameter (ISO 8601 or 4h). */
 int query_duration(const struct http_request *req, const char *key, bool required, int64_t *ret,
 		   struct err_detail *err);

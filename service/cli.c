@@ -36,7 +36,8 @@ int cli_open_db(const char *config_path, bool prepare, struct db **ret)
 		url = cfg->database_url;
 	}
 	if (!url) {
-		fprintf(stderr, "carbonsched: no database: give --config FILE or set CARBONSCHED_DATABASE_URL\n");
+		fprintf(stderr,
+			"carbonsched: no database: give --config FILE or set CARBONSCHED_DATABASE_URL\n");
 		config_free(cfg);
 		return 1;
 	}
@@ -50,10 +51,11 @@ int cli_open_db(const char *config_path, bool prepare, struct db **ret)
 			return cli_fail("database", &err);
 		}
 		if (version != migrate_latest()) {
-			fprintf(stderr,
-				"carbonsched: the database is at schema version %d, this binary needs %d: run "
-				"'carbonsched migrate'\n",
-				version, migrate_latest());
+			fprintf(
+			    stderr,
+			    "carbonsched: the database is at schema version %d, this binary needs %d: run "
+			    "'carbonsched migrate'\n",
+			    version, migrate_latest());
 			db_close(db);
 			return 1;
 		}
@@ -90,7 +92,8 @@ void cli_print_set_json(FILE *out, const struct sig_set *set)
 		for (size_t i = 0; i < it->s.n; i++) {
 			if (isnan(it->s.v[i]))
 				continue;
-			buf_addf(&b, "%s{\"ts\":\"%s\",\"value\":", first ? "" : ",", ts_format(series_ts(&it->s, i), ts));
+			buf_addf(&b, "%s{\"ts\":\"%s\",\"value\":", first ? "" : ",",
+				 ts_format(series_ts(&it->s, i), ts));
 			buf_add_double(&b, it->s.v[i]);
 			if (series_is_estimated(&it->s, i))
 				buf_adds(&b, ",\"estimated\":true");

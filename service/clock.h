@@ -17,8 +17,8 @@
 
 struct clock {
 	enum clock_mode mode;
-	int64_t start;	     /* replay: simulated instant at real_start_ms */
-	double speed;	     /* replay: simulated seconds per real second */
+	int64_t start; /* replay: simulated instant at real_start_ms */
+	double speed;  /* replay: simulated seconds per real second */
 	int64_t real_start_ms;
 };
 

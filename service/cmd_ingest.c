@@ -16,14 +16,16 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: carbonsched ingest --file PATH --format FORMAT [--zone ZONE] [--kind KIND]\n"
-		     "                          [--config FILE] [--dry-run] [--quiet]\n"
-		     "       carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL] [--dry-run]\n"
-		     "                          (pull a provider once; 'carbonsched ingest --source x --help')\n\n"
-		     "Load a historical data file (plain or gzip) into the database, in one transaction.\n"
-		     "Re-ingesting a file changes nothing. A bad row stops the ingest with FILE:LINE: reason,\n"
-		     "exit status 1, and nothing of the file is stored.\n\n"
-		     "  --format     one of:");
+	fprintf(out,
+		"usage: carbonsched ingest --file PATH --format FORMAT [--zone ZONE] [--kind KIND]\n"
+		"                          [--config FILE] [--dry-run] [--quiet]\n"
+		"       carbonsched ingest --source NAME [--zone Z] [--from T --to T] [--base-url URL] "
+		"[--dry-run]\n"
+		"                          (pull a provider once; 'carbonsched ingest --source x --help')\n\n"
+		"Load a historical data file (plain or gzip) into the database, in one transaction.\n"
+		"Re-ingesting a file changes nothing. A bad row stops the ingest with FILE:LINE: reason,\n"
+		"exit status 1, and nothing of the file is stored.\n\n"
+		"  --format     one of:");
 	for (const char *const *f = files_formats; *f; f++)
 		fprintf(out, " %s", *f);
 	fprintf(out, "\n  --zone       zone of single-zone files (default: from the file name)\n"
@@ -35,12 +37,15 @@ static void usage(FILE *out)
 
 int cmd_ingest(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"file", required_argument, NULL, 'f'},	  {"format", required_argument, NULL, 'F'},
-		{"zone", required_argument, NULL, 'z'},	  {"kind", required_argument, NULL, 'k'},
-		{"config", required_argument, NULL, 'c'}, {"dry-run", no_argument, NULL, 'n'},
-		{"quiet", no_argument, NULL, 'q'},	  {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
+	static const struct option opts[] = {{"file", required_argument, NULL, 'f'},
+					     {"format", required_argument, NULL, 'F'},
+					     {"zone", required_argument, NULL, 'z'},
+					     {"kind", required_argument, NULL, 'k'},
+					     {"config", required_argument, NULL, 'c'},
+					     {"dry-run", no_argument, NULL, 'n'},
+					     {"quiet", no_argument, NULL, 'q'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
 	const char *file = NULL, *format = NULL, *config = NULL;
 	struct files_options fo = {0};
 	struct err_detail err = {{0}, {0}};
@@ -94,7 +99,7 @@ int cmd_ingest(int argc, char **argv)
 		return 1;
 	}
 	if (!quiet)
-		printf("%s: %zu series, %zu points, %zu rows written%s\n", file, st.series, st.points, st.written,
-		       st.merged ? " (merged with stored data)" : "");
+		printf("%s: %zu series, %zu points, %zu rows written%s\n", file, st.series, st.points,
+		       st.written, st.merged ? " (merged with stored data)" : "");
 	return 0;
 }

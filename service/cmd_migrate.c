@@ -10,18 +10,18 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: carbonsched migrate [--config FILE]\n\n"
-		     "Apply the schema migrations compiled into this binary that the database lacks.\n"
-		     "Idempotent; safe to run from several replicas at once (an advisory lock serialises them).\n"
-		     "The database comes from the config's database_url (or $CARBONSCHED_CONFIG, or\n"
-		     "$CARBONSCHED_DATABASE_URL without a config).\n");
+	fprintf(out,
+		"usage: carbonsched migrate [--config FILE]\n\n"
+		"Apply the schema migrations compiled into this binary that the database lacks.\n"
+		"Idempotent; safe to run from several replicas at once (an advisory lock serialises them).\n"
+		"The database comes from the config's database_url (or $CARBONSCHED_CONFIG, or\n"
+		"$CARBONSCHED_DATABASE_URL without a config).\n");
 }
 
 int cmd_migrate(int argc, char **argv)
 {
-	static const struct option opts[] = {{"config", required_argument, NULL, 'c'},
-					     {"help", no_argument, NULL, 'h'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
 	const char *config = NULL;
 	struct err_detail err = {{0}, {0}};
 	struct db *db;

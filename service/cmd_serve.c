@@ -27,11 +27,12 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: carbonsched serve [--config FILE] [--port-file FILE]\n"
-		     "       carbonsched serve --help-config\n\n"
-		     "Serve the HTTP API. The config file comes from --config or $CARBONSCHED_CONFIG;\n"
-		     "every top-level key can be overridden by an environment variable (--help-config).\n"
-		     "  --port-file  write the bound port there once listening (useful with listen port 0)\n");
+	fprintf(out,
+		"usage: carbonsched serve [--config FILE] [--port-file FILE]\n"
+		"       carbonsched serve --help-config\n\n"
+		"Serve the HTTP API. The config file comes from --config or $CARBONSCHED_CONFIG;\n"
+		"every top-level key can be overridden by an environment variable (--help-config).\n"
+		"  --port-file  write the bound port there once listening (useful with listen port 0)\n");
 }
 
 static int write_port(const char *path, int port)
@@ -116,8 +117,8 @@ int cmd_serve(int argc, char **argv)
 	app.started_at = ts_now();
 	app.telemetry = telemetry_new();
 	telemetry_start(&app);
-	log_info("carbonsched %s starting with '%s': %zu regions, %zu sources", CARBONSCHED_VERSION, config_path,
-		 cfg->nregions, cfg->nsources);
+	log_info("carbonsched %s starting with '%s': %zu regions, %zu sources", CARBONSCHED_VERSION,
+		 config_path, cfg->nregions, cfg->nsources);
 	if (clock_is_replay(&app.clock))
 		log_info("clock: DEMO replay of historical data from %s at %gx real time - 'now' is not the "
 			 "real time",
@@ -136,12 +137,12 @@ int cmd_serve(int argc, char **argv)
 		goto out;
 	}
 	struct http_options ho = {
-		.host = cfg->listen_host,
-		.port = cfg->listen_port,
-		.threads = cfg->threads,
-		.max_body = (size_t)cfg->max_body,
-		.dispatch = routes_dispatch,
-		.app = &app,
+	    .host = cfg->listen_host,
+	    .port = cfg->listen_port,
+	    .threads = cfg->threads,
+	    .max_body = (size_t)cfg->max_body,
+	    .dispatch = routes_dispatch,
+	    .app = &app,
 	};
 	if (http_start(&ho, &srv, &err)) {
 		log_error("cannot start: %s", err.msg);

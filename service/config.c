@@ -28,15 +28,26 @@
 #include "core/time.h"
 #include "connectors/connector.h"
 
-enum key_type { K_STRING, K_INT, K_INT64, K_DOUBLE, K_TIME, K_DURATION, K_LISTEN, K_CLOCK_MODE, K_STRINGS, K_MAP,
-		K_BOOL };
+enum key_type {
+	K_STRING,
+	K_INT,
+	K_INT64,
+	K_DOUBLE,
+	K_TIME,
+	K_DURATION,
+	K_LISTEN,
+	K_CLOCK_MODE,
+	K_STRINGS,
+	K_MAP,
+	K_BOOL
+};
 
 struct key {
 	const char *name; /* dotted path for nested objects: "clock.start" */
 	enum key_type type;
 	size_t offset;
 	size_t count_offset; /* K_STRINGS: where the element count goes */
-	const char *def; /* default as text, NULL = none (required unless 'optional') */
+	const char *def;     /* default as text, NULL = none (required unless 'optional') */
 	double min, max;
 	bool optional;
 	const char *help;
@@ -44,116 +55,119 @@ struct key {
 
 #define TOP(field) offsetof(struct config, field)
 static const struct key top_keys[] = {
-	{"listen", K_LISTEN, TOP(listen_host), 0, "127.0.0.1:8080", 0, 0, false,
-	 "address:port to serve HTTP on (port 0 = any free port)"},
-	{"database_url", K_STRING, TOP(database_url), 0, NULL, 0, 0, true,
-	 "libpq connection string or URI of the PostgreSQL database"},
-	{"threads", K_INT, TOP(threads), 0, "4", 1, 256, false, "HTTP worker threads"},
-	{"db_pool_size", K_INT, TOP(db_pool_size), 0, "0", 0, 256, false,
-	 "PostgreSQL connections (0 = one per HTTP thread plus two)"},
-	{"log_level", K_STRING, TOP(log_level), 0, "info", 0, 0, false, "debug, info, warn or error"},
-	{"clock.mode", K_CLOCK_MODE, TOP(clock_mode), 0, "real", 0, 0, false,
-	 "'real', or 'replay' to run on historical data from clock.start"},
-	{"clock.start", K_TIME, TOP(clock_start), 0, NULL, 0, 0, true,
-	 "replay: the instant the service believes it is when it starts"},
-	{"clock.speed", K_DOUBLE, TOP(clock_speed), 0, "1", 0.001, 100000, false,
-	 "replay: simulated seconds per real second"},
-	{"limits.max_range", K_DURATION, TOP(max_range), 0, "P93D", 3600, 5 * 366 * 86400.0, false,
-	 "longest time range one signals request may cover"},
-	{"limits.max_body_bytes", K_INT64, TOP(max_body), 0, "1048576", 1024, 1 << 30, false,
-	 "largest request body accepted"},
-	{"cache.max_points", K_INT64, TOP(cache_points), 0, "8000000", 0, 1e10, false,
-	 "signal points kept in memory (8 bytes each); 0 disables the cache"},
-	{"forecast.horizon", K_DURATION, TOP(forecast_horizon), 0, "P4D", 3600, 14 * 86400.0, false,
-	 "how far ahead forecasts reach"},
-	{"fetch.timeout", K_DURATION, TOP(fetch_timeout), 0, "PT30S", 1, 3600, false,
-	 "pollers: longest one HTTP attempt may take, headers to last byte"},
-	{"fetch.connect_timeout", K_DURATION, TOP(fetch_connect_timeout), 0, "PT5S", 1, 300, false,
-	 "pollers: longest a connection may take to open"},
-	{"fetch.attempts", K_INT, TOP(fetch_attempts), 0, "4", 1, 20, false,
-	 "pollers: tries per request (network errors, timeouts, 429 and 5xx are retried)"},
-	{"fetch.backoff_ms", K_INT64, TOP(fetch_backoff_ms), 0, "500", 1, 600000, false,
-	 "pollers: first retry delay in ms, doubled per retry, with jitter"},
-	{"fetch.breaker_failures", K_INT, TOP(fetch_breaker_failures), 0, "5", 1, 1000, false,
-	 "pollers: consecutive failed requests of a source that open its circuit breaker"},
-	{"fetch.breaker_cooldown", K_DURATION, TOP(fetch_breaker_cooldown), 0, "PT60S", 1, 86400, false,
-	 "pollers: how long an open breaker refuses requests before one probe"},
-	{"fetch.max_bytes", K_INT64, TOP(fetch_max_bytes), 0, "67108864", 1024, 1 << 30, false,
-	 "pollers: largest response accepted (after decompression)"},
-	{"fetch.user_agent", K_STRING, TOP(fetch_user_agent), 0, "carbonsched", 0, 0, false,
-	 "pollers: User-Agent of requests to providers"},
-	{"forecast.enabled", K_BOOL, TOP(forecast_enabled), 0, "true", 0, 0, false,
-	 "run the forecasting worker in this replica (one replica at a time forecasts; the others stand by)"},
-	{"forecast.kinds", K_STRINGS, TOP(forecast_kinds), TOP(nforecast_kinds), NULL, 0, 0, true,
-	 "signal kinds forecast per zone (default: carbon_intensity, carbon_intensity_direct, "
-	 "renewable_share, generation:wind, generation:solar; PUE per region always)"},
-	{"forecast.history", K_DURATION, TOP(forecast_history), 0, "P730D", 28 * 86400.0, 5 * 366 * 86400.0, false,
-	 "history the live models are fitted on"},
-	{"forecast.keep", K_DURATION, TOP(forecast_keep), 0, "P7D", 86400, 366 * 86400.0, false,
-	 "forecast runs older than this are deleted (their skill stays); at least the horizon plus a day"},
-	{"forecast.skill_half_life", K_DURATION, TOP(forecast_skill_half_life), 0, "P7D", 3600, 366 * 86400.0,
-	 false, "recent skill: errors count half after this long"},
-	{"scheduler.step", K_DURATION, TOP(sched_step), 0, "PT1H", 300, 3600, false,
-	 "grid of placements and capacity reservations (a divisor of one hour: 5, 10, 15, 20, 30 or 60 min)"},
-	{"scheduler.replan_min_gain_pct", K_DOUBLE, TOP(replan_min_gain_pct), 0, "5", 0, 100, false,
-	 "re-plan a booked job on a new forecast only when that saves more than this % of its emissions"},
-	{"scheduler.forecast_poll", K_DURATION, TOP(forecast_poll), 0, "PT5S", 1, 3600, false,
-	 "how often each replica looks for new forecast runs (besides LISTEN carbonsched_forecasts)"},
-	{"scheduler.callback_hosts", K_STRINGS, TOP(callback_hosts), TOP(ncallback_hosts), NULL, 0, 0, true,
-	 "hosts job callbacks may go to ('hooks.example.com', '*.example.com'); loopback and private "
-	 "addresses only when named exactly (environment: comma-separated)"},
-	{"scheduler.callback_timeout", K_DURATION, TOP(callback_timeout), 0, "PT5S", 1, 60, false,
-	 "time allowed for one callback request"},
-	{"scheduler.max_job_count", K_INT, TOP(max_job_count), 0, "1000", 1, 100000, false,
-	 "largest 'count' (job array) one booking may ask for"},
+    {"listen", K_LISTEN, TOP(listen_host), 0, "127.0.0.1:8080", 0, 0, false,
+     "address:port to serve HTTP on (port 0 = any free port)"},
+    {"database_url", K_STRING, TOP(database_url), 0, NULL, 0, 0, true,
+     "libpq connection string or URI of the PostgreSQL database"},
+    {"threads", K_INT, TOP(threads), 0, "4", 1, 256, false, "HTTP worker threads"},
+    {"db_pool_size", K_INT, TOP(db_pool_size), 0, "0", 0, 256, false,
+     "PostgreSQL connections (0 = one per HTTP thread plus two)"},
+    {"log_level", K_STRING, TOP(log_level), 0, "info", 0, 0, false, "debug, info, warn or error"},
+    {"clock.mode", K_CLOCK_MODE, TOP(clock_mode), 0, "real", 0, 0, false,
+     "'real', or 'replay' to run on historical data from clock.start"},
+    {"clock.start", K_TIME, TOP(clock_start), 0, NULL, 0, 0, true,
+     "replay: the instant the service believes it is when it starts"},
+    {"clock.speed", K_DOUBLE, TOP(clock_speed), 0, "1", 0.001, 100000, false,
+     "replay: simulated seconds per real second"},
+    {"limits.max_range", K_DURATION, TOP(max_range), 0, "P93D", 3600, 5 * 366 * 86400.0, false,
+     "longest time range one signals request may cover"},
+    {"limits.max_body_bytes", K_INT64, TOP(max_body), 0, "1048576", 1024, 1 << 30, false,
+     "largest request body accepted"},
+    {"cache.max_points", K_INT64, TOP(cache_points), 0, "8000000", 0, 1e10, false,
+     "signal points kept in memory (8 bytes each); 0 disables the cache"},
+    {"forecast.horizon", K_DURATION, TOP(forecast_horizon), 0, "P4D", 3600, 14 * 86400.0, false,
+     "how far ahead forecasts reach"},
+    {"fetch.timeout", K_DURATION, TOP(fetch_timeout), 0, "PT30S", 1, 3600, false,
+     "pollers: longest one HTTP attempt may take, headers to last byte"},
+    {"fetch.connect_timeout", K_DURATION, TOP(fetch_connect_timeout), 0, "PT5S", 1, 300, false,
+     "pollers: longest a connection may take to open"},
+    {"fetch.attempts", K_INT, TOP(fetch_attempts), 0, "4", 1, 20, false,
+     "pollers: tries per request (network errors, timeouts, 429 and 5xx are retried)"},
+    {"fetch.backoff_ms", K_INT64, TOP(fetch_backoff_ms), 0, "500", 1, 600000, false,
+     "pollers: first retry delay in ms, doubled per retry, with jitter"},
+    {"fetch.breaker_failures", K_INT, TOP(fetch_breaker_failures), 0, "5", 1, 1000, false,
+     "pollers: consecutive failed requests of a source that open its circuit breaker"},
+    {"fetch.breaker_cooldown", K_DURATION, TOP(fetch_breaker_cooldown), 0, "PT60S", 1, 86400, false,
+     "pollers: how long an open breaker refuses requests before one probe"},
+    {"fetch.max_bytes", K_INT64, TOP(fetch_max_bytes), 0, "67108864", 1024, 1 << 30, false,
+     "pollers: largest response accepted (after decompression)"},
+    {"fetch.user_agent", K_STRING, TOP(fetch_user_agent), 0, "carbonsched", 0, 0, false,
+     "pollers: User-Agent of requests to providers"},
+    {"forecast.enabled", K_BOOL, TOP(forecast_enabled), 0, "true", 0, 0, false,
+     "run the forecasting worker in this replica (one replica at a time forecasts; the others stand by)"},
+    {"forecast.kinds", K_STRINGS, TOP(forecast_kinds), TOP(nforecast_kinds), NULL, 0, 0, true,
+     "signal kinds forecast per zone (default: carbon_intensity, carbon_intensity_direct, "
+     "renewable_share, generation:wind, generation:solar; PUE per region always)"},
+    {"forecast.history", K_DURATION, TOP(forecast_history), 0, "P730D", 28 * 86400.0, 5 * 366 * 86400.0,
+     false, "history the live models are fitted on"},
+    {"forecast.keep", K_DURATION, TOP(forecast_keep), 0, "P7D", 86400, 366 * 86400.0, false,
+     "forecast runs older than this are deleted (their skill stays); at least the horizon plus a day"},
+    {"forecast.skill_half_life", K_DURATION, TOP(forecast_skill_half_life), 0, "P7D", 3600, 366 * 86400.0,
+     false, "recent skill: errors count half after this long"},
+    {"scheduler.step", K_DURATION, TOP(sched_step), 0, "PT1H", 300, 3600, false,
+     "grid of placements and capacity reservations (a divisor of one hour: 5, 10, 15, 20, 30 or 60 min)"},
+    {"scheduler.replan_min_gain_pct", K_DOUBLE, TOP(replan_min_gain_pct), 0, "5", 0, 100, false,
+     "re-plan a booked job on a new forecast only when that saves more than this % of its emissions"},
+    {"scheduler.forecast_poll", K_DURATION, TOP(forecast_poll), 0, "PT5S", 1, 3600, false,
+     "how often each replica looks for new forecast runs (besides LISTEN carbonsched_forecasts)"},
+    {"scheduler.callback_hosts", K_STRINGS, TOP(callback_hosts), TOP(ncallback_hosts), NULL, 0, 0, true,
+     "hosts job callbacks may go to ('hooks.example.com', '*.example.com'); loopback and private "
+     "addresses only when named exactly (environment: comma-separated)"},
+    {"scheduler.callback_timeout", K_DURATION, TOP(callback_timeout), 0, "PT5S", 1, 60, false,
+     "time allowed for one callback request"},
+    {"scheduler.max_job_count", K_INT, TOP(max_job_count), 0, "1000", 1, 100000, false,
+     "largest 'count' (job array) one booking may ask for"},
 };
 #undef TOP
 
 #define REG(field) offsetof(struct region_cfg, field)
 static const struct key region_keys[] = {
-	{"id", K_STRING, REG(id), 0, NULL, 0, 0, false, "unique region id, e.g. 'DE' or 'eu-central-1'"},
-	{"name", K_STRING, REG(name), 0, NULL, 0, 0, true, "display name (default: the id)"},
-	{"zone", K_STRING, REG(zone), 0, NULL, 0, 0, true, "grid zone of its carbon signal (default: the id)"},
-	{"latitude", K_DOUBLE, REG(latitude), 0, NULL, -90, 90, false, "degrees north"},
-	{"longitude", K_DOUBLE, REG(longitude), 0, NULL, -180, 180, false, "degrees east"},
-	{"jurisdictions", K_STRINGS, REG(jurisdictions), REG(njurisdictions), NULL, 0, 0, true,
-	 "data-residency tags, e.g. [\"EU\", \"DE\", \"GDPR\"]"},
-	{"capacity_kw", K_DOUBLE, REG(capacity_kw), 0, "0", 0, 1e9, false,
-	 "power available to flexible jobs in each step, kW (0 = unlimited)"},
-	{"sources", K_STRINGS, REG(sources), REG(nsources), NULL, 0, 0, true,
-	 "source names in order of preference for this region's zone"},
+    {"id", K_STRING, REG(id), 0, NULL, 0, 0, false, "unique region id, e.g. 'DE' or 'eu-central-1'"},
+    {"name", K_STRING, REG(name), 0, NULL, 0, 0, true, "display name (default: the id)"},
+    {"zone", K_STRING, REG(zone), 0, NULL, 0, 0, true, "grid zone of its carbon signal (default: the id)"},
+    {"latitude", K_DOUBLE, REG(latitude), 0, NULL, -90, 90, false, "degrees north"},
+    {"longitude", K_DOUBLE, REG(longitude), 0, NULL, -180, 180, false, "degrees east"},
+    {"jurisdictions", K_STRINGS, REG(jurisdictions), REG(njurisdictions), NULL, 0, 0, true,
+     "data-residency tags, e.g. [\"EU\", \"DE\", \"GDPR\"]"},
+    {"capacity_kw", K_DOUBLE, REG(capacity_kw), 0, "0", 0, 1e9, false,
+     "power available to flexible jobs in each step, kW (0 = unlimited)"},
+    {"sources", K_STRINGS, REG(sources), REG(nsources), NULL, 0, 0, true,
+     "source names in order of preference for this region's zone"},
 };
 #undef REG
 
 #define SRC(field) offsetof(struct source_cfg, field)
 #define CONNECTORS "electricitymaps watttime ukgrid entsoe eia openmeteo pue"
 static const struct key source_keys[] = {
-	{"name", K_STRING, SRC(name), 0, NULL, 0, 0, false, "unique source name (regions[].sources refer to it)"},
-	{"type", K_STRING, SRC(type), 0, NULL, 0, 0, false, "connector: electricitymaps, watttime, ukgrid, ..., or file"},
-	{"zones", K_STRINGS, SRC(zones), SRC(nzones), NULL, 0, 0, true,
-	 "zones this source serves (openmeteo: region ids; pue: regions, default all)"},
-	{"interval", K_DURATION, SRC(interval), 0, "PT15M", 1, 7 * 86400.0, false, "time between pulls"},
-	{"stale_after", K_DURATION, SRC(stale_after), 0, NULL, 1, 30 * 86400.0, true,
-	 "data whose newest point is older is stale (default 3 x max(step, interval))"},
-	{"base_url", K_STRING, SRC(base_url), 0, NULL, 0, 0, true, "another host for the provider (mirror, fake)"},
-	{"path", K_STRING, SRC(path), 0, NULL, 0, 0, true, "the file (file sources, PUE feeds)"},
-	{"format", K_STRING, SRC(format), 0, NULL, 0, 0, true, "file sources: the format (see ingest --help)"},
-	{"keys", K_MAP, SRC(keys), 0, NULL, 0, 0, true,
-	 "the provider's name of a zone: {\"GB-NW\": \"3\"} (GB region, EIC code, EIA respondent, WattTime region)"},
-	{"endpoints", K_STRINGS, SRC(endpoints), SRC(nendpoints), NULL, 0, 0, true,
-	 "endpoints to pull (default: the connector's plan; docs/sources.md)"},
-	{"token_env", K_STRING, SRC(token_env), 0, NULL, 0, 0, true, "variable holding the token"},
-	{"token_file", K_STRING, SRC(token_file), 0, NULL, 0, 0, true, "file holding the token"},
-	{"username_env", K_STRING, SRC(username_env), 0, NULL, 0, 0, true, "variable holding the user name"},
-	{"username_file", K_STRING, SRC(username_file), 0, NULL, 0, 0, true, "file holding the user name"},
-	{"password_env", K_STRING, SRC(password_env), 0, NULL, 0, 0, true, "variable holding the password"},
-	{"password_file", K_STRING, SRC(password_file), 0, NULL, 0, 0, true, "file holding the password"},
-	{"emission_factors", K_STRING, SRC(emission_factors), 0, NULL, 0, 0, true,
-	 "'lifecycle' (default) or 'direct' intensity"},
-	{"signal_type", K_STRING, SRC(signal_type), 0, NULL, 0, 0, true, "'co2_moer' (default) or 'co2_aoer'"},
-	{"horizon", K_DURATION, SRC(horizon), 0, NULL, 3600, 16 * 86400.0, true,
-	 "forecast horizon (default: the provider's)"},
-	{"step", K_DURATION, SRC(step), 0, NULL, 60, 86400, true, "step of the PUE series (default PT1H)"},
+    {"name", K_STRING, SRC(name), 0, NULL, 0, 0, false, "unique source name (regions[].sources refer to it)"},
+    {"type", K_STRING, SRC(type), 0, NULL, 0, 0, false,
+     "connector: electricitymaps, watttime, ukgrid, ..., or file"},
+    {"zones", K_STRINGS, SRC(zones), SRC(nzones), NULL, 0, 0, true,
+     "zones this source serves (openmeteo: region ids; pue: regions, default all)"},
+    {"interval", K_DURATION, SRC(interval), 0, "PT15M", 1, 7 * 86400.0, false, "time between pulls"},
+    {"stale_after", K_DURATION, SRC(stale_after), 0, NULL, 1, 30 * 86400.0, true,
+     "data whose newest point is older is stale (default 3 x max(step, interval))"},
+    {"base_url", K_STRING, SRC(base_url), 0, NULL, 0, 0, true,
+     "another host for the provider (mirror, fake)"},
+    {"path", K_STRING, SRC(path), 0, NULL, 0, 0, true, "the file (file sources, PUE feeds)"},
+    {"format", K_STRING, SRC(format), 0, NULL, 0, 0, true, "file sources: the format (see ingest --help)"},
+    {"keys", K_MAP, SRC(keys), 0, NULL, 0, 0, true,
+     "the provider's name of a zone: {\"GB-NW\": \"3\"} (GB region, EIC code, EIA respondent, WattTime "
+     "region)"},
+    {"endpoints", K_STRINGS, SRC(endpoints), SRC(nendpoints), NULL, 0, 0, true,
+     "endpoints to pull (default: the connector's plan; docs/sources.md)"},
+    {"token_env", K_STRING, SRC(token_env), 0, NULL, 0, 0, true, "variable holding the token"},
+    {"token_file", K_STRING, SRC(token_file), 0, NULL, 0, 0, true, "file holding the token"},
+    {"username_env", K_STRING, SRC(username_env), 0, NULL, 0, 0, true, "variable holding the user name"},
+    {"username_file", K_STRING, SRC(username_file), 0, NULL, 0, 0, true, "file holding the user name"},
+    {"password_env", K_STRING, SRC(password_env), 0, NULL, 0, 0, true, "variable holding the password"},
+    {"password_file", K_STRING, SRC(password_file), 0, NULL, 0, 0, true, "file holding the password"},
+    {"emission_factors", K_STRING, SRC(emission_factors), 0, NULL, 0, 0, true,
+     "'lifecycle' (default) or 'direct' intensity"},
+    {"signal_type", K_STRING, SRC(signal_type), 0, NULL, 0, 0, true, "'co2_moer' (default) or 'co2_aoer'"},
+    {"horizon", K_DURATION, SRC(horizon), 0, NULL, 3600, 16 * 86400.0, true,
+     "forecast horizon (default: the provider's)"},
+    {"step", K_DURATION, SRC(step), 0, NULL, 60, 86400, true, "step of the PUE series (default PT1H)"},
 };
 #undef SRC
 
@@ -165,29 +179,30 @@ static const struct key_rule {
 	const char *only;    /* space-separated types; NULL = every type */
 	const char *choices; /* '|'-separated values; NULL = any */
 } source_rules[] = {
-	{"base_url", CONNECTORS, NULL},
-	{"path", "file pue", NULL},
-	{"format", "file", NULL},
-	{"keys", "electricitymaps watttime ukgrid entsoe eia", NULL},
-	{"endpoints", CONNECTORS, NULL},
-	{"token_env", "electricitymaps entsoe eia", NULL},
-	{"token_file", "electricitymaps entsoe eia", NULL},
-	{"username_env", "watttime", NULL},
-	{"username_file", "watttime", NULL},
-	{"password_env", "watttime", NULL},
-	{"password_file", "watttime", NULL},
-	{"emission_factors", "electricitymaps", "lifecycle|direct"},
-	{"signal_type", "watttime", "co2_moer|co2_aoer"},
-	{"horizon", "electricitymaps watttime openmeteo", NULL},
-	{"step", "pue", NULL},
+    {"base_url", CONNECTORS, NULL},
+    {"path", "file pue", NULL},
+    {"format", "file", NULL},
+    {"keys", "electricitymaps watttime ukgrid entsoe eia", NULL},
+    {"endpoints", CONNECTORS, NULL},
+    {"token_env", "electricitymaps entsoe eia", NULL},
+    {"token_file", "electricitymaps entsoe eia", NULL},
+    {"username_env", "watttime", NULL},
+    {"username_file", "watttime", NULL},
+    {"password_env", "watttime", NULL},
+    {"password_file", "watttime", NULL},
+    {"emission_factors", "electricitymaps", "lifecycle|direct"},
+    {"signal_type", "watttime", "co2_moer|co2_aoer"},
+    {"horizon", "electricitymaps watttime openmeteo", NULL},
+    {"step", "pue", NULL},
 };
 #undef CONNECTORS
 
-static const char *const type_names[] = {"string", "integer", "integer", "number", "RFC 3339 time", "duration",
-					 "host:port", "real|replay", "array of strings", "object of strings", "boolean"};
+static const char *const type_names[] = {"string",	     "integer",		  "integer",   "number",
+					 "RFC 3339 time",    "duration",	  "host:port", "real|replay",
+					 "array of strings", "object of strings", "boolean"};
 
 static int fail(struct err_detail *err, const char *file, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int fail(struct err_detail *err, const char *file, const char *key, const char *fmt, ...)
 {
@@ -316,8 +331,7 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 			return fail(err, file, key, "must be a number");
 		break;
 	case K_STRINGS:
-	case K_MAP:
-		break;
+	case K_MAP: break;
 	case K_BOOL:
 		if (v && !json_is_boolean(v))
 			return fail(err, file, key, "must be true or false");
@@ -354,8 +368,8 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 		if (ts_parse_duration(text, key, &s, &e))
 			return fail(err, file, key, "%s", e.msg);
 		if (s < k->min || s > k->max)
-			return fail(err, file, key, "'%s' must be between %.0f and %.0f seconds", text, k->min,
-				    k->max);
+			return fail(err, file, key, "'%s' must be between %.0f and %.0f seconds", text,
+				    k->min, k->max);
 		*(int64_t *)field = s;
 		return ERR_OK;
 	}
@@ -423,8 +437,7 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 		}
 		if (!json_is_array(v))
 			return fail(err, file, key, "must be an array of strings");
-		json_array_foreach(v, i, it)
-		{
+		json_array_foreach (v, i, it) {
 			if (!json_is_string(it) || !*json_string_value(it))
 				return fail(err, file, key, "entry %zu must be a non-empty string", i);
 		}
@@ -443,16 +456,14 @@ static int set_value(const struct key *k, void *base, json_t *v, const char *tex
 
 		if (!json_is_object(v))
 			return fail(err, file, key, "must be an object of strings, e.g. {\"GB-NW\": \"3\"}");
-		json_object_foreach(v, name, it)
-		{
+		json_object_foreach (v, name, it) {
 			if (!json_is_string(it) || !*json_string_value(it))
 				return fail(err, file, key, "'%s' must map to a non-empty string", name);
 		}
 		map_release(m);
 		m->names = xcalloc(json_object_size(v) + 1, sizeof(char *));
 		m->values = xcalloc(json_object_size(v) + 1, sizeof(char *));
-		json_object_foreach(v, name, it)
-		{
+		json_object_foreach (v, name, it) {
 			m->names[i] = xstrdup(name);
 			m->values[i++] = xstrdup(json_string_value(it));
 		}
@@ -493,8 +504,7 @@ static int read_object(const struct key *keys, size_t nkeys, json_t *obj, void *
 	if (!json_is_object(obj))
 		return fail(err, file, *path ? path : "(top level)", "must be an object");
 	/* Refuse unknown keys, also inside nested objects ("clock": {...}). */
-	json_object_foreach(obj, name, v)
-	{
+	json_object_foreach (obj, name, v) {
 		const char *sub;
 		json_t *sv;
 
@@ -504,8 +514,7 @@ static int read_object(const struct key *keys, size_t nkeys, json_t *obj, void *
 			return fail(err, file, jh_field(key, sizeof(key), path, name), "unknown key");
 		if (!json_is_object(v))
 			return fail(err, file, jh_field(key, sizeof(key), path, name), "must be an object");
-		json_object_foreach(v, sub, sv)
-		{
+		json_object_foreach (v, sub, sv) {
 			char full[128];
 
 			snprintf(full, sizeof(full), "%s.%s", name, sub);
@@ -543,13 +552,16 @@ static bool valid_id(const char *s)
 	return true;
 }
 
-static int read_pue(json_t *v, struct region_cfg *r, const char *file, const char *path, struct err_detail *err)
+static int read_pue(json_t *v, struct region_cfg *r, const char *file, const char *path,
+		    struct err_detail *err)
 {
 	char key[160];
 
 	snprintf(key, sizeof(key), "%s.pue", path);
 	if (!v)
-		return fail(err, file, key, "is required: a constant such as 1.2, or {\"base\": 1.1, \"k\": 0.01, \"t0\": 18}");
+		return fail(
+		    err, file, key,
+		    "is required: a constant such as 1.2, or {\"base\": 1.1, \"k\": 0.01, \"t0\": 18}");
 	if (json_is_number(v)) {
 		r->pue_kind = PUE_CONSTANT;
 		r->pue = json_number_value(v);
@@ -567,7 +579,8 @@ static int read_pue(json_t *v, struct region_cfg *r, const char *file, const cha
 		return fail(err, file, key, "must be a number or an object {base, k, t0}");
 	}
 	if (!(r->pue >= 1.0 && r->pue <= 5.0))
-		return fail(err, file, key, "must be between 1.0 and 5.0 (got %g): PUE is facility energy over IT energy",
+		return fail(err, file, key,
+			    "must be between 1.0 and 5.0 (got %g): PUE is facility energy over IT energy",
 			    r->pue);
 	return ERR_OK;
 }
@@ -580,8 +593,7 @@ static int read_regions(json_t *arr, struct config *c, struct err_detail *err)
 	if (!json_is_array(arr) || json_array_size(arr) == 0)
 		return fail(err, c->path, "regions", "must be a non-empty array of region objects");
 	c->regions = xcalloc(json_array_size(arr), sizeof(*c->regions));
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach (arr, i, o) {
 		struct region_cfg *r = &c->regions[i];
 		char path[32];
 		json_t *pue = json_is_object(o) ? json_object_get(o, "pue") : NULL;
@@ -634,8 +646,8 @@ static int check_source(const struct config *c, const struct source_cfg *s, json
 		buf_init(&b, 0);
 		for (const struct connector *const *x = conn_table; *x; x++)
 			buf_addf(&b, "%s, ", (*x)->name);
-		fail(err, c->path, jh_field(key, sizeof(key), path, "type"), "'%s' is not a source type (%sfile)",
-		     s->type, b.data);
+		fail(err, c->path, jh_field(key, sizeof(key), path, "type"),
+		     "'%s' is not a source type (%sfile)", s->type, b.data);
 		buf_release(&b);
 		return ERR_INVALID;
 	}
@@ -649,8 +661,8 @@ static int check_source(const struct config *c, const struct source_cfg *s, json
 			return fail(err, c->path, jh_field(key, sizeof(key), path, r->key),
 				    "applies to %s sources only, not %s", r->only, s->type);
 		if (r->choices && !in_list(r->choices, json_string_value(v), '|'))
-			return fail(err, c->path, jh_field(key, sizeof(key), path, r->key), "'%s' must be one of %s",
-				    json_string_value(v), r->choices);
+			return fail(err, c->path, jh_field(key, sizeof(key), path, r->key),
+				    "'%s' must be one of %s", json_string_value(v), r->choices);
 	}
 	if (!strcmp(s->type, "file") && (!s->path || !s->format))
 		return fail(err, c->path, path, "a file source needs 'path' and 'format'");
@@ -661,8 +673,8 @@ static int check_source(const struct config *c, const struct source_cfg *s, json
 		buf_init(&b, 0);
 		for (const struct conn_endpoint *e = conn->endpoints; e->name; e++)
 			buf_addf(&b, "%s%s", e == conn->endpoints ? "" : ", ", e->name);
-		fail(err, c->path, jh_field(key, sizeof(key), path, "endpoints"), "%s has no endpoint '%s' (it has %s)",
-		     s->type, s->endpoints[k], b.data);
+		fail(err, c->path, jh_field(key, sizeof(key), path, "endpoints"),
+		     "%s has no endpoint '%s' (it has %s)", s->type, s->endpoints[k], b.data);
 		buf_release(&b);
 		return ERR_INVALID;
 	}
@@ -699,8 +711,7 @@ static int read_sources(json_t *arr, struct config *c, struct err_detail *err)
 	if (!json_is_array(arr))
 		return fail(err, c->path, "sources", "must be an array of source objects");
 	c->sources = xcalloc(json_array_size(arr) + 1, sizeof(*c->sources));
-	json_array_foreach(arr, i, o)
-	{
+	json_array_foreach (arr, i, o) {
 		struct source_cfg *s = &c->sources[i];
 		char path[32];
 		int rc;
@@ -748,10 +759,12 @@ static int check_whole(struct config *c, struct err_detail *err)
 	enum log_level lvl;
 
 	if (!log_parse_level(c->log_level, &lvl))
-		return fail(err, c->path, "log_level", "'%s' must be debug, info, warn or error", c->log_level);
+		return fail(err, c->path, "log_level", "'%s' must be debug, info, warn or error",
+			    c->log_level);
 	if (!c->database_url)
-		return fail(err, c->path, "database_url",
-			    "is required: a libpq connection string, in the file or in CARBONSCHED_DATABASE_URL");
+		return fail(
+		    err, c->path, "database_url",
+		    "is required: a libpq connection string, in the file or in CARBONSCHED_DATABASE_URL");
 	if (c->clock_mode == CLOCK_REPLAY && !c->clock_start)
 		return fail(err, c->path, "clock.start", "is required when clock.mode is 'replay'");
 	for (size_t i = 0; i < c->nsources; i++) {
@@ -760,16 +773,19 @@ static int check_whole(struct config *c, struct err_detail *err)
 
 		snprintf(path, sizeof(path), "sources[%zu].zones", i);
 		if (!s->nzones && strcmp(s->type, "pue") && strcmp(s->type, "file"))
-			return fail(err, c->path, path, "%s source '%s' needs at least one zone", s->type, s->name);
+			return fail(err, c->path, path, "%s source '%s' needs at least one zone", s->type,
+				    s->name);
 		if (!strcmp(s->type, "pue") && !s->path && !s->base_url)
-			return fail(err, c->path, path, "pue source '%s' needs 'path' (a file) or 'base_url'", s->name);
+			return fail(err, c->path, path, "pue source '%s' needs 'path' (a file) or 'base_url'",
+				    s->name);
 		/* Coordinates: Open-Meteo always, WattTime for zones without a 'keys' entry. */
 		for (size_t z = 0; z < s->nzones; z++) {
 			bool coords = !strcmp(s->type, "openmeteo") ||
 				      (!strcmp(s->type, "watttime") && !cfg_map_get(&s->keys, s->zones[z]));
 			if (coords && !region_for(c, s->zones[z]))
 				return fail(err, c->path, path,
-					    "'%s' is neither a region id nor a region's zone: %s needs its coordinates "
+					    "'%s' is neither a region id nor a region's zone: %s needs its "
+					    "coordinates "
 					    "(or, for watttime, a 'keys' entry)",
 					    s->zones[z], s->type);
 		}
@@ -799,7 +815,8 @@ static int check_whole(struct config *c, struct err_detail *err)
 		char **v = xcalloc(c->nsources + 1, sizeof(char *));
 		for (size_t k = 0; k < c->nsources; k++)
 			for (size_t z = 0; z < c->sources[k].nzones; z++)
-				if (!strcmp(c->sources[k].zones[z], r->zone) || !strcmp(c->sources[k].zones[z], r->id)) {
+				if (!strcmp(c->sources[k].zones[z], r->zone) ||
+				    !strcmp(c->sources[k].zones[z], r->id)) {
 					v[n++] = xstrdup(c->sources[k].name);
 					break;
 				}
@@ -814,8 +831,9 @@ static int check_whole(struct config *c, struct err_detail *err)
 		if (sig_kind_parse(c->forecast_kinds[i], "forecast.kinds", &k, NULL, &e))
 			return fail(err, c->path, "forecast.kinds", "%s", e.msg);
 		if (k == SIG_PUE)
-			return fail(err, c->path, "forecast.kinds",
-				    "'pue' is forecast per region from the regions' PUE settings, not listed here");
+			return fail(
+			    err, c->path, "forecast.kinds",
+			    "'pue' is forecast per region from the regions' PUE settings, not listed here");
 	}
 	if (c->forecast_keep < c->forecast_horizon + 86400)
 		return fail(err, c->path, "forecast.keep",
@@ -823,12 +841,14 @@ static int check_whole(struct config *c, struct err_detail *err)
 			    "before they are deleted",
 			    (long long)(c->forecast_horizon + 86400));
 	if (3600 % c->sched_step)
-		return fail(err, c->path, "scheduler.step", "%lld s does not divide one hour", (long long)c->sched_step);
+		return fail(err, c->path, "scheduler.step", "%lld s does not divide one hour",
+			    (long long)c->sched_step);
 	for (size_t i = 0; i < c->ncallback_hosts; i++)
-		if (strspn(c->callback_hosts[i], "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.*:[]") !=
+		if (strspn(c->callback_hosts[i],
+			   "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.*:[]") !=
 		    strlen(c->callback_hosts[i]))
-			return fail(err, c->path, "scheduler.callback_hosts", "'%s' is not a host name or address",
-				    c->callback_hosts[i]);
+			return fail(err, c->path, "scheduler.callback_hosts",
+				    "'%s' is not a host name or address", c->callback_hosts[i]);
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
 	return ERR_OK;
@@ -973,8 +993,8 @@ static void print_table(FILE *out, const char *prefix, const struct key *keys, s
 			if (!strcmp(source_rules[k].key, keys[i].name))
 				only = source_rules[k].only;
 		fprintf(out, "  %-26s %-17s %-16s %-28s %s%s%s%s\n", name, type_names[keys[i].type],
-			keys[i].def ? keys[i].def : (keys[i].optional ? "(none)" : "(required)"), var, keys[i].help,
-			only ? " [" : "", only ? only : "", only ? "]" : "");
+			keys[i].def ? keys[i].def : (keys[i].optional ? "(none)" : "(required)"), var,
+			keys[i].help, only ? " [" : "", only ? only : "", only ? "]" : "");
 	}
 }
 

@@ -19,7 +19,7 @@
 #include "core/error.h"
 
 enum pue_kind {
-	PUE_CONSTANT, /* the configured constant */
+	PUE_CONSTANT,	/* the configured constant */
 	PUE_TEMPERATURE /* base + k·max(0, T_out - t0), T_out from the zone's temperature signal */
 };
 
@@ -29,12 +29,12 @@ struct region_cfg {
 	char **jurisdictions; /* NULL-terminated */
 	size_t njurisdictions;
 	enum pue_kind pue_kind;
-	double pue;	       /* constant, or the base of the temperature model */
-	double pue_k, pue_t0;  /* temperature model */
-	double capacity_kw;    /* power available to flexible jobs per step; 0 = unlimited */
-	char **sources;	       /* NULL-terminated preference order of source names: as configured,
-				  else every source serving the region's zone (or id), in the order
-				  of 'sources'; may be empty */
+	double pue;	      /* constant, or the base of the temperature model */
+	double pue_k, pue_t0; /* temperature model */
+	double capacity_kw;   /* power available to flexible jobs per step; 0 = unlimited */
+	char **sources;	      /* NULL-terminated preference order of source names: as configured,
+				 else every source serving the region's zone (or id), in the order
+				 of 'sources'; may be empty */
 	size_t nsources;
 };
 
@@ -48,17 +48,17 @@ struct cfg_map {
 const char *cfg_map_get(const struct cfg_map *m, const char *name);
 
 struct source_cfg {
-	char *name;	/* unique, e.g. "gb"; 1-23 letters, digits, '-', '_', '.' */
-	char *type;	/* connector (conn_find) or "file" */
-	char **zones;	/* NULL-terminated */
+	char *name;   /* unique, e.g. "gb"; 1-23 letters, digits, '-', '_', '.' */
+	char *type;   /* connector (conn_find) or "file" */
+	char **zones; /* NULL-terminated */
 	size_t nzones;
 	int64_t interval; /* seconds between pulls */
 	char *base_url;	  /* NULL = the provider's */
 	char *path;	  /* file sources, PUE feeds */
 	char *format;	  /* file sources */
 	/* Connector keys (docs/sources.md); each is refused on types it does not fit. */
-	struct cfg_map keys;	  /* zone -> the provider's name for it */
-	char **endpoints;	  /* NULL = the connector's defaults; else NULL-terminated */
+	struct cfg_map keys; /* zone -> the provider's name for it */
+	char **endpoints;    /* NULL = the connector's defaults; else NULL-terminated */
 	size_t nendpoints;
 	char *token_env, *token_file; /* NULL = CARBONSCHED_<TYPE>_TOKEN (or _KEY) */
 	char *username_env, *username_file, *password_env, *password_file;
@@ -81,18 +81,18 @@ struct config {
 	int db_pool_size;
 	char *log_level;
 	enum clock_mode clock_mode;
-	int64_t clock_start; /* replay: 'now' when the process starts */
-	double clock_speed;  /* replay: simulated seconds per real second */
-	int64_t max_range;   /* longest from..to a signals request may span, seconds */
-	int64_t max_body;    /* bytes */
+	int64_t clock_start;	  /* replay: 'now' when the process starts */
+	double clock_speed;	  /* replay: simulated seconds per real second */
+	int64_t max_range;	  /* longest from..to a signals request may span, seconds */
+	int64_t max_body;	  /* bytes */
 	int64_t forecast_horizon; /* seconds */
 	bool forecast_enabled;	  /* run the forecasting worker here */
 	char **forecast_kinds;	  /* NULL-terminated, or NULL: the worker's default list */
 	size_t nforecast_kinds;
-	int64_t forecast_history; /* seconds of history the live models see */
-	int64_t forecast_keep;	  /* runs older than this are deleted */
+	int64_t forecast_history;	  /* seconds of history the live models see */
+	int64_t forecast_keep;		  /* runs older than this are deleted */
 	int64_t forecast_skill_half_life; /* seconds */
-	int64_t cache_points;	  /* signal points held in memory at most */
+	int64_t cache_points;		  /* signal points held in memory at most */
 	/* The fetch layer of the pollers (connectors/fetch.h). */
 	int64_t fetch_timeout, fetch_connect_timeout; /* seconds, per attempt */
 	int fetch_attempts;			      /* tries per request */
@@ -102,13 +102,13 @@ struct config {
 	int64_t fetch_max_bytes;		      /* response size cap */
 	char *fetch_user_agent;
 	/* scheduling and jobs */
-	int64_t sched_step;	      /* grid of placements and reservations, seconds */
-	double replan_min_gain_pct;   /* re-plan a booked job only when it saves more than this */
-	int64_t forecast_poll;	      /* how often replicas look for new forecast runs, seconds */
-	char **callback_hosts;	      /* NULL-terminated allow-list of callback hosts (may be NULL) */
+	int64_t sched_step;	    /* grid of placements and reservations, seconds */
+	double replan_min_gain_pct; /* re-plan a booked job only when it saves more than this */
+	int64_t forecast_poll;	    /* how often replicas look for new forecast runs, seconds */
+	char **callback_hosts;	    /* NULL-terminated allow-list of callback hosts (may be NULL) */
 	size_t ncallback_hosts;
-	int64_t callback_timeout;     /* one callback POST, seconds */
-	int max_job_count;	      /* largest job array one booking may ask for */
+	int64_t callback_timeout; /* one callback POST, seconds */
+	int max_job_count;	  /* largest job array one booking may ask for */
 	struct region_cfg *regions;
 	size_t nregions;
 	struct source_cfg *sources;

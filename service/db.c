@@ -26,14 +26,14 @@
 
 static const char *const stmt_sql[] = {
 #define DB_STMT_SQL(name, sql) sql,
-	DB_STMT_TABLE(DB_STMT_SQL)
+    DB_STMT_TABLE(DB_STMT_SQL)
 #undef DB_STMT_SQL
 };
 
 /* Per-session objects the prepared statements need. */
 static const char session_setup[] =
-	"CREATE TEMP TABLE IF NOT EXISTS signals_stage (series_id int, ts timestamptz,"
-	" value double precision, estimated boolean) ON COMMIT DELETE ROWS";
+    "CREATE TEMP TABLE IF NOT EXISTS signals_stage (series_id int, ts timestamptz,"
+    " value double precision, estimated boolean) ON COMMIT DELETE ROWS";
 
 struct db {
 	PGconn *conn;
@@ -266,7 +266,8 @@ int db_acquire(struct db_pool *p, int timeout_ms, struct db **ret, struct err_de
 			break;
 		if (pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT) {
 			pthread_mutex_unlock(&p->lock);
-			return err_set(err, ERR_UNAVAILABLE, NULL, "all %d database connections are busy", p->size);
+			return err_set(err, ERR_UNAVAILABLE, NULL, "all %d database connections are busy",
+				       p->size);
 		}
 	}
 	db = &p->conns[k];

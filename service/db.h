@@ -26,7 +26,7 @@ enum db_stmt {
 #define DB_STMT_ENUM(name, sql) DB_##name,
 	DB_STMT_TABLE(DB_STMT_ENUM)
 #undef DB_STMT_ENUM
-	DB__STMT_COUNT
+	    DB__STMT_COUNT
 };
 
 struct db;
@@ -75,7 +75,7 @@ size_t db_res_rows(const struct db_res *r);
 const char *db_res_get(const struct db_res *r, size_t row, int col);
 bool db_res_is_null(const struct db_res *r, size_t row, int col);
 double db_res_double(const struct db_res *r, size_t row, int col); /* NAN for NULL */
-int64_t db_res_int64(const struct db_res *r, size_t row, int col);  /* 0 for NULL */
+int64_t db_res_int64(const struct db_res *r, size_t row, int col); /* 0 for NULL */
 bool db_res_bool(const struct db_res *r, size_t row, int col);
 /* Rows affected by an INSERT/UPDATE/DELETE. */
 int64_t db_res_affected(const struct db_res *r);

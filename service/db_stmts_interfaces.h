@@ -36,8 +36,8 @@
 	X(TM_SOURCE_STATE,                                                                                   \
 	  "SELECT source, zone, rows_written, extract(epoch FROM now() - last_success_at)::float8,"          \
 	  " last_success_at IS NOT NULL AND (last_error_at IS NULL OR last_success_at >= last_error_at),"    \
-	  " breaker <> 'closed' FROM source_state")                                                           \
-	/* $1, $2: the jobs starting in [$1, $2), by their actual, else planned, else earliest start */       \
+	  " breaker <> 'closed' FROM source_state")                                                          \
+	/* $1, $2: the jobs starting in [$1, $2), by their actual, else planned, else earliest start */      \
 	X(REPORT_JOBS,                                                                                       \
 	  "SELECT id::text, coalesce(name, ''), state, coalesce(origin, ''), coalesce(region, ''),"          \
 	  " coalesce(forecast_model, ''), extract(epoch FROM s)::int8, power_kw * duration_s / 3600.0,"      \

@@ -39,14 +39,15 @@ static bool same_grid(const struct series *a, const struct series *b)
 }
 
 int fcstore_write(struct db *db, const char *zone, const char *kind, const char *model, int64_t issued_at,
-		  const struct series *p10, const struct series *p50, const struct series *p90, struct err_detail *err)
+		  const struct series *p10, const struct series *p50, const struct series *p90,
+		  struct err_detail *err)
 {
 	return fcstore_write_by(db, NULL, zone, kind, model, issued_at, p10, p50, p90, err);
 }
 
-int fcstore_write_by(struct db *db, const char *producer, const char *zone, const char *kind, const char *model,
-		     int64_t issued_at, const struct series *p10, const struct series *p50, const struct series *p90,
-		     struct err_detail *err)
+int fcstore_write_by(struct db *db, const char *producer, const char *zone, const char *kind,
+		     const char *model, int64_t issued_at, const struct series *p10, const struct series *p50,
+		     const struct series *p90, struct err_detail *err)
 {
 	char issued[24], step[16], horizon[24], id[24];
 	struct db_copy *c;
@@ -54,7 +55,8 @@ int fcstore_write_by(struct db *db, const char *producer, const char *zone, cons
 	int rc;
 
 	if (!same_grid(p50, p10) || !same_grid(p50, p90) || !p50->n)
-		return err_set(err, ERR_INVALID, "forecast", "p10, p50 and p90 must share one non-empty grid");
+		return err_set(err, ERR_INVALID, "forecast",
+			       "p10, p50 and p90 must share one non-empty grid");
 	snprintf(step, sizeof(step), "%d", (int)p50->step);
 	snprintf(horizon, sizeof(horizon), "%lld", (long long)(series_end(p50) - issued_at));
 	const char *p[7] = {zone, kind, model, db_param_time(issued_at, issued), step, horizon, producer};
@@ -66,8 +68,8 @@ int fcstore_write_by(struct db *db, const char *producer, const char *zone, cons
 	const char *pd[1] = {id};
 	if ((rc = db_exec(db, DB_FORECAST_POINTS_DELETE, pd, 1, NULL, err)))
 		return rc;
-	if ((rc = db_copy_begin(db, "COPY forecast_points (run_id, ts, p10, p50, p90) FROM STDIN (FORMAT binary)", &c,
-				err)))
+	if ((rc = db_copy_begin(
+		 db, "COPY forecast_points (run_id, ts, p10, p50, p90) FROM STDIN (FORMAT binary)", &c, err)))
 		return rc;
 	for (size_t i = 0; i < p50->n; i++) {
 		if (isnan(p50->v[i]))
@@ -119,8 +121,8 @@ static int read_points(struct db *db, int64_t id, int32_t step, struct fc_run *r
 
 static int not_found(struct err_detail *err, const char *zone, const char *kind, const char *model)
 {
-	return err_set(err, ERR_NOT_FOUND, model ? "model" : "kind", "no '%s' forecast for zone '%s'%s%s%s", kind,
-		       zone, model ? " from model '" : "", model ? model : "", model ? "'" : "");
+	return err_set(err, ERR_NOT_FOUND, model ? "model" : "kind", "no '%s' forecast for zone '%s'%s%s%s",
+		       kind, zone, model ? " from model '" : "", model ? model : "", model ? "'" : "");
 }
 
 struct cand {
@@ -167,7 +169,8 @@ static int extend(struct db *db, struct fc_run *ret, const struct fc_choice *ext
 }
 
 /* Scores of the candidates from the zone's skill rows. */
-static int score(struct db *db, const char *zone, const char *kind, struct fc_run *ret, struct err_detail *err)
+static int score(struct db *db, const char *zone, const char *kind, struct fc_run *ret,
+		 struct err_detail *err)
 {
 	struct fcstore_skill_row *rows = NULL;
 	struct fc_skill(*s)[FC_SKILL_NBUCKETS] = xcalloc(ret->nchoices, sizeof(*s));
@@ -254,7 +257,8 @@ int fcstore_latest(struct db *db, const char *zone, const char *kind, const char
 	for (size_t i = 0; i < ret->nchoices; i++) {
 		const struct fc_choice *c = &ret->choices[i], *b = &ret->choices[best];
 
-		if (c->issued_at + c->horizon > ret->choices[longest].issued_at + ret->choices[longest].horizon)
+		if (c->issued_at + c->horizon >
+		    ret->choices[longest].issued_at + ret->choices[longest].horizon)
 			longest = i;
 		if (!strcmp(c->model, "ensemble"))
 			ext = i;
@@ -391,7 +395,8 @@ int fcstore_skill_add(struct db *db, const char *zone, const char *kind, const c
 }
 
 int fcstore_score_pending(struct db *db, const char *zone, const char *kind, int64_t since, int64_t until,
-			  void (*cb)(void *ctx, const struct fcstore_point *p), void *ctx, struct err_detail *err)
+			  void (*cb)(void *ctx, const struct fcstore_point *p), void *ctx,
+			  struct err_detail *err)
 {
 	char a[24], b[24];
 	const char *p[4] = {zone, kind, db_param_time(since, a), db_param_time(until, b)};
@@ -481,7 +486,8 @@ static void join(const struct db_res *r, char *out, size_t size)
 		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? ", " : "", db_res_get(r, i, 0));
 }
 
-int fcstore_models(struct db *db, const char *zone, const char *kind, char *out, size_t size, struct err_detail *err)
+int fcstore_models(struct db *db, const char *zone, const char *kind, char *out, size_t size,
+		   struct err_detail *err)
 {
 	const char *p[2] = {zone, kind};
 	struct db_res *r;

@@ -25,7 +25,7 @@
 /* Runs issued at most this many seconds before the newest are one round:
  * they compete for the default choice (so a provider's run published just
  * before our hourly run still meets the previous one). */
-#define FCSTORE_ROUND_S 3600
+#define FCSTORE_ROUND_S	    3600
 #define FCSTORE_MAX_CHOICES 16
 
 /* A model that competed for the default choice. */
@@ -43,7 +43,7 @@ struct fc_run {
 	int64_t id;
 	char model[48];
 	int64_t issued_at;
-	int64_t horizon;  /* seconds */
+	int64_t horizon; /* seconds */
 	struct series p10, p50, p90;
 	/* How the run was chosen (fcstore_latest): "model" (asked for by
 	 * name), "skill" (lowest recent error among the runs of the newest
@@ -68,10 +68,11 @@ void fc_run_release(struct fc_run *r);
  * (may be NULL) names the writer (the worker's "host:pid").  Errors:
  * ERR_INVALID (mismatched grids), ERR_DB. */
 int fcstore_write(struct db *db, const char *zone, const char *kind, const char *model, int64_t issued_at,
-		  const struct series *p10, const struct series *p50, const struct series *p90, struct err_detail *err);
-int fcstore_write_by(struct db *db, const char *producer, const char *zone, const char *kind, const char *model,
-		     int64_t issued_at, const struct series *p10, const struct series *p50, const struct series *p90,
-		     struct err_detail *err);
+		  const struct series *p10, const struct series *p50, const struct series *p90,
+		  struct err_detail *err);
+int fcstore_write_by(struct db *db, const char *producer, const char *zone, const char *kind,
+		     const char *model, int64_t issued_at, const struct series *p10, const struct series *p50,
+		     const struct series *p90, struct err_detail *err);
 
 /* The forecast of (zone, kind) to use at 'at'.
  *
@@ -95,8 +96,8 @@ int fcstore_latest(struct db *db, const char *zone, const char *kind, const char
 struct fcstore_skill_row {
 	char kind[48];
 	char model[48];
-	int bucket; /* index into fc_skill_bucket_hours */
-	struct fc_skill s; /* the sums (w = 0 in rows not written by fcstore_skill_add) */
+	int bucket;			    /* index into fc_skill_bucket_hours */
+	struct fc_skill s;		    /* the sums (w = 0 in rows not written by fcstore_skill_add) */
 	double mae, mape, rmse, coverage80; /* the stored scores (NAN when NULL) */
 };
 
@@ -128,7 +129,8 @@ struct fcstore_point {
  * ordered by run and time; then mark those runs scored up to 'until'
  * (so run it in the transaction that stores the skill).  ERR_DB. */
 int fcstore_score_pending(struct db *db, const char *zone, const char *kind, int64_t since, int64_t until,
-			  void (*cb)(void *ctx, const struct fcstore_point *p), void *ctx, struct err_detail *err);
+			  void (*cb)(void *ctx, const struct fcstore_point *p), void *ctx,
+			  struct err_detail *err);
 
 /* The models with a run of (zone, kind) issued in (from, to], each with
  * its newest such issue time, into ret[0..*ret_n) (at most max). */
@@ -140,7 +142,8 @@ int fcstore_prune(struct db *db, int64_t before, int64_t *ret_deleted, struct er
 
 /* Models that have runs of (zone, kind), as "a, b, c" into out (empty
  * when none); and the kinds forecast for a zone the same way. */
-int fcstore_models(struct db *db, const char *zone, const char *kind, char *out, size_t size, struct err_detail *err);
+int fcstore_models(struct db *db, const char *zone, const char *kind, char *out, size_t size,
+		   struct err_detail *err);
 int fcstore_kinds(struct db *db, const char *zone, char *out, size_t size, struct err_detail *err);
 
 #endif

@@ -23,8 +23,8 @@ static json_t *clock_json(const struct app *app)
 	if (clock_is_replay(&app->clock)) {
 		jh_set_time(c, "replay_start", app->clock.start);
 		json_object_set_new(c, "speed", json_real(app->clock.speed));
-		json_object_set_new(c, "note",
-				    json_string("demo: replaying historical data; 'now' is not the real time"));
+		json_object_set_new(
+		    c, "note", json_string("demo: replaying historical data; 'now' is not the real time"));
 	}
 	return c;
 }
@@ -71,7 +71,8 @@ int h_readyz(struct http_request *req, struct http_response *res, struct err_det
 			}
 		}
 		if (store_has_data(db, &data, &e) || !data) {
-			json_object_set_new(checks, "data", json_string(data ? e.msg : "no signals stored yet"));
+			json_object_set_new(checks, "data",
+					    json_string(data ? e.msg : "no signals stored yet"));
 			ready = false;
 		} else {
 			json_object_set_new(checks, "data", json_string("ok"));

@@ -57,8 +57,8 @@ static bool is_stale(const struct config *cfg, const struct store_series *ser, i
 	return now - ts > after;
 }
 
-static json_t *region_json(const struct config *cfg, struct sigcache *cache, struct db *db, const struct region_cfg *r,
-			   int64_t now)
+static json_t *region_json(const struct config *cfg, struct sigcache *cache, struct db *db,
+			   const struct region_cfg *r, int64_t now)
 {
 	json_t *j = json_object(), *jur = json_array(), *latest = json_null();
 	struct store_series ser;
@@ -117,7 +117,8 @@ int h_region_get(struct http_request *req, struct http_response *res, struct err
 	struct db *db;
 	int rc;
 
-	if ((rc = query_only(req, allowed, err)) || (rc = find_region(req, &r, err)) || (rc = app_db(req, &db, err)))
+	if ((rc = query_only(req, allowed, err)) || (rc = find_region(req, &r, err)) ||
+	    (rc = app_db(req, &db, err)))
 		return rc;
 	reply_json(req, res, 200,
 		   region_json(app_of(req)->cfg, app_of(req)->cache, db, r, clock_now(&app_of(req)->clock)));
@@ -175,25 +176,28 @@ int h_region_signals(struct http_request *req, struct http_response *res, struct
 	if ((rc = sig_kind_parse(kind, "kind", &k, NULL, err)))
 		return rc;
 	if (format && strcmp(format, "csv") && strcmp(format, "json"))
-		return err_set(err, ERR_INVALID, "format", "format must be 'json' or 'csv', not '%.32s'", format);
+		return err_set(err, ERR_INVALID, "format", "format must be 'json' or 'csv', not '%.32s'",
+			       format);
 	if ((rc = query_time(req, "to", false, &to, err)))
 		return rc;
 	from = to - TS_DAY;
 	if ((rc = query_time(req, "from", false, &from, err)))
 		return rc;
 	if (from >= to)
-		return err_set(err, ERR_INVALID, "from", "'from' (%s) must be before 'to'", http_query(req, "from"));
+		return err_set(err, ERR_INVALID, "from", "'from' (%s) must be before 'to'",
+			       http_query(req, "from"));
 	if (to - from > max)
-		return err_set(err, ERR_RANGE_TOO_LARGE, "to",
-			       "from %s to %s spans %.1f days; at most %s (%.0f days) per request (limits.max_range)",
-			       ts_format(from, d1), ts_format(to, d2), (double)(to - from) / TS_DAY,
-			       ts_format_duration(max, d3), (double)max / TS_DAY);
+		return err_set(
+		    err, ERR_RANGE_TOO_LARGE, "to",
+		    "from %s to %s spans %.1f days; at most %s (%.0f days) per request (limits.max_range)",
+		    ts_format(from, d1), ts_format(to, d2), (double)(to - from) / TS_DAY,
+		    ts_format_duration(max, d3), (double)max / TS_DAY);
 	if (to > now + 1)
 		to = now + 1; /* the future is not known yet */
 	if ((rc = app_db(req, &db, err)))
 		return rc;
-	if ((rc = sigcache_find_series(app->cache, db, r->zone, kind, http_query(req, "source"), r->sources, &ser,
-					err)))
+	if ((rc = sigcache_find_series(app->cache, db, r->zone, kind, http_query(req, "source"), r->sources,
+				       &ser, err)))
 		return rc;
 
 	/* How old the newest point known now is, whatever the window. */
@@ -221,7 +225,8 @@ int h_region_signals(struct http_request *req, struct http_response *res, struct
 			 ts_format(now, ts));
 		if (have_newest)
 			buf_addf(b, ",\"newest\":\"%s\",\"age_s\":%lld,\"stale\":%s", ts_format(newest, ts),
-				 (long long)(now - newest), is_stale(app->cfg, &ser, newest, now) ? "true" : "false");
+				 (long long)(now - newest),
+				 is_stale(app->cfg, &ser, newest, now) ? "true" : "false");
 		else
 			buf_adds(b, ",\"newest\":null,\"age_s\":null,\"stale\":true");
 		buf_adds(b, ",\"points\":[");
@@ -230,7 +235,8 @@ int h_region_signals(struct http_request *req, struct http_response *res, struct
 	 * the same windows over and over. */
 	uint64_t version = sigcache_version(app->cache);
 	char key[160];
-	snprintf(key, sizeof(key), "pts:%d:%lld:%lld:%d", ser.id, (long long)from, (long long)to, (int)wants_csv(req));
+	snprintf(key, sizeof(key), "pts:%d:%lld:%lld:%d", ser.id, (long long)from, (long long)to,
+		 (int)wants_csv(req));
 	if (!sigcache_memo_get(app->cache, key, version, &res->body)) {
 		size_t mark = res->body.len;
 

@@ -128,14 +128,16 @@ static void too_large(struct http_server *s, struct http_response *res, const ch
 }
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-				 const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+				 const char *version, const char *upload_data, size_t *upload_size,
+				 void **con_cls)
 {
 	struct http_server *s = cls;
 	struct conn_ctx *ctx = *con_cls;
 
 	(void)version;
 	if (!ctx) {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		const char *cl =
+		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 		ctx = xcalloc(1, sizeof(*ctx));
 		ctx->arena = arena_new();
@@ -154,13 +156,13 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	}
 
 	struct http_request req = {
-		.arena = ctx->arena,
-		.app = s->opt.app,
-		.method = method,
-		.path = url,
-		.body = ctx->body.data,
-		.body_len = ctx->body.len,
-		.impl = conn,
+	    .arena = ctx->arena,
+	    .app = s->opt.app,
+	    .method = method,
+	    .path = url,
+	    .body = ctx->body.data,
+	    .body_len = ctx->body.len,
+	    .impl = conn,
 	};
 	struct http_response res = {.status = 200};
 
@@ -181,7 +183,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	return ok;
 }
 
-static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
+static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
 {
 	struct conn_ctx *ctx = *con_cls;
 
@@ -226,18 +229,18 @@ int http_start(const struct http_options *o, struct http_server **ret, struct er
 	s->id_salt = (unsigned)ts_now_ms() ^ (unsigned)getpid();
 	atomic_init(&s->next_id, 1);
 	s->daemon = MHD_start_daemon(
-		flags, (uint16_t)o->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-		MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(o->threads > 0 ? o->threads : 1),
-		MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s, MHD_OPTION_CONNECTION_TIMEOUT,
-		o->connection_timeout_s ? o->connection_timeout_s : 30u, MHD_OPTION_CONNECTION_LIMIT,
-		o->max_connections ? o->max_connections : 1000u, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,
-		MHD_OPTION_END);
+	    flags, (uint16_t)o->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)(o->threads > 0 ? o->threads : 1), MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+	    MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s ? o->connection_timeout_s : 30u,
+	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1000u,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!s->daemon) {
 		free(s);
-		return err_set(err, ERR_IO, "listen", "cannot listen on %s:%d (in use, or not an address of this host)",
-			       o->host, o->port);
+		return err_set(err, ERR_IO, "listen",
+			       "cannot listen on %s:%d (in use, or not an address of this host)", o->host,
+			       o->port);
 	}
 	const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : o->port;

@@ -16,7 +16,7 @@
 #include "core/error.h"
 
 #define HTTP_MAX_PATH_PARAMS 4
-#define HTTP_MAX_HEADERS 12
+#define HTTP_MAX_HEADERS     12
 
 struct http_request {
 	struct arena *arena;
@@ -49,17 +49,18 @@ const char *http_header(const struct http_request *r, const char *name);
 int http_query_each(const struct http_request *r, int (*fn)(void *ctx, const char *key, const char *value),
 		    void *ctx);
 /* Add a response header; name and value are copied into the arena. */
-void http_set_header(struct http_request *req, struct http_response *res, const char *name, const char *value);
+void http_set_header(struct http_request *req, struct http_response *res, const char *name,
+		     const char *value);
 
 /* What the server calls for each complete request: fill res (status,
  * content type, body, headers).  Runs on a worker thread. */
 typedef void (*http_dispatch_fn)(struct http_request *req, struct http_response *res);
 
 struct http_options {
-	const char *host;     /* numeric or name; "" = all interfaces */
-	int port;	      /* 0 = any free port */
-	int threads;	      /* worker threads */
-	size_t max_body;      /* larger bodies get 413 */
+	const char *host; /* numeric or name; "" = all interfaces */
+	int port;	  /* 0 = any free port */
+	int threads;	  /* worker threads */
+	size_t max_body;  /* larger bodies get 413 */
 	unsigned connection_timeout_s;
 	unsigned max_connections;
 	http_dispatch_fn dispatch;

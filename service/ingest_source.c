@@ -224,8 +224,8 @@ static void merge(struct conn_result *dst, const struct conn_result *src)
 	}
 	for (size_t i = 0; i < src->nfc; i++) {
 		const struct conn_forecast *x = &src->fc[i];
-		struct conn_forecast *f =
-		    conn_result_forecast(dst, x->zone, x->kind, x->source, x->model, x->issued_at, x->p50.step);
+		struct conn_forecast *f = conn_result_forecast(dst, x->zone, x->kind, x->source, x->model,
+							       x->issued_at, x->p50.step);
 		const struct series *from[3] = {&x->p50, &x->p10, &x->p90};
 		struct series *to[3] = {&f->p50, &f->p10, &f->p90};
 
@@ -248,17 +248,21 @@ static int store_zone(struct db *db, struct fetch *f, const char *name, const ch
 	if (!rc)
 		rc = source_store(db, r, &st, &err);
 	fetch_breaker(f, name, &bi);
-	if (rc ? source_state_fail(db, name, zone, ts_now(), 0, err.msg, fetch_breaker_state_name(bi.state), &serr)
+	if (rc ? source_state_fail(db, name, zone, ts_now(), 0, err.msg, fetch_breaker_state_name(bi.state),
+				   &serr)
 	       : source_state_ok(db, name, zone, ts_now(), 0, (int64_t)(st.written + st.fc_points),
 				 fetch_breaker_state_name(bi.state), &serr))
 		fprintf(stderr, "carbonsched ingest: %s: cannot record the outcome: %s\n", name, serr.msg);
 	if (rc) {
-		fprintf(stderr, "carbonsched ingest: %s zone '%s': nothing stored: %s\n", name, zone, err.msg);
+		fprintf(stderr, "carbonsched ingest: %s zone '%s': nothing stored: %s\n", name, zone,
+			err.msg);
 		return rc;
 	}
 	if (!quiet)
-		printf("%s %s: %zu series, %zu points, %zu rows written; %zu forecasts, %zu written (%zu points)\n",
-		       name, zone, st.series, st.points, st.written, st.forecasts, st.fc_written, st.fc_points);
+		printf("%s %s: %zu series, %zu points, %zu rows written; %zu forecasts, %zu written (%zu "
+		       "points)\n",
+		       name, zone, st.series, st.points, st.written, st.forecasts, st.fc_written,
+		       st.fc_points);
 	return ERR_OK;
 }
 
@@ -334,7 +338,8 @@ int ingest_source_main(int argc, char **argv)
 		buf_init(&b, 0);
 		for (size_t i = 0; i < cfg->nsources; i++)
 			buf_addf(&b, "%s%s", i ? ", " : "", cfg->sources[i].name);
-		fprintf(stderr, "carbonsched ingest: unknown source '%s': '%s' names %s%s, and it is not a type\n",
+		fprintf(stderr,
+			"carbonsched ingest: unknown source '%s': '%s' names %s%s, and it is not a type\n",
 			o.source, config_path, cfg->nsources ? "the sources " : "no sources", b.data);
 		buf_release(&b);
 		config_free(cfg);

@@ -14,15 +14,15 @@ static const struct command {
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 } commands[] = {
-	{"serve", cmd_serve, "run the HTTP service (and the pollers)"},
-	{"migrate", cmd_migrate, "apply database migrations (idempotent)"},
-	{"ingest", cmd_ingest, "load a data file or pull a provider once"},
-	{"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
-	{"backtest", cmd_backtest, "score the forecasting models on a data file (rolling origin)"},
-	{"report", cmd_report, "what the jobs of a period emitted against their baseline (csv, json, html)"},
-	{"run-when-green", cmd_run_when_green, "run a command when the grid is greenest before its deadline"},
-	{"version", cmd_version, "print the version"},
-	{"help", cmd_help, "list the commands"},
+    {"serve", cmd_serve, "run the HTTP service (and the pollers)"},
+    {"migrate", cmd_migrate, "apply database migrations (idempotent)"},
+    {"ingest", cmd_ingest, "load a data file or pull a provider once"},
+    {"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
+    {"backtest", cmd_backtest, "score the forecasting models on a data file (rolling origin)"},
+    {"report", cmd_report, "what the jobs of a period emitted against their baseline (csv, json, html)"},
+    {"run-when-green", cmd_run_when_green, "run a command when the grid is greenest before its deadline"},
+    {"version", cmd_version, "print the version"},
+    {"help", cmd_help, "list the commands"},
 };
 
 static int cmd_help(int argc, char **argv)

@@ -53,7 +53,8 @@ void reply_json(struct http_request *req, struct http_response *res, int status,
 	json_decref(j);
 }
 
-void reply_problem(struct http_request *req, struct http_response *res, int code, const struct err_detail *err)
+void reply_problem(struct http_request *req, struct http_response *res, int code,
+		   const struct err_detail *err)
 {
 	json_t *p = json_object();
 	const char *detail = err && err->msg[0] ? err->msg : err_title(code);
@@ -75,7 +76,8 @@ void reply_problem(struct http_request *req, struct http_response *res, int code
 		json_object_set_new(p, "invalid_params", json_pack("[o]", ip));
 	}
 	/* Internal details stay in the log, not in the answer. */
-	if (err_http_status(code) >= 500 && code != ERR_DB && code != ERR_UNAVAILABLE && code != ERR_UPSTREAM) {
+	if (err_http_status(code) >= 500 && code != ERR_DB && code != ERR_UNAVAILABLE &&
+	    code != ERR_UPSTREAM) {
 		log_error("%s", detail);
 		json_object_set_new(p, "detail", json_string("internal error; see the service log"));
 	} else if (code == ERR_DB) {
@@ -118,7 +120,8 @@ int query_only(const struct http_request *req, const char *const *allowed, struc
 	return http_query_each(req, only_cb, &o);
 }
 
-int query_time(const struct http_request *req, const char *key, bool required, int64_t *ret, struct err_detail *err)
+int query_time(const struct http_request *req, const char *key, bool required, int64_t *ret,
+	       struct err_detail *err)
 {
 	const char *v = http_query(req, key);
 

@@ -27,40 +27,40 @@ static const struct route {
 	const char *pattern;
 	handler_fn fn;
 } routes[] = {
-	{"GET", "/healthz", h_healthz},
-	{"GET", "/readyz", h_readyz},
-	{"GET", "/v1/regions", h_regions_list},
-	{"GET", "/v1/regions/{id}", h_region_get},
-	{"GET", "/v1/regions/{id}/signals", h_region_signals},
-	/* forecasts */
-	{"GET", "/v1/regions/{id}/forecast", h_region_forecast},
-	{"GET", "/v1/regions/{id}/forecast/skill", h_region_forecast_skill},
-	/* sources */
-	{"GET", "/v1/sources", h_sources_list},
-	{"GET", "/v1/sources/{name}", h_source_get},
-	/* scheduling and jobs */
-	{"POST", "/v1/schedule", h_schedule},
-	{"POST", "/v1/jobs", h_jobs_create},
-	{"GET", "/v1/jobs", h_jobs_list},
-	{"GET", "/v1/jobs/{id}", h_job_get},
-	{"DELETE", "/v1/jobs/{id}", h_job_cancel},
-	{"POST", "/v1/jobs/{id}/start", h_job_start},
-	{"POST", "/v1/jobs/{id}/complete", h_job_complete},
-	/* interfaces (compatibility, metrics, dashboard) */
-	{"GET", "/metrics", h_metrics},
-	{"GET", "/openapi.json", h_openapi},
-	{"GET", "/", h_dashboard},
-	{"GET", "/assets/{name}", h_asset},
-	/* Carbon Aware SDK WebAPI compatibility (h_sdk.c) */
-	{"GET", "/emissions/bylocation", h_sdk_bylocation},
-	{"GET", "/emissions/bylocations", h_sdk_bylocations},
-	{"GET", "/emissions/bylocations/best", h_sdk_best},
-	{"GET", "/emissions/forecasts/current", h_sdk_forecasts_current},
-	{"POST", "/emissions/forecasts/batch", h_sdk_forecasts_batch},
-	{"GET", "/emissions/average-carbon-intensity", h_sdk_average},
-	{"POST", "/emissions/average-carbon-intensity/batch", h_sdk_average_batch},
-	{"GET", "/locations", h_sdk_locations},
-	{"GET", "/health", h_sdk_health},
+    {"GET", "/healthz", h_healthz},
+    {"GET", "/readyz", h_readyz},
+    {"GET", "/v1/regions", h_regions_list},
+    {"GET", "/v1/regions/{id}", h_region_get},
+    {"GET", "/v1/regions/{id}/signals", h_region_signals},
+    /* forecasts */
+    {"GET", "/v1/regions/{id}/forecast", h_region_forecast},
+    {"GET", "/v1/regions/{id}/forecast/skill", h_region_forecast_skill},
+    /* sources */
+    {"GET", "/v1/sources", h_sources_list},
+    {"GET", "/v1/sources/{name}", h_source_get},
+    /* scheduling and jobs */
+    {"POST", "/v1/schedule", h_schedule},
+    {"POST", "/v1/jobs", h_jobs_create},
+    {"GET", "/v1/jobs", h_jobs_list},
+    {"GET", "/v1/jobs/{id}", h_job_get},
+    {"DELETE", "/v1/jobs/{id}", h_job_cancel},
+    {"POST", "/v1/jobs/{id}/start", h_job_start},
+    {"POST", "/v1/jobs/{id}/complete", h_job_complete},
+    /* interfaces (compatibility, metrics, dashboard) */
+    {"GET", "/metrics", h_metrics},
+    {"GET", "/openapi.json", h_openapi},
+    {"GET", "/", h_dashboard},
+    {"GET", "/assets/{name}", h_asset},
+    /* Carbon Aware SDK WebAPI compatibility (h_sdk.c) */
+    {"GET", "/emissions/bylocation", h_sdk_bylocation},
+    {"GET", "/emissions/bylocations", h_sdk_bylocations},
+    {"GET", "/emissions/bylocations/best", h_sdk_best},
+    {"GET", "/emissions/forecasts/current", h_sdk_forecasts_current},
+    {"POST", "/emissions/forecasts/batch", h_sdk_forecasts_batch},
+    {"GET", "/emissions/average-carbon-intensity", h_sdk_average},
+    {"POST", "/emissions/average-carbon-intensity/batch", h_sdk_average_batch},
+    {"GET", "/locations", h_sdk_locations},
+    {"GET", "/health", h_sdk_health},
 };
 
 void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx)
@@ -170,8 +170,8 @@ static const char *dispatch(struct http_request *req, struct http_response *res)
 		rc = found->fn(req, res, &err);
 	} else if (allow.len) {
 		http_set_header(req, res, "Allow", allow.data);
-		rc = err_set(&err, ERR_METHOD, NULL, "%s is not allowed on %s; allowed: %s", req->method, req->path,
-			     allow.data);
+		rc = err_set(&err, ERR_METHOD, NULL, "%s is not allowed on %s; allowed: %s", req->method,
+			     req->path, allow.data);
 	} else {
 		rc = err_set(&err, ERR_NOT_FOUND, NULL, "no route %s", req->path);
 	}

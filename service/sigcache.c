@@ -22,10 +22,10 @@
 #include "core/mem.h"
 #include "core/time.h"
 
-#define BLOCK (30 * TS_DAY)
-#define MEMO_SLOTS 64
+#define BLOCK	      (30 * TS_DAY)
+#define MEMO_SLOTS    64
 #define MEMO_MAX_TEXT (256 * 1024)
-#define MAX_LISTS 4096
+#define MAX_LISTS     4096
 
 struct list_entry { /* the series of one (zone, kind), as the db returned them */
 	char zone[64], kind[48];
@@ -37,7 +37,7 @@ struct list_entry { /* the series of one (zone, kind), as the db returned them *
 struct data_entry {
 	int id;
 	uint64_t version;
-	struct series s; /* loaded range [s.start, series_end(&s)) */
+	struct series s;	      /* loaded range [s.start, series_end(&s)) */
 	int64_t latest_at, latest_ts; /* memo of the last sigcache_latest */
 	double latest_v;
 };
@@ -184,8 +184,9 @@ static int pick(struct sigcache *c, struct db *db, struct store_series *rows, si
 	return store_pick_series(rows, n, zone, kind, source, prefer, ret, err);
 }
 
-int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, const char *kind, const char *source,
-			 char *const *prefer, struct store_series *ret, struct err_detail *err)
+int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, const char *kind,
+			 const char *source, char *const *prefer, struct store_series *ret,
+			 struct err_detail *err)
 {
 	uint64_t v = version(c);
 	struct store_series local[16], *rows = NULL;
@@ -227,7 +228,8 @@ int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, co
 		size_t slot = c->nlists;
 
 		for (size_t i = 0; i < c->nlists; i++)
-			if (c->lists[i].version != v || (!strcmp(c->lists[i].zone, zone) && !strcmp(c->lists[i].kind, kind))) {
+			if (c->lists[i].version != v ||
+			    (!strcmp(c->lists[i].zone, zone) && !strcmp(c->lists[i].kind, kind))) {
 				slot = i;
 				break;
 			}
@@ -334,8 +336,8 @@ int sigcache_read(struct sigcache *c, struct db *db, const struct store_series *
 	return ERR_OK;
 }
 
-int sigcache_latest(struct sigcache *c, struct db *db, const struct store_series *ser, int64_t at, int64_t *ret_ts,
-		    double *ret_value, struct err_detail *err)
+int sigcache_latest(struct sigcache *c, struct db *db, const struct store_series *ser, int64_t at,
+		    int64_t *ret_ts, double *ret_value, struct err_detail *err)
 {
 	uint64_t v = version(c);
 	struct data_entry *e;
@@ -377,7 +379,8 @@ static void *listen_main(void *arg)
 
 			db_close(db);
 			db = NULL;
-			if (db_connect_raw(c->conninfo, &db, &err) || db_listen(db, "carbonsched_signals", &err)) {
+			if (db_connect_raw(c->conninfo, &db, &err) ||
+			    db_listen(db, "carbonsched_signals", &err)) {
 				log_debug("signal cache: cannot listen: %s", err.msg);
 				db_close(db);
 				db = NULL;

@@ -43,23 +43,25 @@ void sigcache_bump(struct sigcache *c);
  * (service/source.h: freshness and failing sources): fill stale_after,
  * stale and failing of the n rows.  Called with no lock held, with the
  * caller's connection. */
-typedef void (*sigcache_judge_fn)(void *arg, struct db *db, const char *zone, struct store_series *rows, size_t n);
+typedef void (*sigcache_judge_fn)(void *arg, struct db *db, const char *zone, struct store_series *rows,
+				  size_t n);
 
 /* Install the judge (NULL: rows are not judged) before serving. */
 void sigcache_set_judge(struct sigcache *c, sigcache_judge_fn fn, void *arg);
 
 /* As store_find_series, cached; the rows are judged first when a judge
  * is set, so a stale or failing source gives way to the next. */
-int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, const char *kind, const char *source,
-			 char *const *prefer, struct store_series *ret, struct err_detail *err);
+int sigcache_find_series(struct sigcache *c, struct db *db, const char *zone, const char *kind,
+			 const char *source, char *const *prefer, struct store_series *ret,
+			 struct err_detail *err);
 
 /* As store_read, cached: *ret (caller releases) holds [from, to). */
 int sigcache_read(struct sigcache *c, struct db *db, const struct store_series *ser, int64_t from, int64_t to,
 		  struct series *ret, struct err_detail *err);
 
 /* As store_latest, cached. */
-int sigcache_latest(struct sigcache *c, struct db *db, const struct store_series *ser, int64_t at, int64_t *ret_ts,
-		    double *ret_value, struct err_detail *err);
+int sigcache_latest(struct sigcache *c, struct db *db, const struct store_series *ser, int64_t at,
+		    int64_t *ret_ts, double *ret_value, struct err_detail *err);
 
 /* Listen for changes made by other processes: a thread with its own
  * connection that bumps the cache on each notification (and after a

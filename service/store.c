@@ -28,7 +28,8 @@ struct item_state {
 	size_t points;
 };
 
-static int upsert_series(struct db *db, const struct sig_series *it, struct item_state *st, struct err_detail *err)
+static int upsert_series(struct db *db, const struct sig_series *it, struct item_state *st,
+			 struct err_detail *err)
 {
 	const char *unit = sig_kind_string_unit(it->kind);
 	char step[16];
@@ -50,9 +51,10 @@ static int upsert_series(struct db *db, const struct sig_series *it, struct item
 	int32_t have = (int32_t)db_res_int64(r, 0, 1);
 	db_res_free(r);
 	if (have != it->s.step)
-		return err_set(err, ERR_CONFLICT, "step",
-			       "series %s/%s/%s is stored with %d-second steps; this data has %d-second steps",
-			       it->zone, it->kind, it->source, (int)have, (int)it->s.step);
+		return err_set(
+		    err, ERR_CONFLICT, "step",
+		    "series %s/%s/%s is stored with %d-second steps; this data has %d-second steps", it->zone,
+		    it->kind, it->source, (int)have, (int)it->s.step);
 	return ERR_OK;
 }
 
@@ -86,14 +88,15 @@ static int has_points(struct db *db, const struct item_state *st, bool *ret, str
 	return ERR_OK;
 }
 
-static int copy_points(struct db *db, const char *table, const struct sig_set *set, const struct item_state *st,
-		       struct err_detail *err)
+static int copy_points(struct db *db, const char *table, const struct sig_set *set,
+		       const struct item_state *st, struct err_detail *err)
 {
 	char sql[128];
 	struct db_copy *c;
 	int rc;
 
-	snprintf(sql, sizeof(sql), "COPY %s (series_id, ts, value, estimated) FROM STDIN (FORMAT binary)", table);
+	snprintf(sql, sizeof(sql), "COPY %s (series_id, ts, value, estimated) FROM STDIN (FORMAT binary)",
+		 table);
 	if ((rc = db_copy_begin(db, sql, &c, err)))
 		return rc;
 	for (size_t k = 0; k < set->n; k++) {
@@ -190,8 +193,8 @@ out:
 	return rc;
 }
 
-int store_list_series(struct db *db, const char *zone, const char *kind, struct store_series **ret, size_t *ret_n,
-		      struct err_detail *err)
+int store_list_series(struct db *db, const char *zone, const char *kind, struct store_series **ret,
+		      size_t *ret_n, struct err_detail *err)
 {
 	const char *p[2] = {zone, kind};
 	struct db_res *r;
@@ -215,7 +218,8 @@ int store_list_series(struct db *db, const char *zone, const char *kind, struct 
 }
 
 int store_pick_series(const struct store_series *rows, size_t n, const char *zone, const char *kind,
-		      const char *source, char *const *prefer, struct store_series *ret, struct err_detail *err)
+		      const char *source, char *const *prefer, struct store_series *ret,
+		      struct err_detail *err)
 {
 	size_t pick = SIZE_MAX;
 
@@ -228,7 +232,8 @@ int store_pick_series(const struct store_series *rows, size_t n, const char *zon
 	for (int tier = 0; tier < 2 && !source && pick == SIZE_MAX; tier++) {
 		for (char *const *s = prefer; s && *s && pick == SIZE_MAX; s++)
 			for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
-				if (!strcmp(rows[i].source, *s) && !rows[i].stale && (tier || !rows[i].failing))
+				if (!strcmp(rows[i].source, *s) && !rows[i].stale &&
+				    (tier || !rows[i].failing))
 					pick = i;
 		for (size_t i = 0; i < n && pick == SIZE_MAX; i++)
 			if (!rows[i].stale && (tier || !rows[i].failing))
@@ -241,8 +246,8 @@ int store_pick_series(const struct store_series *rows, size_t n, const char *zon
 		return ERR_OK;
 	}
 	if (source)
-		return err_set(err, ERR_NOT_FOUND, "source", "no '%s' data from source '%s' for zone '%s'", kind,
-			       source, zone);
+		return err_set(err, ERR_NOT_FOUND, "source", "no '%s' data from source '%s' for zone '%s'",
+			       kind, source, zone);
 	return err_set(err, ERR_NOT_FOUND, "kind", "no '%s' data for zone '%s'", kind, zone);
 }
 
@@ -342,10 +347,11 @@ int store_sync_regions(struct db *db, const struct config *cfg, struct err_detai
 		snprintf(pue, sizeof(pue), "%.4f", r->pue);
 		snprintf(cap, sizeof(cap), "%.3f", r->capacity_kw);
 		if (r->pue_kind == PUE_TEMPERATURE)
-			snprintf(model, sizeof(model), "{\"base\":%.4f,\"k\":%.5f,\"t0\":%.2f}", r->pue, r->pue_k,
-				 r->pue_t0);
-		const char *p[9] = {r->id, r->name, r->zone, lat, lon, jur.data, pue,
-				    r->pue_kind == PUE_TEMPERATURE ? model : NULL, cap};
+			snprintf(model, sizeof(model), "{\"base\":%.4f,\"k\":%.5f,\"t0\":%.2f}", r->pue,
+				 r->pue_k, r->pue_t0);
+		const char *p[9] = {r->id, r->name,  r->zone, lat,
+				    lon,   jur.data, pue,     r->pue_kind == PUE_TEMPERATURE ? model : NULL,
+				    cap};
 		rc = db_exec(db, DB_REGION_UPSERT, p, 9, NULL, err);
 		buf_release(&jur);
 	}

@@ -18,10 +18,10 @@
 #include "service/db.h"
 
 struct store_ingest_stats {
-	size_t series;	  /* series in the set */
-	size_t points;	  /* valid points offered */
-	size_t written;	  /* rows inserted or changed */
-	bool merged;	  /* true when existing rows forced the upsert path */
+	size_t series;	/* series in the set */
+	size_t points;	/* valid points offered */
+	size_t written; /* rows inserted or changed */
+	bool merged;	/* true when existing rows forced the upsert path */
 };
 
 /* Write every series of 'set' in one transaction: new series are created,
@@ -56,12 +56,13 @@ int store_find_series(struct db *db, const char *zone, const char *kind, const c
 
 /* Every series holding (zone, kind), newest data first, into a new array
  * *ret (free with free()) of *ret_n entries. */
-int store_list_series(struct db *db, const char *zone, const char *kind, struct store_series **ret, size_t *ret_n,
-		      struct err_detail *err);
+int store_list_series(struct db *db, const char *zone, const char *kind, struct store_series **ret,
+		      size_t *ret_n, struct err_detail *err);
 
 /* The choice store_find_series makes, among rows already listed. */
 int store_pick_series(const struct store_series *rows, size_t n, const char *zone, const char *kind,
-		      const char *source, char *const *prefer, struct store_series *ret, struct err_detail *err);
+		      const char *source, char *const *prefer, struct store_series *ret,
+		      struct err_detail *err);
 
 /* Points of series 'id' in [from, to) into *ret (initialised here with the
  * series' step and 'from' rounded up to the grid; the caller releases). */

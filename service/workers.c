@@ -12,13 +12,13 @@
 #include "service/pollers.h"
 
 const struct worker workers[] = {
-	{"pollers", pollers_start, pollers_stop}, /* live sources, one replica per source */
-	{"forecasts", fcworker_start, fcworker_stop},
-	/* scheduling and jobs */
-	{"scheduler inputs", jobs_planner_start, jobs_planner_stop},
-	{"re-planning", jobs_replan_start, jobs_replan_stop},
-	{"callbacks", jobs_callbacks_start, jobs_callbacks_stop},
-	{NULL, NULL, NULL}, /* sentinel: keeps the array non-empty; areas add rows above */
+    {"pollers", pollers_start, pollers_stop}, /* live sources, one replica per source */
+    {"forecasts", fcworker_start, fcworker_stop},
+    /* scheduling and jobs */
+    {"scheduler inputs", jobs_planner_start, jobs_planner_stop},
+    {"re-planning", jobs_replan_start, jobs_replan_stop},
+    {"callbacks", jobs_callbacks_start, jobs_callbacks_stop},
+    {NULL, NULL, NULL}, /* sentinel: keeps the array non-empty; areas add rows above */
 };
 const unsigned workers_count = sizeof(workers) / sizeof(workers[0]) - 1;
 

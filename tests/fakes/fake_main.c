@@ -8,8 +8,8 @@
  *
  * Prints the port it listens on (one line, then flushes) and serves until
  * SIGTERM or SIGINT.  --fresh shifts the recorded times so that the data is
- * current (the newest observation in this hour), or --age old ("3h").  GET /_fake/fault?set=NAME&count=N changes the fault
- * while it runs; GET /_fake/stats tells what it served.
+ * current (the newest observation in this hour), or --age old ("3h").  GET /_fake/fault?set=NAME&count=N
+ * changes the fault while it runs; GET /_fake/stats tells what it served.
  */
 #include <getopt.h>
 #include <signal.h>

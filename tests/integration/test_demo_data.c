@@ -12,9 +12,9 @@
 #include "tests/lib/testlib.h"
 
 static const char *config =
-	"{\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01T00:00:00Z\"},"
-	"\"regions\":[{\"id\":\"SE\",\"name\":\"Sweden\",\"latitude\":59.33,\"longitude\":18.07,"
-	"\"jurisdictions\":[\"EU\"],\"pue\":1.08,\"capacity_kw\":600}]}";
+    "{\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01T00:00:00Z\"},"
+    "\"regions\":[{\"id\":\"SE\",\"name\":\"Sweden\",\"latitude\":59.33,\"longitude\":18.07,"
+    "\"jurisdictions\":[\"EU\"],\"pue\":1.08,\"capacity_kw\":600}]}";
 
 static void check_kind(const struct itest_server *s, const struct sig_set *file, const char *kind)
 {
@@ -31,8 +31,8 @@ static void check_kind(const struct itest_server *s, const struct sig_set *file,
 	static const char *const windows[][2] = {{"2020-01-01T00:00:00Z", "2020-03-01T00:00:00Z"},
 						 {"2021-09-01T00:00:00Z", "2021-11-01T00:00:00Z"}};
 	for (int w = 0; w < 2; w++) {
-		snprintf(path, sizeof(path), "/v1/regions/SE/signals?kind=%s&from=%s&to=%s", kind, windows[w][0],
-			 windows[w][1]);
+		snprintf(path, sizeof(path), "/v1/regions/SE/signals?kind=%s&from=%s&to=%s", kind,
+			 windows[w][0], windows[w][1]);
 		j = itest_get_json(s, path, &status);
 		TL_ASSERT_INT_EQ(status, 200);
 		pts = json_object_get(j, "points");
@@ -41,7 +41,8 @@ static void check_kind(const struct itest_server *s, const struct sig_set *file,
 			int64_t t = 0;
 
 			ts_parse(json_string_value(json_object_get(p, "ts")), NULL, &t, NULL);
-			TL_ASSERT_DBL_EQ(json_number_value(json_object_get(p, "value")), series_at(&want->s, t), 0);
+			TL_ASSERT_DBL_EQ(json_number_value(json_object_get(p, "value")),
+					 series_at(&want->s, t), 0);
 			compared++;
 		}
 		/* Nothing the file has in the window is missing from the answer. */
@@ -86,7 +87,7 @@ static void test_demo_file_served_as_is(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"demo file served as is", test_demo_file_served_as_is},
-	CU_TEST_INFO_NULL,
+    {"demo file served as is", test_demo_file_served_as_is},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("demo data", NULL, NULL, tests)

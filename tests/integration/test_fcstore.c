@@ -33,11 +33,14 @@ static void test_roundtrip(void)
 		series_push(&p10, i == 5 ? NAN : 250 + i);
 		series_push(&p90, 350 + i);
 	}
-	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "ridge", t0, &p10, &p50, &p90, &err), ERR_OK);
-	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "ensemble", t0, &p10, &p50, &p90, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "ridge", t0, &p10, &p50, &p90, &err),
+			 ERR_OK);
+	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "ensemble", t0, &p10, &p50, &p90, &err),
+			 ERR_OK);
 	/* Re-issuing replaces the points. */
 	p50.v[0] = 1;
-	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "ensemble", t0, &p10, &p50, &p90, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "ensemble", t0, &p10, &p50, &p90, &err),
+			 ERR_OK);
 	TL_ASSERT_INT_EQ(itest_sql_int(conninfo, "SELECT count(*) FROM forecast_points"), 192);
 
 	TL_ASSERT_INT_EQ(fcstore_latest(db, "DE", "carbon_intensity", NULL, t0 + 10, &run, &err), ERR_OK);
@@ -54,11 +57,13 @@ static void test_roundtrip(void)
 	TL_ASSERT_DBL_EQ(run.p50.v[0], 300, 0);
 	fc_run_release(&run);
 	/* Nothing issued before t0. */
-	TL_ASSERT_INT_EQ(fcstore_latest(db, "DE", "carbon_intensity", NULL, t0 - 1, &run, &err), ERR_NOT_FOUND);
+	TL_ASSERT_INT_EQ(fcstore_latest(db, "DE", "carbon_intensity", NULL, t0 - 1, &run, &err),
+			 ERR_NOT_FOUND);
 	fc_run_release(&run);
 	/* Grids must match. */
 	series_push(&p90, 1);
-	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "x", t0, &p10, &p50, &p90, &err), ERR_INVALID);
+	TL_ASSERT_INT_EQ(fcstore_write(db, "DE", "carbon_intensity", "x", t0, &p10, &p50, &p90, &err),
+			 ERR_INVALID);
 	series_release(&p10);
 	series_release(&p50);
 	series_release(&p90);
@@ -78,8 +83,9 @@ static void write_const(struct db *db, const char *model, int64_t issued, size_t
 		series_push(&p50, v);
 		series_push(&p90, v + 10);
 	}
-	TL_ASSERT_INT_EQ(fcstore_write_by(db, "test:1", "SE", "carbon_intensity", model, issued, &p10, &p50, &p90, &err),
-			 ERR_OK);
+	TL_ASSERT_INT_EQ(
+	    fcstore_write_by(db, "test:1", "SE", "carbon_intensity", model, issued, &p10, &p50, &p90, &err),
+	    ERR_OK);
 	series_release(&p10);
 	series_release(&p50);
 	series_release(&p90);
@@ -90,7 +96,9 @@ static void add_skill(struct db *db, const char *model, int bucket, double mae, 
 	struct fc_skill s = {.w = w, .sum_ae = mae * w, .sum_se = mae * mae * w, .n = (int64_t)w};
 	struct err_detail err;
 
-	TL_ASSERT_INT_EQ(fcstore_skill_add(db, "SE", "carbon_intensity", model, bucket, &s, at, 7 * 86400.0, &err), ERR_OK);
+	TL_ASSERT_INT_EQ(
+	    fcstore_skill_add(db, "SE", "carbon_intensity", model, bucket, &s, at, 7 * 86400.0, &err),
+	    ERR_OK);
 }
 
 /* The default choice: ensemble without skill, the best score with it (on
@@ -173,11 +181,13 @@ static void test_choice_follows_skill(void)
 
 	/* skill rows decay: a week later, the old weight counts half */
 	add_skill(db, "ridge", 0, 15, 50, t0 + 7 * 86400);
-	TL_ASSERT_INT_EQ(itest_sql_int(conninfo, "SELECT round(weight) FROM forecast_skill WHERE model = 'ridge'"
-						 " AND horizon_h = 6"),
+	TL_ASSERT_INT_EQ(itest_sql_int(conninfo,
+				       "SELECT round(weight) FROM forecast_skill WHERE model = 'ridge'"
+				       " AND horizon_h = 6"),
 			 75);
-	TL_ASSERT_INT_EQ(itest_sql_int(conninfo, "SELECT n FROM forecast_skill WHERE model = 'ridge' AND horizon_h = 6"),
-			 100);
+	TL_ASSERT_INT_EQ(
+	    itest_sql_int(conninfo, "SELECT n FROM forecast_skill WHERE model = 'ridge' AND horizon_h = 6"),
+	    100);
 	db_close(db);
 }
 
@@ -204,20 +214,24 @@ static void test_score_pending_once(void)
 	TL_ASSERT_INT_EQ(db_prepare_all(db, &err), ERR_OK);
 	write_const(db, "ensemble", t0, 96, 100);
 	write_const(db, "ensemble", t0 + 3600, 96, 100);
-	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 3 * 3600, count_cb, &n, &err),
+	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 3 * 3600,
+					       count_cb, &n, &err),
 			 ERR_OK);
 	TL_ASSERT_INT_EQ(n, 3 + 2);
 	n = 0;
-	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 3 * 3600, count_cb, &n, &err),
+	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 3 * 3600,
+					       count_cb, &n, &err),
 			 ERR_OK);
 	TL_ASSERT_INT_EQ(n, 0);
-	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 5 * 3600, count_cb, &n, &err),
+	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 5 * 3600,
+					       count_cb, &n, &err),
 			 ERR_OK);
 	TL_ASSERT_INT_EQ(n, 4);
 	/* a re-issued run starts over */
 	write_const(db, "ensemble", t0 + 3600, 96, 100);
 	n = 0;
-	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 5 * 3600, count_cb, &n, &err),
+	TL_ASSERT_INT_EQ(fcstore_score_pending(db, "SE", "carbon_intensity", t0 - 86400, t0 + 5 * 3600,
+					       count_cb, &n, &err),
 			 ERR_OK);
 	TL_ASSERT_INT_EQ(n, 4);
 	int64_t deleted = 0;
@@ -228,9 +242,9 @@ static void test_score_pending_once(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"write, replace, read back", test_roundtrip},
-	{"the default choice follows skill, short runs extended", test_choice_follows_skill},
-	{"pending points are scored once", test_score_pending_once},
-	CU_TEST_INFO_NULL,
+    {"write, replace, read back", test_roundtrip},
+    {"the default choice follows skill, short runs extended", test_choice_follows_skill},
+    {"pending points are scored once", test_score_pending_once},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("fcstore", NULL, NULL, tests)

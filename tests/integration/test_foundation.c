@@ -12,10 +12,10 @@
 #include "tests/lib/testlib.h"
 
 static const char *config_two_regions =
-	"{\"clock\":{\"mode\":\"replay\",\"start\":\"2022-01-03T12:00:00Z\"},"
-	"\"regions\":[{\"id\":\"AA\",\"name\":\"Region A\",\"latitude\":50,\"longitude\":8,\"pue\":1.2,"
-	"\"jurisdictions\":[\"EU\",\"DE\"],\"capacity_kw\":100},"
-	"{\"id\":\"BB\",\"zone\":\"ZB\",\"latitude\":40,\"longitude\":-3,\"pue\":1.1}]}";
+    "{\"clock\":{\"mode\":\"replay\",\"start\":\"2022-01-03T12:00:00Z\"},"
+    "\"regions\":[{\"id\":\"AA\",\"name\":\"Region A\",\"latitude\":50,\"longitude\":8,\"pue\":1.2,"
+    "\"jurisdictions\":[\"EU\",\"DE\"],\"capacity_kw\":100},"
+    "{\"id\":\"BB\",\"zone\":\"ZB\",\"latitude\":40,\"longitude\":-3,\"pue\":1.1}]}";
 
 /* A wide file: 7 days hourly from 2022-01-01 for zones AA and ZB, with
  * values that identify their row and column; row 'bad' (1-based data row)
@@ -140,7 +140,8 @@ static void test_ingest_serve_roundtrip(void)
 	itest_serve(config_two_regions, db, NULL, &s);
 
 	/* Every stored value of AA before the replay clock's now (Jan 3 12:00). */
-	j = itest_get_json(&s, "/v1/regions/AA/signals?from=2022-01-01T00:00:00Z&to=2022-01-08T00:00:00Z", &status);
+	j = itest_get_json(&s, "/v1/regions/AA/signals?from=2022-01-01T00:00:00Z&to=2022-01-08T00:00:00Z",
+			   &status);
 	TL_ASSERT_INT_EQ(status, 200);
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(j, "unit")), "gCO2eq/kWh");
 	TL_ASSERT_INT_EQ(json_integer_value(json_object_get(j, "step_s")), 3600);
@@ -151,17 +152,21 @@ static void test_ingest_serve_roundtrip(void)
 		json_t *p = json_array_get(pts, i);
 		int64_t t;
 
-		TL_ASSERT_INT_EQ(ts_parse(json_string_value(json_object_get(p, "ts")), NULL, &t, NULL), ERR_OK);
+		TL_ASSERT_INT_EQ(ts_parse(json_string_value(json_object_get(p, "ts")), NULL, &t, NULL),
+				 ERR_OK);
 		TL_ASSERT_INT_EQ(t, ts_from_civil(2022, 1, 1, 0, 0, 0) + (int64_t)i * 3600);
-		TL_ASSERT_DBL_EQ(json_number_value(json_object_get(p, "value")), 100 + (double)i + 0.25, 1e-9);
+		TL_ASSERT_DBL_EQ(json_number_value(json_object_get(p, "value")), 100 + (double)i + 0.25,
+				 1e-9);
 	}
 	json_decref(j);
 
 	/* A region whose zone differs from its id. */
-	j = itest_get_json(&s, "/v1/regions/BB/signals?from=2022-01-02T00:00:00Z&to=2022-01-02T03:00:00Z", &status);
+	j = itest_get_json(&s, "/v1/regions/BB/signals?from=2022-01-02T00:00:00Z&to=2022-01-02T03:00:00Z",
+			   &status);
 	pts = json_object_get(j, "points");
 	TL_ASSERT_INT_EQ(json_array_size(pts), 3);
-	TL_ASSERT_DBL_EQ(json_number_value(json_object_get(json_array_get(pts, 2), "value")), 500 - 26 * 0.5, 1e-9);
+	TL_ASSERT_DBL_EQ(json_number_value(json_object_get(json_array_get(pts, 2), "value")), 500 - 26 * 0.5,
+			 1e-9);
 	json_decref(j);
 
 	/* The region list carries the latest value at the replay clock. */
@@ -169,7 +174,8 @@ static void test_ingest_serve_roundtrip(void)
 	TL_ASSERT_INT_EQ(status, 200);
 	json_t *a = json_array_get(json_object_get(j, "regions"), 0);
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(a, "id")), "AA");
-	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(a, "latest"), "ts")), "2022-01-03T12:00:00Z");
+	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(a, "latest"), "ts")),
+			 "2022-01-03T12:00:00Z");
 	TL_ASSERT_DBL_EQ(json_number_value(json_object_get(json_object_get(a, "latest"), "carbon_intensity")),
 			 100 + 60 + 0.25, 1e-9);
 	TL_ASSERT_DBL_EQ(json_number_value(json_object_get(a, "pue")), 1.2, 1e-12);
@@ -180,8 +186,8 @@ static void test_ingest_serve_roundtrip(void)
 	struct itest_response r;
 	char url[256];
 	const char *accept[] = {"Accept: text/csv", NULL};
-	snprintf(url, sizeof(url), "%s/v1/regions/AA/signals?from=2022-01-01T00:00:00Z&to=2022-01-01T02:00:00Z",
-		 s.base);
+	snprintf(url, sizeof(url),
+		 "%s/v1/regions/AA/signals?from=2022-01-01T00:00:00Z&to=2022-01-01T02:00:00Z", s.base);
 	TL_ASSERT(itest_http("GET", url, accept, NULL, &r));
 	TL_ASSERT_INT_EQ(r.status, 200);
 	TL_ASSERT_CONTAINS(r.content_type, "text/csv");
@@ -205,24 +211,24 @@ struct bad_request {
 };
 
 static const struct bad_request bad_requests[] = {
-	{"GET", "/v1/regions/XX", 404, "not_found", "id", "unknown region 'XX'"},
-	{"GET", "/v1/regions/XX/signals", 404, "not_found", "id", "unknown region"},
-	{"GET", "/v1/regions/AA/signals?kind=co2", 400, "invalid_parameter", "kind", "unknown kind 'co2'"},
-	{"GET", "/v1/regions/AA/signals?kind=generation", 400, "invalid_parameter", "kind", "needs a fuel"},
-	{"GET", "/v1/regions/AA/signals?from=yesterday", 400, "invalid_parameter", "from", "not a valid time"},
-	{"GET", "/v1/regions/AA/signals?to=2022-01-02T00:00:00", 400, "invalid_parameter", "to", "time zone"},
-	{"GET", "/v1/regions/AA/signals?from=2022-01-02T00:00:00Z&to=2022-01-01T00:00:00Z", 400,
-	 "invalid_parameter", "from", "must be before"},
-	{"GET", "/v1/regions/AA/signals?from=2021-01-01T00:00:00Z&to=2022-01-01T00:00:00Z", 400,
-	 "range_too_large", "to", "at most P93D"},
-	{"GET", "/v1/regions/AA/signals?frm=2021-01-01T00:00:00Z", 400, "invalid_parameter", "frm",
-	 "unknown parameter 'frm'"},
-	{"GET", "/v1/regions/AA/signals?format=xml", 400, "invalid_parameter", "format", "'json' or 'csv'"},
-	{"GET", "/v1/regions/AA/signals?kind=wind_speed", 404, "not_found", "kind", "no 'wind_speed' data"},
-	{"GET", "/v1/regions/AA/signals?source=nope", 404, "not_found", "source", "source 'nope'"},
-	{"POST", "/v1/regions", 405, "method_not_allowed", NULL, "allowed: GET"},
-	{"GET", "/v2/regions", 404, "not_found", NULL, "no route"},
-	{"GET", "/v1/regions?limit=3", 400, "invalid_parameter", "limit", "unknown parameter"},
+    {"GET", "/v1/regions/XX", 404, "not_found", "id", "unknown region 'XX'"},
+    {"GET", "/v1/regions/XX/signals", 404, "not_found", "id", "unknown region"},
+    {"GET", "/v1/regions/AA/signals?kind=co2", 400, "invalid_parameter", "kind", "unknown kind 'co2'"},
+    {"GET", "/v1/regions/AA/signals?kind=generation", 400, "invalid_parameter", "kind", "needs a fuel"},
+    {"GET", "/v1/regions/AA/signals?from=yesterday", 400, "invalid_parameter", "from", "not a valid time"},
+    {"GET", "/v1/regions/AA/signals?to=2022-01-02T00:00:00", 400, "invalid_parameter", "to", "time zone"},
+    {"GET", "/v1/regions/AA/signals?from=2022-01-02T00:00:00Z&to=2022-01-01T00:00:00Z", 400,
+     "invalid_parameter", "from", "must be before"},
+    {"GET", "/v1/regions/AA/signals?from=2021-01-01T00:00:00Z&to=2022-01-01T00:00:00Z", 400,
+     "range_too_large", "to", "at most P93D"},
+    {"GET", "/v1/regions/AA/signals?frm=2021-01-01T00:00:00Z", 400, "invalid_parameter", "frm",
+     "unknown parameter 'frm'"},
+    {"GET", "/v1/regions/AA/signals?format=xml", 400, "invalid_parameter", "format", "'json' or 'csv'"},
+    {"GET", "/v1/regions/AA/signals?kind=wind_speed", 404, "not_found", "kind", "no 'wind_speed' data"},
+    {"GET", "/v1/regions/AA/signals?source=nope", 404, "not_found", "source", "source 'nope'"},
+    {"POST", "/v1/regions", 405, "method_not_allowed", NULL, "allowed: GET"},
+    {"GET", "/v2/regions", 404, "not_found", NULL, "no route"},
+    {"GET", "/v1/regions?limit=3", 400, "invalid_parameter", "limit", "unknown parameter"},
 };
 
 static void test_bad_requests(void)
@@ -246,8 +252,8 @@ static void test_bad_requests(void)
 		snprintf(url, sizeof(url), "%s%s", s.base, b->path);
 		TL_ASSERT(itest_http(b->method, url, NULL, NULL, &r));
 		if (r.status != b->status)
-			tl_fail(__LINE__, __FILE__, false, "%s %s: status %ld, want %ld: %s", b->method, b->path,
-				r.status, b->status, r.body);
+			tl_fail(__LINE__, __FILE__, false, "%s %s: status %ld, want %ld: %s", b->method,
+				b->path, r.status, b->status, r.body);
 		TL_ASSERT_STR_EQ(r.content_type, "application/problem+json");
 		j = json_loads(r.body, 0, NULL);
 		TL_ASSERT(j != NULL);
@@ -255,9 +261,10 @@ static void test_bad_requests(void)
 		TL_ASSERT_INT_EQ(json_integer_value(json_object_get(j, "status")), b->status);
 		TL_ASSERT_CONTAINS(json_string_value(json_object_get(j, "detail")), b->fragment);
 		if (b->field)
-			TL_ASSERT_STR_EQ(json_string_value(json_object_get(
-						 json_array_get(json_object_get(j, "invalid_params"), 0), "name")),
-					 b->field);
+			TL_ASSERT_STR_EQ(
+			    json_string_value(json_object_get(
+				json_array_get(json_object_get(j, "invalid_params"), 0), "name")),
+			    b->field);
 		json_decref(j);
 		itest_response_free(&r);
 	}
@@ -275,7 +282,8 @@ static void test_readyz_without_data(void)
 	itest_serve(config_two_regions, db, NULL, &s); /* serve migrates by itself */
 	j = itest_get_json(&s, "/readyz", &status);
 	TL_ASSERT_INT_EQ(status, 503);
-	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "checks"), "migrations")), "ok");
+	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "checks"), "migrations")),
+			 "ok");
 	TL_ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "checks"), "data")),
 			 "no signals stored yet");
 	json_decref(j);
@@ -292,15 +300,25 @@ static void test_bad_config_fails_before_binding(void)
 	static const struct {
 		const char *json, *fragment;
 	} cases[] = {
-		{"{\"regions\":[]}", "regions: must be a non-empty array"},
-		{"{\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":0.9}]}", "regions[0].pue: must be between 1.0"},
-		{"{\"regions\":[{\"id\":\"A\",\"latitude\":91,\"longitude\":2,\"pue\":1.1}]}", "regions[0].latitude: must be between -90"},
-		{"{\"regions\":[{\"id\":\"A\",\"longitude\":2,\"pue\":1.1}]}", "regions[0].latitude: is required"},
-		{"{\"treads\":4,\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}", "treads: unknown key"},
-		{"{\"clock\":{\"mode\":\"replay\"},\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}", "clock.start: is required"},
-		{"{\"clock\":{\"mode\":\"fast\"},\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}", "clock.mode: 'fast' must be"},
-		{"{\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1},{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}", "duplicate region id 'A'"},
-		{"{\"regions\":[", "malformed JSON"},
+	    {"{\"regions\":[]}", "regions: must be a non-empty array"},
+	    {"{\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":0.9}]}",
+	     "regions[0].pue: must be between 1.0"},
+	    {"{\"regions\":[{\"id\":\"A\",\"latitude\":91,\"longitude\":2,\"pue\":1.1}]}",
+	     "regions[0].latitude: must be between -90"},
+	    {"{\"regions\":[{\"id\":\"A\",\"longitude\":2,\"pue\":1.1}]}",
+	     "regions[0].latitude: is required"},
+	    {"{\"treads\":4,\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}",
+	     "treads: unknown key"},
+	    {"{\"clock\":{\"mode\":\"replay\"},\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,"
+	     "\"pue\":1.1}]}",
+	     "clock.start: is required"},
+	    {"{\"clock\":{\"mode\":\"fast\"},\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,"
+	     "\"pue\":1.1}]}",
+	     "clock.mode: 'fast' must be"},
+	    {"{\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1},{\"id\":\"A\","
+	     "\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}",
+	     "duplicate region id 'A'"},
+	    {"{\"regions\":[", "malformed JSON"},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *path = itest_write_file("bad-config.json", cases[i].json);
@@ -309,8 +327,8 @@ static void test_bad_config_fails_before_binding(void)
 
 		snprintf(path_copy, sizeof(path_copy), "%s", path);
 		const char *args[] = {"serve", "--config", path_copy, NULL};
-		const char *env[] = {"CARBONSCHED_DATABASE_URL=host=/nonexistent", "CARBONSCHED_LISTEN=127.0.0.1:1",
-				     NULL};
+		const char *env[] = {"CARBONSCHED_DATABASE_URL=host=/nonexistent",
+				     "CARBONSCHED_LISTEN=127.0.0.1:1", NULL};
 		TL_ASSERT_INT_EQ(itest_run(args, env, NULL, &err), 1);
 		TL_ASSERT_CONTAINS(err, "bad-config.json");
 		TL_ASSERT_CONTAINS(err, cases[i].fragment);
@@ -328,13 +346,13 @@ static int init(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"migrate is idempotent", test_migrate_is_idempotent},
-	{"bad file stores nothing", test_bad_file_stores_nothing},
-	{"ingest refuses an unmigrated database", test_ingest_without_migration_is_refused},
-	{"ingest, re-ingest, serve, compare", test_ingest_serve_roundtrip},
-	{"bad requests get problem+json", test_bad_requests},
-	{"readyz without data", test_readyz_without_data},
-	{"bad config fails before binding", test_bad_config_fails_before_binding},
-	CU_TEST_INFO_NULL,
+    {"migrate is idempotent", test_migrate_is_idempotent},
+    {"bad file stores nothing", test_bad_file_stores_nothing},
+    {"ingest refuses an unmigrated database", test_ingest_without_migration_is_refused},
+    {"ingest, re-ingest, serve, compare", test_ingest_serve_roundtrip},
+    {"bad requests get problem+json", test_bad_requests},
+    {"readyz without data", test_readyz_without_data},
+    {"bad config fails before binding", test_bad_config_fails_before_binding},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("foundation", init, NULL, tests)

@@ -726,7 +726,8 @@ static void test_dashboard_in_chromium(void)
 	/* The page ranked SE (hydro, nuclear) before DE, and EMPTY last. */
 	TL_ASSERT_CONTAINS(out, "\"ranking\":[\"SE\",\"DE\",\"EMPTY\"]");
 	/* SE shows the run the collectors test planted (96 h from its issue time) */
-	TL_ASSERT_CONTAINS(out, "\"forecastPoints\":96,\"forecastNote\":\"Forecast issued 2021-10-31 22:00 UTC by ets;");
+	TL_ASSERT_CONTAINS(
+	    out, "\"forecastPoints\":96,\"forecastNote\":\"Forecast issued 2021-10-31 22:00 UTC by ets;");
 	TL_ASSERT(stat(shot, &st) == 0 && st.st_size > 20000);
 	free(out);
 }

@@ -140,8 +140,9 @@ static void check_schema(const struct itest_server *s, const char *path, const c
 	TL_ASSERT(itest_http("GET", url, NULL, NULL, &r));
 	const char *file = itest_write_file("answer.json", r.body ? r.body : "");
 	itest_response_free(&r);
-	snprintf(cmd, sizeof(cmd), "node tests/node/schema.mjs --spec service/openapi.json --schema %s '%s' 2>&1",
-		 schema, file);
+	snprintf(cmd, sizeof(cmd),
+		 "node tests/node/schema.mjs --spec service/openapi.json --schema %s '%s' 2>&1", schema,
+		 file);
 	buf_init(&out, 0);
 	if (!(p = popen(cmd, "r"))) {
 		tl_fail(__LINE__, __FILE__, false, "cannot run %s", cmd);
@@ -293,8 +294,9 @@ static void test_fallback_when_first_fails(void)
 	 * them: "skipped"), and their durations. */
 	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"ok\"}") >= 4);
 	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"error\"}") >= 1);
-	for (int i = 0; i < WAIT_S * 5 &&
-			metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"skipped\"}") < 1;
+	for (int i = 0;
+	     i < WAIT_S * 5 &&
+	     metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"skipped\"}") < 1;
 	     i++)
 		sleep_ms(200);
 	TL_ASSERT(metric(&srv, "carbonsched_source_fetches_total{source=\"em\",outcome=\"skipped\"}") >= 1);

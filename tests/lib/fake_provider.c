@@ -84,14 +84,17 @@ struct route {
 static const struct route routes[] = {
     {"electricitymaps", "/v3/carbon-intensity/latest", "latest.json",
      "{\"zone\":\"DE\",\"carbonIntensity\":null,\"datetime\":\"2024-03-06T19:00:00.000Z\",\"isEstimated\":"
-     "false}", "2024-03-06T19:00:00Z"},
-    {"electricitymaps", "/v3/carbon-intensity/history", "history.json", "{\"zone\":\"DE\",\"history\":[]}", "2024-03-06T19:00:00Z"},
-    {"electricitymaps", "/v3/carbon-intensity/past-range", "past-range.json",
-     "{\"zone\":\"DE\",\"data\":[]}", "2024-03-18T03:00:00Z"},
+     "false}",
+     "2024-03-06T19:00:00Z"},
+    {"electricitymaps", "/v3/carbon-intensity/history", "history.json", "{\"zone\":\"DE\",\"history\":[]}",
+     "2024-03-06T19:00:00Z"},
+    {"electricitymaps", "/v3/carbon-intensity/past-range", "past-range.json", "{\"zone\":\"DE\",\"data\":[]}",
+     "2024-03-18T03:00:00Z"},
     {"electricitymaps", "/v3/carbon-intensity/forecast", "forecast.json",
      "{\"zone\":\"DE\",\"forecast\":[]," EM_META "}", "2018-11-26T17:00:00Z"},
     {"electricitymaps", "/v3/power-breakdown/latest", "power-latest.json",
-     "{\"zone\":\"DE\",\"datetime\":\"2024-03-06T19:00:00.000Z\",\"powerProductionBreakdown\":{}}", "2024-03-06T19:00:00Z"},
+     "{\"zone\":\"DE\",\"datetime\":\"2024-03-06T19:00:00.000Z\",\"powerProductionBreakdown\":{}}",
+     "2024-03-06T19:00:00Z"},
     {"electricitymaps", "/v3/power-breakdown/history", "power-history.json",
      "{\"zone\":\"DE\",\"history\":[]}", "2024-03-05T21:00:00Z"},
     {"watttime", "/v3/forecast/historical", "forecast-historical.json", WT_EMPTY, "2022-07-15T00:00:00Z"},
@@ -100,33 +103,40 @@ static const struct route routes[] = {
     {"watttime", "/v3/signal-index", "signal-index.json", WT_EMPTY, "2024-06-18T18:00:00Z"},
     {"watttime", "/v3/region-from-loc", "region-from-loc.json",
      "{\"error\":\"No coverage available for these coordinates and signal_type\",\"latitude\":\"0\","
-     "\"longitude\":\"0\",\"signal_type\":\"co2_moer\"}", NULL},
+     "\"longitude\":\"0\",\"signal_type\":\"co2_moer\"}",
+     NULL},
     {"ukgrid", "/intensity/*/fw48h", "intensity-fw48h.json", "{\"data\":[]}", "2020-05-24T20:00:00Z"},
     {"ukgrid", "/intensity/*/fw24h", "intensity-fw48h.json", "{\"data\":[]}", "2020-05-24T20:00:00Z"},
     {"ukgrid", "/intensity/*/*", "intensity-range.json", "{\"data\":[]}", "2018-01-20T12:00:00Z"},
     {"ukgrid", "/generation/*/*", "generation-range.json", "{\"data\":[]}", "2018-01-20T12:00:00Z"},
     {"ukgrid", "/generation", "generation-latest.json",
-     "{\"data\":{\"from\":\"2026-04-06T09:30Z\",\"to\":\"2026-04-06T10:00Z\",\"generationmix\":[]}}", "2026-04-06T09:00:00Z"},
+     "{\"data\":{\"from\":\"2026-04-06T09:30Z\",\"to\":\"2026-04-06T10:00Z\",\"generationmix\":[]}}",
+     "2026-04-06T09:00:00Z"},
     {"ukgrid", "/regional/intensity/*/*/regionid/*", "regional-fw48h.json",
      "{\"data\":[{\"regionid\":3,\"dnoregion\":\"Electricity North West\",\"shortname\":\"North West "
-     "England\",\"data\":[]}]}", "2018-01-20T12:00:00Z"},
+     "England\",\"data\":[]}]}",
+     "2018-01-20T12:00:00Z"},
     {"ukgrid", "/regional", "regional.json", "{\"data\":[]}", "2019-08-25T12:00:00Z"},
     {"entsoe", "/api?documentType=A75", "a75.xml", "@ack-nodata.xml", "2017-02-04T20:00:00Z"},
     {"entsoe", "/api?documentType=A69", "a69.xml", "@ack-nodata.xml", "2026-05-05T22:00:00Z"},
-    {"entsoe", "/api?documentType=A65&processType=A01", "a65-forecast.xml", "@ack-nodata.xml", "2024-08-01T00:00:00Z"},
+    {"entsoe", "/api?documentType=A65&processType=A01", "a65-forecast.xml", "@ack-nodata.xml",
+     "2024-08-01T00:00:00Z"},
     {"entsoe", "/api?documentType=A65", "a65.xml", "@ack-nodata.xml", "2024-08-01T02:00:00Z"},
-    {"eia", "/v2/electricity/rto/fuel-type-data/data/", "page-{offset}.json", "@empty.json", "2024-06-01T01:00:00Z"},
-    {"eia", "/v2/electricity/rto/fuel-type-data/data", "page-{offset}.json", "@empty.json", "2024-06-01T01:00:00Z"},
+    {"eia", "/v2/electricity/rto/fuel-type-data/data/", "page-{offset}.json", "@empty.json",
+     "2024-06-01T01:00:00Z"},
+    {"eia", "/v2/electricity/rto/fuel-type-data/data", "page-{offset}.json", "@empty.json",
+     "2024-06-01T01:00:00Z"},
     {"openmeteo", "/v1/forecast", "forecast.json",
      "{\"latitude\":52.52,\"longitude\":13.42,\"utc_offset_seconds\":0,\"timezone\":\"GMT\","
-     "\"hourly_units\":{\"time\":\"iso8601\"},\"hourly\":{\"time\":[]}}", "2025-09-08T00:00:00Z"},
+     "\"hourly_units\":{\"time\":\"iso8601\"},\"hourly\":{\"time\":[]}}",
+     "2025-09-08T00:00:00Z"},
     {"pue", "/gsf.csv", "gsf.csv", "year,cloud-provider,cloud-region,power-usage-effectiveness\n", NULL},
     {"pue", "/constant.csv", "constant.csv", "region,pue\n", NULL},
     {"pue", "/series.csv", "series.csv", "time,region,pue\n", "2024-07-01T02:00:00Z"},
     {"pue", "/feed.json", "feed.json", "{\"regions\":[]}", "2024-07-01T01:00:00Z"},
 };
 
-#define LOG_SIZE 64
+#define LOG_SIZE   64
 #define MAX_AGENTS 8
 
 struct fake {
@@ -363,7 +373,8 @@ static void shift_times(struct buf *b, int64_t shift)
 
 		if (i && d[i - 1] >= '0' && d[i - 1] <= '9')
 			continue;
-		while (shape[k] && (shape[k] == 'd' ? (d[i + k] >= '0' && d[i + k] <= '9') : d[i + k] == shape[k]))
+		while (shape[k] &&
+		       (shape[k] == 'd' ? (d[i + k] >= '0' && d[i + k] <= '9') : d[i + k] == shape[k]))
 			k++;
 		if (shape[k])
 			continue;

@@ -208,7 +208,8 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-void itest_serve(const char *config_json, const char *conninfo, const char *const *env, struct itest_server *ret)
+void itest_serve(const char *config_json, const char *conninfo, const char *const *env,
+		 struct itest_server *ret)
 {
 	static int n;
 	char cfg[600], portfile[600], dbenv[600];

@@ -40,20 +40,21 @@ int itest_run(const char *const *args, const char *const *env, char **ret_out, c
 struct itest_server {
 	pid_t pid;
 	int port;
-	char base[64]; /* "http://127.0.0.1:PORT" */
+	char base[64];	/* "http://127.0.0.1:PORT" */
 	char log[1024]; /* its stderr */
 };
 
 /* Start 'carbonsched serve' with config text (listen forced to
  * 127.0.0.1:0) and database; waits until /healthz answers.  Fatal when
  * it does not start within 20 s (the log is printed). */
-void itest_serve(const char *config_json, const char *conninfo, const char *const *env, struct itest_server *ret);
+void itest_serve(const char *config_json, const char *conninfo, const char *const *env,
+		 struct itest_server *ret);
 /* SIGTERM, wait; returns the exit status. */
 int itest_stop(struct itest_server *s);
 
 struct itest_response {
 	long status;
-	char *body;	    /* new, NUL-terminated */
+	char *body; /* new, NUL-terminated */
 	char content_type[128];
 	char headers[2048]; /* raw response headers */
 };

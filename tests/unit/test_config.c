@@ -4,105 +4,122 @@
 #include "service/config.h"
 #include "tests/lib/testlib.h"
 
-#define REGION "{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}"
+#define REGION	    "{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}"
 #define WITH(extra) "{\"database_url\":\"host=/x\"," extra "\"regions\":[" REGION "]}"
 
 static const struct {
 	const char *json;
 	const char *fragment; /* NULL: must load */
 } cases[] = {
-	{WITH(""), NULL},
-	{"{\"regions\":[" REGION "]}", "database_url: is required"},
-	{WITH("\"listen\":\"0.0.0.0:9000\","), NULL},
-	{WITH("\"listen\":\"localhost\","), "listen: 'localhost' is not host:port"},
-	{WITH("\"listen\":\"a:70000\","), "listen: 'a:70000' is not host:port"},
-	{WITH("\"listen\":8080,"), "listen: must be a string"},
-	{WITH("\"threads\":0,"), "threads: must be between 1 and 256"},
-	{WITH("\"threads\":2.5,"), "threads: must be a whole number"},
-	{WITH("\"threads\":\"4\","), "threads: must be a number"},
-	{WITH("\"log_level\":\"loud\","), "log_level: 'loud' must be"},
-	{WITH("\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01T00:00:00Z\"},"), NULL},
-	{WITH("\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01\"},"), "clock.start: '2021-11-01' is not a valid time"},
-	{WITH("\"clock\":{\"mode\":\"replay\"},"), "clock.start: is required"},
-	{WITH("\"clock\":{\"speed\":0},"), "clock.speed: must be between"},
-	{WITH("\"clock\":{\"sped\":2},"), "clock.sped: unknown key"},
-	{WITH("\"clock\":3,"), "clock: must be an object"},
-	{WITH("\"limits\":{\"max_range\":\"P2000D\"},"), "limits.max_range: 'P2000D' must be between"},
-	{WITH("\"limits\":{\"max_range\":\"forever\"},"), "limits.max_range:"},
-	{WITH("\"limits\":{\"max_body_bytes\":10},"), "limits.max_body_bytes: must be between"},
-	{"{\"database_url\":null,\"regions\":[" REGION "]}", "database_url: must be a string"},
-	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"file\"}],"), "a file source needs 'path' and 'format'"},
-	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\",\"interval\":\"P30D\"}],"), "sources[0].interval:"},
-	{WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\"},{\"name\":\"f\",\"type\":\"ukgrid\"}],"),
-	 "duplicate source name 'f'"},
-	/* Source keys: one table, each refused where it does not fit. */
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"colour\":\"red\"}],"),
-	 "sources[0].colour: unknown key"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"co2signal\",\"zones\":[\"A\"]}],"),
-	 "sources[0].type: 'co2signal' is not a source type (electricitymaps, watttime, ukgrid, entsoe, eia, openmeteo, "
-	 "pue, file)"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"signal_type\":\"co2_moer\"}],"),
-	 "sources[0].signal_type: applies to watttime sources only, not ukgrid"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"token_file\":\"/x\"}],"),
-	 "sources[0].token_file: applies to electricitymaps entsoe eia sources only, not ukgrid"},
-	{WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"A\"],\"signal_type\":\"co2\"}],"),
-	 "sources[0].signal_type: 'co2' must be one of co2_moer|co2_aoer"},
-	{WITH("\"sources\":[{\"name\":\"e\",\"type\":\"electricitymaps\",\"zones\":[\"A\"],\"emission_factors\":\"x\"}],"),
-	 "sources[0].emission_factors: 'x' must be one of lifecycle|direct"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"endpoints\":[\"history\"]}],"),
-	 "sources[0].endpoints: ukgrid has no endpoint 'history' (it has intensity, fw48h, generation"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":{\"GB-NW\":\"3\"}}],"),
-	 "sources[0].keys: 'GB-NW' is not one of this source's zones"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":{\"A\":3}}],"),
-	 "sources[0].keys: 'A' must map to a non-empty string"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":[\"A\"]}],"),
-	 "sources[0].keys: must be an object of strings"},
-	{WITH("\"sources\":[{\"name\":\"a-name-longer-than-23-chars\",\"type\":\"ukgrid\",\"zones\":[\"A\"]}],"),
-	 "sources[0].name: 'a-name-longer-than-23-chars' must be 1-23 letters"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\"}],"), "sources[0].zones: ukgrid source 'g' needs at least one zone"},
-	{WITH("\"sources\":[{\"name\":\"p\",\"type\":\"pue\"}],"), "pue source 'p' needs 'path' (a file) or 'base_url'"},
-	{WITH("\"sources\":[{\"name\":\"p\",\"type\":\"pue\",\"format\":\"dacf\",\"path\":\"/x\"}],"),
-	 "sources[0].format: applies to file sources only, not pue"},
-	{WITH("\"sources\":[{\"name\":\"o\",\"type\":\"openmeteo\",\"zones\":[\"B\"]}],"),
-	 "'B' is neither a region id nor a region's zone: openmeteo needs its coordinates"},
-	{WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"B\"]}],"),
-	 "'B' is neither a region id nor a region's zone: watttime needs its coordinates"},
-	{WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"B\"],\"keys\":{\"B\":\"CAISO_NORTH\"}}],"), NULL},
-	{WITH("\"sources\":[{\"name\":\"o\",\"type\":\"openmeteo\",\"zones\":[\"A\"],\"horizon\":\"P20D\"}],"),
-	 "sources[0].horizon: 'P20D' must be between"},
-	{WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"stale_after\":\"soon\"}],"),
-	 "sources[0].stale_after:"},
-	{WITH("\"fetch\":{\"attempts\":0},"), "fetch.attempts: must be between 1 and 20"},
-	{WITH("\"fetch\":{\"retries\":3},"), "fetch.retries: unknown key"},
-	{WITH("\"fetch\":{\"timeout\":\"PT0.5S\"},"), "fetch.timeout:"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,\"sources\":[\"nope\"]}]}",
-	 "names source 'nope', which is not in 'sources'"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A B\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}",
-	 "regions[].id: 'A B' must be"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2}]}", "regions[0].pue: is required"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":{\"base\":1.1,\"k\":0.01}}]}",
-	 "regions[0].pue.t0"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":{\"base\":1.1,\"k\":0.01,\"t0\":20,\"x\":1}}]}",
-	 "unknown field 'regions[0].pue.x'"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,\"capacity_kw\":-1}]}",
-	 "regions[0].capacity_kw: must be between 0"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,\"jurisdictions\":[\"EU\",3]}]}",
-	 "regions[0].jurisdictions: entry 1 must be a non-empty string"},
-	{"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,\"colour\":\"red\"}]}",
-	 "regions[0].colour: unknown key"},
-	{"{\"database_url\":\"x\",\"regions\":{}}", "regions: must be a non-empty array"},
-	{"[]", "(top level): must be an object"},
-	{"{\"database_url\":\"x\",\"database_url\":\"y\",\"regions\":[" REGION "]}", "malformed JSON"},
-	{"{\"database_url\":\"x\",\"regions\":[" REGION "", "test.json:1:"},
-	{WITH("\"forecast\":{\"enabled\":false,\"kinds\":[\"carbon_intensity\",\"generation:wind\"],"
-	      "\"history\":\"P90D\",\"keep\":\"P5D\",\"skill_half_life\":\"P3D\"},"),
-	 NULL},
-	{WITH("\"forecast\":{\"enabled\":\"yes\"},"), "forecast.enabled: must be true or false"},
-	{WITH("\"forecast\":{\"kinds\":[\"watts\"]},"), "forecast.kinds: unknown kind 'watts'"},
-	{WITH("\"forecast\":{\"kinds\":[\"pue\"]},"), "forecast.kinds: 'pue' is forecast per region"},
-	{WITH("\"forecast\":{\"kinds\":\"carbon_intensity\"},"), "forecast.kinds: must be an array"},
-	{WITH("\"forecast\":{\"keep\":\"P2D\"},"), "forecast.keep: must be at least forecast.horizon plus a day"},
-	{WITH("\"forecast\":{\"history\":\"P7D\"},"), "forecast.history: 'P7D' must be between"},
+    {WITH(""), NULL},
+    {"{\"regions\":[" REGION "]}", "database_url: is required"},
+    {WITH("\"listen\":\"0.0.0.0:9000\","), NULL},
+    {WITH("\"listen\":\"localhost\","), "listen: 'localhost' is not host:port"},
+    {WITH("\"listen\":\"a:70000\","), "listen: 'a:70000' is not host:port"},
+    {WITH("\"listen\":8080,"), "listen: must be a string"},
+    {WITH("\"threads\":0,"), "threads: must be between 1 and 256"},
+    {WITH("\"threads\":2.5,"), "threads: must be a whole number"},
+    {WITH("\"threads\":\"4\","), "threads: must be a number"},
+    {WITH("\"log_level\":\"loud\","), "log_level: 'loud' must be"},
+    {WITH("\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01T00:00:00Z\"},"), NULL},
+    {WITH("\"clock\":{\"mode\":\"replay\",\"start\":\"2021-11-01\"},"),
+     "clock.start: '2021-11-01' is not a valid time"},
+    {WITH("\"clock\":{\"mode\":\"replay\"},"), "clock.start: is required"},
+    {WITH("\"clock\":{\"speed\":0},"), "clock.speed: must be between"},
+    {WITH("\"clock\":{\"sped\":2},"), "clock.sped: unknown key"},
+    {WITH("\"clock\":3,"), "clock: must be an object"},
+    {WITH("\"limits\":{\"max_range\":\"P2000D\"},"), "limits.max_range: 'P2000D' must be between"},
+    {WITH("\"limits\":{\"max_range\":\"forever\"},"), "limits.max_range:"},
+    {WITH("\"limits\":{\"max_body_bytes\":10},"), "limits.max_body_bytes: must be between"},
+    {"{\"database_url\":null,\"regions\":[" REGION "]}", "database_url: must be a string"},
+    {WITH("\"sources\":[{\"name\":\"f\",\"type\":\"file\"}],"), "a file source needs 'path' and 'format'"},
+    {WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\",\"interval\":\"P30D\"}],"),
+     "sources[0].interval:"},
+    {WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\"},{\"name\":\"f\",\"type\":\"ukgrid\"}],"),
+     "duplicate source name 'f'"},
+    /* Source keys: one table, each refused where it does not fit. */
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"colour\":\"red\"}],"),
+     "sources[0].colour: unknown key"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"co2signal\",\"zones\":[\"A\"]}],"),
+     "sources[0].type: 'co2signal' is not a source type (electricitymaps, watttime, ukgrid, entsoe, eia, "
+     "openmeteo, "
+     "pue, file)"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"signal_type\":\"co2_moer\"}]"
+	  ","),
+     "sources[0].signal_type: applies to watttime sources only, not ukgrid"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"token_file\":\"/x\"}],"),
+     "sources[0].token_file: applies to electricitymaps entsoe eia sources only, not ukgrid"},
+    {WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"A\"],\"signal_type\":\"co2\"}],"),
+     "sources[0].signal_type: 'co2' must be one of co2_moer|co2_aoer"},
+    {WITH("\"sources\":[{\"name\":\"e\",\"type\":\"electricitymaps\",\"zones\":[\"A\"],\"emission_factors\":"
+	  "\"x\"}],"),
+     "sources[0].emission_factors: 'x' must be one of lifecycle|direct"},
+    {WITH(
+	 "\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"endpoints\":[\"history\"]}],"),
+     "sources[0].endpoints: ukgrid has no endpoint 'history' (it has intensity, fw48h, generation"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":{\"GB-NW\":\"3\"}}],"),
+     "sources[0].keys: 'GB-NW' is not one of this source's zones"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":{\"A\":3}}],"),
+     "sources[0].keys: 'A' must map to a non-empty string"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"keys\":[\"A\"]}],"),
+     "sources[0].keys: must be an object of strings"},
+    {WITH("\"sources\":[{\"name\":\"a-name-longer-than-23-chars\",\"type\":\"ukgrid\",\"zones\":[\"A\"]}],"),
+     "sources[0].name: 'a-name-longer-than-23-chars' must be 1-23 letters"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\"}],"),
+     "sources[0].zones: ukgrid source 'g' needs at least one zone"},
+    {WITH("\"sources\":[{\"name\":\"p\",\"type\":\"pue\"}],"),
+     "pue source 'p' needs 'path' (a file) or 'base_url'"},
+    {WITH("\"sources\":[{\"name\":\"p\",\"type\":\"pue\",\"format\":\"dacf\",\"path\":\"/x\"}],"),
+     "sources[0].format: applies to file sources only, not pue"},
+    {WITH("\"sources\":[{\"name\":\"o\",\"type\":\"openmeteo\",\"zones\":[\"B\"]}],"),
+     "'B' is neither a region id nor a region's zone: openmeteo needs its coordinates"},
+    {WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"B\"]}],"),
+     "'B' is neither a region id nor a region's zone: watttime needs its coordinates"},
+    {WITH("\"sources\":[{\"name\":\"w\",\"type\":\"watttime\",\"zones\":[\"B\"],\"keys\":{\"B\":\"CAISO_"
+	  "NORTH\"}}],"),
+     NULL},
+    {WITH("\"sources\":[{\"name\":\"o\",\"type\":\"openmeteo\",\"zones\":[\"A\"],\"horizon\":\"P20D\"}],"),
+     "sources[0].horizon: 'P20D' must be between"},
+    {WITH("\"sources\":[{\"name\":\"g\",\"type\":\"ukgrid\",\"zones\":[\"A\"],\"stale_after\":\"soon\"}],"),
+     "sources[0].stale_after:"},
+    {WITH("\"fetch\":{\"attempts\":0},"), "fetch.attempts: must be between 1 and 20"},
+    {WITH("\"fetch\":{\"retries\":3},"), "fetch.retries: unknown key"},
+    {WITH("\"fetch\":{\"timeout\":\"PT0.5S\"},"), "fetch.timeout:"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,"
+     "\"sources\":[\"nope\"]}]}",
+     "names source 'nope', which is not in 'sources'"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A B\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}]}",
+     "regions[].id: 'A B' must be"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2}]}",
+     "regions[0].pue: is required"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":{\"base\":1."
+     "1,\"k\":0.01}}]}",
+     "regions[0].pue.t0"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":{\"base\":1."
+     "1,\"k\":0.01,\"t0\":20,\"x\":1}}]}",
+     "unknown field 'regions[0].pue.x'"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,"
+     "\"capacity_kw\":-1}]}",
+     "regions[0].capacity_kw: must be between 0"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,"
+     "\"jurisdictions\":[\"EU\",3]}]}",
+     "regions[0].jurisdictions: entry 1 must be a non-empty string"},
+    {"{\"database_url\":\"x\",\"regions\":[{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1,"
+     "\"colour\":\"red\"}]}",
+     "regions[0].colour: unknown key"},
+    {"{\"database_url\":\"x\",\"regions\":{}}", "regions: must be a non-empty array"},
+    {"[]", "(top level): must be an object"},
+    {"{\"database_url\":\"x\",\"database_url\":\"y\",\"regions\":[" REGION "]}", "malformed JSON"},
+    {"{\"database_url\":\"x\",\"regions\":[" REGION "", "test.json:1:"},
+    {WITH("\"forecast\":{\"enabled\":false,\"kinds\":[\"carbon_intensity\",\"generation:wind\"],"
+	  "\"history\":\"P90D\",\"keep\":\"P5D\",\"skill_half_life\":\"P3D\"},"),
+     NULL},
+    {WITH("\"forecast\":{\"enabled\":\"yes\"},"), "forecast.enabled: must be true or false"},
+    {WITH("\"forecast\":{\"kinds\":[\"watts\"]},"), "forecast.kinds: unknown kind 'watts'"},
+    {WITH("\"forecast\":{\"kinds\":[\"pue\"]},"), "forecast.kinds: 'pue' is forecast per region"},
+    {WITH("\"forecast\":{\"kinds\":\"carbon_intensity\"},"), "forecast.kinds: must be an array"},
+    {WITH("\"forecast\":{\"keep\":\"P2D\"},"), "forecast.keep: must be at least forecast.horizon plus a day"},
+    {WITH("\"forecast\":{\"history\":\"P7D\"},"), "forecast.history: 'P7D' must be between"},
 };
 
 static void test_table(void)
@@ -117,7 +134,8 @@ static void test_table(void)
 				tl_fail(__LINE__, __FILE__, false, "case %zu rejected: %s", i, err.msg);
 		} else {
 			if (!rc)
-				tl_fail(__LINE__, __FILE__, false, "case %zu accepted, wanted '%s'", i, cases[i].fragment);
+				tl_fail(__LINE__, __FILE__, false, "case %zu accepted, wanted '%s'", i,
+					cases[i].fragment);
 			else
 				TL_ASSERT_CONTAINS(err.msg, cases[i].fragment);
 			if (rc)
@@ -129,9 +147,10 @@ static void test_table(void)
 
 static void test_defaults_and_values(void)
 {
-	const char *json = "{\"database_url\":\"host=/x\",\"regions\":[{\"id\":\"eu-1\",\"latitude\":50,"
-			   "\"longitude\":8,\"pue\":{\"base\":1.1,\"k\":0.02,\"t0\":18},\"jurisdictions\":[\"EU\","
-			   "\"DE\"],\"capacity_kw\":250}]}";
+	const char *json =
+	    "{\"database_url\":\"host=/x\",\"regions\":[{\"id\":\"eu-1\",\"latitude\":50,"
+	    "\"longitude\":8,\"pue\":{\"base\":1.1,\"k\":0.02,\"t0\":18},\"jurisdictions\":[\"EU\","
+	    "\"DE\"],\"capacity_kw\":250}]}";
 	struct config *c;
 	struct err_detail err;
 
@@ -167,9 +186,11 @@ static void test_source_keys(void)
 	const char *json =
 	    "{\"database_url\":\"x\",\"fetch\":{\"attempts\":2,\"timeout\":\"PT3S\",\"user_agent\":\"me\"},"
 	    "\"regions\":[{\"id\":\"uk\",\"zone\":\"GB\",\"latitude\":51,\"longitude\":0,\"pue\":1.1},"
-	    "{\"id\":\"de\",\"zone\":\"DE\",\"latitude\":50,\"longitude\":8,\"pue\":1.1,\"sources\":[\"em\"]},"
+	    "{\"id\":\"de\",\"zone\":\"DE\",\"latitude\":50,\"longitude\":8,\"pue\":1.1,\"sources\":[\"em\"]}"
+	    ","
 	    "{\"id\":\"fr\",\"zone\":\"FR\",\"latitude\":48,\"longitude\":2,\"pue\":1.1}],"
-	    "\"sources\":[{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\",\"DE\"],\"interval\":\"PT1H\","
+	    "\"sources\":[{\"name\":\"em\",\"type\":\"electricitymaps\",\"zones\":[\"GB\",\"DE\"],"
+	    "\"interval\":\"PT1H\","
 	    "\"token_file\":\"/run/secrets/em\",\"emission_factors\":\"direct\",\"horizon\":\"PT72H\","
 	    "\"endpoints\":[\"history\",\"forecast\"],\"stale_after\":\"PT5H\"},"
 	    "{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\",\"GB-NW\"],\"keys\":{\"GB-NW\":\"3\"}},"
@@ -201,7 +222,8 @@ static void test_source_keys(void)
 	TL_ASSERT(cfg_map_get(&gb->keys, "GB") == NULL);
 	/* Regions without a list prefer the sources of their zone (or id), in
 	 * the order of 'sources'; a configured list is kept. */
-	const struct region_cfg *uk = config_region(c, "uk"), *de = config_region(c, "de"), *fr = config_region(c, "fr");
+	const struct region_cfg *uk = config_region(c, "uk"), *de = config_region(c, "de"),
+				*fr = config_region(c, "fr");
 	TL_ASSERT_INT_EQ(uk->nsources, 3);
 	TL_ASSERT_STR_EQ(uk->sources[0], "em");
 	TL_ASSERT_STR_EQ(uk->sources[1], "gb");
@@ -236,10 +258,10 @@ static void test_environment_overrides(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"validation table", test_table},
-	{"defaults and values", test_defaults_and_values},
-	{"source keys, fetch keys, preference order", test_source_keys},
-	{"environment overrides", test_environment_overrides},
-	CU_TEST_INFO_NULL,
+    {"validation table", test_table},
+    {"defaults and values", test_defaults_and_values},
+    {"source keys, fetch keys, preference order", test_source_keys},
+    {"environment overrides", test_environment_overrides},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("service/config", NULL, NULL, tests)

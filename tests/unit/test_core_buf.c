@@ -41,9 +41,11 @@ static void test_doubles_roundtrip(void)
 		double v;
 		const char *want;
 	} cases[] = {
-		{0, "0"},	 {-0.5, "-0.5"},     {242.9, "242.9"},	     {100.25, "100.25"},
-		{1e-7, "1e-07"}, {0.1 + 0.2, "0.30000000000000004"}, {-7, "-7"}, {1234567.125, "1234567.125"},
-		{1e20, "1e+20"}, {0.000001, "0.000001"},
+	    {0, "0"},	      {-0.5, "-0.5"},
+	    {242.9, "242.9"}, {100.25, "100.25"},
+	    {1e-7, "1e-07"},  {0.1 + 0.2, "0.30000000000000004"},
+	    {-7, "-7"},	      {1234567.125, "1234567.125"},
+	    {1e20, "1e+20"},  {0.000001, "0.000001"},
 	};
 	struct buf b;
 
@@ -72,9 +74,9 @@ static void test_doubles_roundtrip(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"caps", test_cap},
-	{"json strings", test_json_string},
-	{"doubles round-trip", test_doubles_roundtrip},
-	CU_TEST_INFO_NULL,
+    {"caps", test_cap},
+    {"json strings", test_json_string},
+    {"doubles round-trip", test_doubles_roundtrip},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("core/buf", NULL, NULL, tests)

@@ -148,12 +148,12 @@ static void test_set(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"set extends both ways", test_set_extends_both_ways},
-	{"resample", test_resample},
-	{"slice and fill forward", test_slice_and_fill},
-	{"emission factors", test_emission_factors},
-	{"kinds", test_kinds},
-	{"sets", test_set},
-	CU_TEST_INFO_NULL,
+    {"set extends both ways", test_set_extends_both_ways},
+    {"resample", test_resample},
+    {"slice and fill forward", test_slice_and_fill},
+    {"emission factors", test_emission_factors},
+    {"kinds", test_kinds},
+    {"sets", test_set},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("core/series", NULL, NULL, tests)

@@ -6,35 +6,35 @@ static const struct {
 	const char *in;
 	long long want; /* -1: must be rejected */
 } rfc3339[] = {
-	{"1970-01-01T00:00:00Z", 0},
-	{"2021-07-01T00:00:00Z", 1625097600},
-	{"2021-07-01t00:00:00z", 1625097600},
-	{"2021-07-01T02:00:00+02:00", 1625097600},
-	{"2021-06-30T19:30:00-04:30", 1625097600},
-	{"2021-07-01T00:00:00.999Z", 1625097600},
-	{"2020-02-29T12:00:00Z", 1582977600},
-	{"2000-02-29T00:00:00Z", 951782400},
-	{"2021-12-31T23:59:59Z", 1640995199},
-	{"2021-02-29T00:00:00Z", -1},  /* not a leap year */
-	{"1900-02-29T00:00:00Z", -1},  /* century, not a leap year */
-	{"2021-07-01T24:00:00Z", -1},
-	{"2021-07-01T23:60:00Z", -1},
-	{"2021-07-01T23:59:60Z", -1},  /* leap seconds are not supported */
-	{"2021-13-01T00:00:00Z", -1},
-	{"2021-00-10T00:00:00Z", -1},
-	{"2021-04-31T00:00:00Z", -1},
-	{"2021-07-01T00:00:00", -1},   /* no offset */
-	{"2021-07-01 00:00:00Z", -1},  /* space instead of T */
-	{"2021-07-01T00:00Z", -1},     /* no seconds */
-	{"2021-07-01", -1},
-	{"2021-7-01T00:00:00Z", -1},
-	{"2021-07-01T00:00:00Zjunk", -1},
-	{"2021-07-01T00:00:00+2:00", -1},
-	{"2021-07-01T00:00:00+24:00", -1},
-	{"2021-07-01T00:00:00.Z", -1},
-	{"", -1},
-	{"now", -1},
-	{"1625097600", -1},
+    {"1970-01-01T00:00:00Z", 0},
+    {"2021-07-01T00:00:00Z", 1625097600},
+    {"2021-07-01t00:00:00z", 1625097600},
+    {"2021-07-01T02:00:00+02:00", 1625097600},
+    {"2021-06-30T19:30:00-04:30", 1625097600},
+    {"2021-07-01T00:00:00.999Z", 1625097600},
+    {"2020-02-29T12:00:00Z", 1582977600},
+    {"2000-02-29T00:00:00Z", 951782400},
+    {"2021-12-31T23:59:59Z", 1640995199},
+    {"2021-02-29T00:00:00Z", -1}, /* not a leap year */
+    {"1900-02-29T00:00:00Z", -1}, /* century, not a leap year */
+    {"2021-07-01T24:00:00Z", -1},
+    {"2021-07-01T23:60:00Z", -1},
+    {"2021-07-01T23:59:60Z", -1}, /* leap seconds are not supported */
+    {"2021-13-01T00:00:00Z", -1},
+    {"2021-00-10T00:00:00Z", -1},
+    {"2021-04-31T00:00:00Z", -1},
+    {"2021-07-01T00:00:00", -1},  /* no offset */
+    {"2021-07-01 00:00:00Z", -1}, /* space instead of T */
+    {"2021-07-01T00:00Z", -1},	  /* no seconds */
+    {"2021-07-01", -1},
+    {"2021-7-01T00:00:00Z", -1},
+    {"2021-07-01T00:00:00Zjunk", -1},
+    {"2021-07-01T00:00:00+2:00", -1},
+    {"2021-07-01T00:00:00+24:00", -1},
+    {"2021-07-01T00:00:00.Z", -1},
+    {"", -1},
+    {"now", -1},
+    {"1625097600", -1},
 };
 
 static void test_parse_rfc3339(void)
@@ -50,7 +50,8 @@ static void test_parse_rfc3339(void)
 			TL_ASSERT_STR_EQ(err.field, "from");
 		} else {
 			if (rc)
-				tl_fail(__LINE__, __FILE__, false, "'%s' rejected: %s", rfc3339[i].in, err.msg);
+				tl_fail(__LINE__, __FILE__, false, "'%s' rejected: %s", rfc3339[i].in,
+					err.msg);
 			TL_ASSERT_INT_EQ(t, rfc3339[i].want);
 		}
 	}
@@ -94,8 +95,9 @@ static void test_format_roundtrip(void)
 static void test_loose(void)
 {
 	int64_t t;
-	static const char *ok[] = {"2021-07-01 00:00:00", "2021-07-01 00:00:00+00:00", "2021-07-01T00:00Z",
-				   "2021-07-01 00:00", "2021-07-01T00:00:00.000000Z", "2021-07-01T01:00+01:00"};
+	static const char *ok[] = {"2021-07-01 00:00:00",	  "2021-07-01 00:00:00+00:00",
+				   "2021-07-01T00:00Z",		  "2021-07-01 00:00",
+				   "2021-07-01T00:00:00.000000Z", "2021-07-01T01:00+01:00"};
 	static const char *bad[] = {"2021-07-01", "01/07/2021 00:00", "2021-07-01 25:00:00", "x"};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -115,11 +117,12 @@ static void test_durations(void)
 		const char *in;
 		long long want;
 	} cases[] = {
-		{"PT4H", 14400}, {"PT30M", 1800},	{"P1D", 86400},	  {"P1DT2H30M", 95400}, {"PT90S", 90},
-		{"P1W", 604800}, {"4h", 14400},		{"96h", 345600},  {"1h30m", 5400},	 {"2d", 172800},
-		{"PT0S", -1},	 {"P", -1},		{"PT", -1},	  {"P4H", -1},		 {"PT4D", -1},
-		{"4", -1},	 {"-4h", -1},		{"4x", -1},	  {"", -1},		 {"PT4H5", -1},
-		{"P1DT", -1},
+	    {"PT4H", 14400}, {"PT30M", 1800}, {"P1D", 86400}, {"P1DT2H30M", 95400},
+	    {"PT90S", 90},   {"P1W", 604800}, {"4h", 14400},  {"96h", 345600},
+	    {"1h30m", 5400}, {"2d", 172800},  {"PT0S", -1},   {"P", -1},
+	    {"PT", -1},	     {"P4H", -1},     {"PT4D", -1},   {"4", -1},
+	    {"-4h", -1},     {"4x", -1},      {"", -1},	      {"PT4H5", -1},
+	    {"P1DT", -1},
 	};
 	char out[32];
 
@@ -129,7 +132,8 @@ static void test_durations(void)
 
 		if (cases[i].want < 0) {
 			if (rc == ERR_OK)
-				tl_fail(__LINE__, __FILE__, false, "'%s' accepted as %lld", cases[i].in, (long long)s);
+				tl_fail(__LINE__, __FILE__, false, "'%s' accepted as %lld", cases[i].in,
+					(long long)s);
 		} else {
 			TL_ASSERT_INT_EQ(rc, ERR_OK);
 			TL_ASSERT_INT_EQ(s, cases[i].want);
@@ -160,12 +164,12 @@ static void test_calendar(void)
 }
 
 static CU_TestInfo tests[] = {
-	{"rfc3339 table", test_parse_rfc3339},
-	{"error messages", test_error_message_says_what_was_expected},
-	{"format roundtrip", test_format_roundtrip},
-	{"loose data-file times", test_loose},
-	{"durations", test_durations},
-	{"calendar", test_calendar},
-	CU_TEST_INFO_NULL,
+    {"rfc3339 table", test_parse_rfc3339},
+    {"error messages", test_error_message_says_what_was_expected},
+    {"format roundtrip", test_format_roundtrip},
+    {"loose data-file times", test_loose},
+    {"durations", test_durations},
+    {"calendar", test_calendar},
+    CU_TEST_INFO_NULL,
 };
 TL_SUITE("core/time", NULL, NULL, tests)
