@@ -20,6 +20,7 @@ zlib1g-dev
 postgresql
 postgresql-client
 curl
+clang-format
 glpk-utils
 prometheus
 chromium
