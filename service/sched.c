@@ -352,6 +352,28 @@ static void plan_init(struct plan *p, const struct sched_model *m, const struct 
 	p->h_last = (double)p->rem / 3600.0;
 }
 
+/* plan_init, then the window of start steps [lo, hi) on the model's grid:
+ * ERR_INVALID naming the field when the capacity does not fit the model
+ * or the job is longer than its window. */
+static int plan_window(struct plan *p, const struct sched_model *m, const struct sched_job *job,
+		       const struct sched_capacity *cap, struct err_detail *err)
+{
+	if (cap && (cap->n_regions != m->nr || cap->n_steps != m->n))
+		return err_set(err, ERR_INVALID, "capacity", "capacity does not match the model");
+	plan_init(p, m, job, cap);
+	p->a = ts_floor(job->earliest_start - m->start, m->step) / m->step;
+	p->b = ts_floor(job->deadline - p->rem - m->start, m->step) / m->step + 1;
+	if (p->b - p->a < (int64_t)p->n)
+		return err_set(err, ERR_INVALID, "duration",
+			       "duration is longer than the window before the deadline on the %d s grid",
+			       (int)m->step);
+	p->lo = p->a < 0 ? 0 : (size_t)p->a;
+	p->hi = p->b < 0 ? 0 : (size_t)p->b > m->n ? m->n : (size_t)p->b;
+	if (p->hi < p->lo)
+		p->hi = p->lo;
+	return ERR_OK;
+}
+
 static inline double step_kw(const struct plan *p, size_t k)
 {
 	return p->job->profile_kw ? p->job->profile_kw[k] : p->job->power_kw;
@@ -870,19 +892,8 @@ int sched_place(const struct sched_model *m, const struct sched_capacity *cap, c
 
 	if (rc)
 		return rc;
-	if (cap && (cap->n_regions != m->nr || cap->n_steps != m->n))
-		return err_set(err, ERR_INVALID, "capacity", "capacity does not match the model");
-	plan_init(&p, m, job, cap);
-	p.a = ts_floor(job->earliest_start - m->start, m->step) / m->step;
-	p.b = ts_floor(job->deadline - p.rem - m->start, m->step) / m->step + 1;
-	if (p.b - p.a < (int64_t)p.n)
-		return err_set(err, ERR_INVALID, "duration",
-			       "duration is longer than the window before the deadline on the %d s grid",
-			       (int)m->step);
-	p.lo = p.a < 0 ? 0 : (size_t)p.a;
-	p.hi = p.b < 0 ? 0 : (size_t)p.b > m->n ? m->n : (size_t)p.b;
-	if (p.hi < p.lo)
-		p.hi = p.lo;
+	if ((rc = plan_window(&p, m, job, cap, err)))
+		return rc;
 	p.m_seg = job->min_segment > 0 ? (size_t)((job->min_segment + m->step - 1) / m->step) : 1;
 	if (p.m_seg > p.n)
 		p.m_seg = p.n;
@@ -1309,19 +1320,8 @@ int sched_place_batch(const struct sched_model *m, const struct sched_capacity *
 		return err_set(
 		    err, ERR_INVALID, job->interruptible ? "interruptible" : "profile",
 		    "job arrays are placed jointly only for non-interruptible jobs of constant power");
-	if (cap && (cap->n_regions != m->nr || cap->n_steps != m->n))
-		return err_set(err, ERR_INVALID, "capacity", "capacity does not match the model");
-	plan_init(&p, m, job, cap);
-	p.a = ts_floor(job->earliest_start - m->start, m->step) / m->step;
-	p.b = ts_floor(job->deadline - p.rem - m->start, m->step) / m->step + 1;
-	if (p.b - p.a < (int64_t)p.n)
-		return err_set(err, ERR_INVALID, "duration",
-			       "duration is longer than the window before the deadline on the %d s grid",
-			       (int)m->step);
-	p.lo = p.a < 0 ? 0 : (size_t)p.a;
-	p.hi = p.b < 0 ? 0 : (size_t)p.b > m->n ? m->n : (size_t)p.b;
-	if (p.hi < p.lo)
-		p.hi = p.lo;
+	if ((rc = plan_window(&p, m, job, cap, err)))
+		return rc;
 	if (count == 0)
 		return ERR_OK;
 
