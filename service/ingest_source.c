@@ -348,17 +348,10 @@ int ingest_source_main(int argc, char **argv)
 
 	/* The fetcher: the config's settings when there is one. */
 	struct fetch_options fo;
-	fetch_options_default(&fo);
-	if (cfg) {
-		fo.timeout_ms = cfg->fetch_timeout * 1000;
-		fo.connect_timeout_ms = cfg->fetch_connect_timeout * 1000;
-		fo.max_attempts = cfg->fetch_attempts;
-		fo.backoff_base_ms = cfg->fetch_backoff_ms;
-		fo.breaker_threshold = cfg->fetch_breaker_failures;
-		fo.breaker_cooldown_ms = cfg->fetch_breaker_cooldown * 1000;
-		fo.max_bytes = (size_t)cfg->fetch_max_bytes;
-		fo.user_agent = cfg->fetch_user_agent;
-	}
+	if (cfg)
+		source_fetch_options(cfg, &fo);
+	else
+		fetch_options_default(&fo);
 	f = fetch_new(&fo);
 	if (!o.dry_run && cli_open_db(config_path, true, &db)) {
 		status = 1;

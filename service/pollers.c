@@ -351,15 +351,7 @@ int pollers_start(struct app *app, struct err_detail *err)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&ps->wake, &ca);
 	pthread_condattr_destroy(&ca);
-	fetch_options_default(&fo);
-	fo.timeout_ms = cfg->fetch_timeout * 1000;
-	fo.connect_timeout_ms = cfg->fetch_connect_timeout * 1000;
-	fo.max_attempts = cfg->fetch_attempts;
-	fo.backoff_base_ms = cfg->fetch_backoff_ms;
-	fo.breaker_threshold = cfg->fetch_breaker_failures;
-	fo.breaker_cooldown_ms = cfg->fetch_breaker_cooldown * 1000;
-	fo.max_bytes = (size_t)cfg->fetch_max_bytes;
-	fo.user_agent = cfg->fetch_user_agent;
+	source_fetch_options(cfg, &fo);
 	fo.sleep_ms = hook_sleep;
 	fo.cancelled = hook_cancelled;
 	fo.hook_arg = ps;

@@ -309,6 +309,19 @@ int source_state_fail(struct db *db, const char *source, const char *zone, int64
 /* ------------------------------------------------------------------ */
 /* Freshness                                                           */
 
+void source_fetch_options(const struct config *config, struct fetch_options *ret)
+{
+	fetch_options_default(ret);
+	ret->timeout_ms = config->fetch_timeout * 1000;
+	ret->connect_timeout_ms = config->fetch_connect_timeout * 1000;
+	ret->max_attempts = config->fetch_attempts;
+	ret->backoff_base_ms = config->fetch_backoff_ms;
+	ret->breaker_threshold = config->fetch_breaker_failures;
+	ret->breaker_cooldown_ms = config->fetch_breaker_cooldown * 1000;
+	ret->max_bytes = (size_t)config->fetch_max_bytes;
+	ret->user_agent = config->fetch_user_agent;
+}
+
 int64_t source_stale_after(const struct config *config, const char *source, int32_t step)
 {
 	const struct source_cfg *c = config ? config_source(config, source) : NULL;

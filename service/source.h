@@ -93,6 +93,10 @@ int source_state_ok(struct db *db, const char *source, const char *zone, int64_t
 int source_state_fail(struct db *db, const char *source, const char *zone, int64_t at, int64_t next_run,
 		      const char *message, const char *breaker, struct err_detail *err);
 
+/* The fetcher's options from the config's fetch.* keys (defaults for
+ * the rest, e.g. the hooks). */
+void source_fetch_options(const struct config *config, struct fetch_options *ret);
+
 /* stale_after of 'source' for a series of 'step' seconds (see above). */
 int64_t source_stale_after(const struct config *config, const char *source, int32_t step);
 
