@@ -24,7 +24,10 @@ clang-format
 glpk-utils
 prometheus
 chromium
+systemd
 "
+# systemd: 'make test' checks deploy/systemd with systemd-analyze,
+# systemd-sysusers and systemd-tmpfiles (no running systemd needed).
 # Node.js runs the OpenAPI lint, the validation of answers against the
 # OpenAPI schemas and the dashboard test (tests/node, web/); a machine that
 # already has node (another distribution of it) keeps its own.

@@ -23,6 +23,8 @@ case $? in
 77) export CARBONSCHED_NODE_SKIP="node tools unavailable (see the node step above)" ;;
 *) status=1; export CARBONSCHED_NODE_TOOLS=1 ;;
 esac
+echo "== deploy checks (systemd unit, Kubernetes manifests, Containerfile)"
+tests/deploy/check.sh || status=1
 echo "== integration tests"
 "$B/tests/integration-tests" || status=1
 echo "== fuzz corpora"
