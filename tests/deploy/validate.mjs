@@ -113,6 +113,14 @@ function checkPod(where, spec) {
 	}
 }
 
+function configOf(cm) {
+	try {
+		return JSON.parse(cm.obj.data?.["carbonsched.json"]);
+	} catch {
+		return null;
+	}
+}
+
 // The project's policy over the whole directory.
 function policy(dir, objects) {
 	const byKind = (k) => objects.filter((o) => o.obj.kind === k);
@@ -146,7 +154,11 @@ function policy(dir, objects) {
 	const env = Object.fromEntries((c.env ?? []).map((e) => [e.name, e.value]));
 	const mount = (c.volumeMounts ?? []).find((m) => m.name === cfgVol?.name);
 	expect(w, mount && env.CARBONSCHED_CONFIG === `${mount.mountPath}/carbonsched.json`, "CARBONSCHED_CONFIG must name carbonsched.json in the ConfigMap's mount");
-	expect(w, (d.spec.template.spec.terminationGracePeriodSeconds ?? 30) >= 35, "terminationGracePeriodSeconds must exceed the service's shutdown grace plus preStop");
+	// The pod's grace must cover the preStop sleep, the service's shutdown_grace and a margin.
+	const sleep = Number(c.lifecycle?.preStop?.exec?.command?.[1] ?? 0);
+	const m = /^PT([0-9]+)S$/.exec(configOf(cm)?.shutdown_grace ?? "PT10S");
+	const grace = m ? Number(m[1]) : NaN;
+	expect(w, (pod.terminationGracePeriodSeconds ?? 30) >= sleep + grace + 5, `terminationGracePeriodSeconds must be at least preStop ${sleep} s + shutdown_grace ${grace} s + 5 s`);
 
 	// Service and PodDisruptionBudget select the API pods, not the report's.
 	const podLabels = d.spec.template.metadata.labels;
@@ -158,14 +170,9 @@ function policy(dir, objects) {
 	expect(pdb.where, Number.isInteger(minAv) && minAv >= 1 && minAv < d.spec.replicas, "minAvailable: at least 1 and below the replicas (drains must be possible)");
 
 	// ConfigMap: the config file, valid JSON, no secrets in it.
-	const json = cm.obj.data?.["carbonsched.json"];
-	let cfg = null;
-	try {
-		cfg = JSON.parse(json);
-	} catch (e) {
-		problem(cm.where, `data.carbonsched.json is not JSON: ${e.message}`);
-	}
-	if (cfg) {
+	const cfg = configOf(cm);
+	if (!cfg) problem(cm.where, "data.carbonsched.json is missing or not JSON");
+	else {
 		expect(cm.where, !("database_url" in cfg), "database_url belongs in the Secret (CARBONSCHED_DATABASE_URL), not the ConfigMap");
 		expect(cm.where, /^0\.0\.0\.0:|^\[::\]:/.test(cfg.listen ?? ""), "listen must be on all addresses in a pod");
 		expect(cm.where, String(cfg.listen).endsWith(`:${http?.containerPort}`), "listen's port must be the container's http port");
