@@ -50,7 +50,9 @@ int cli_open_db(const char *config_path, bool prepare, struct db **ret)
 			db_close(db);
 			return cli_fail("database", &err);
 		}
-		if (version != migrate_latest()) {
+		/* A newer schema is fine (migrations are additive): an old binary
+		 * keeps working while an upgrade rolls out. */
+		if (version < migrate_latest()) {
 			fprintf(
 			    stderr,
 			    "carbonsched: the database is at schema version %d, this binary needs %d: run "

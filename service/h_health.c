@@ -4,7 +4,8 @@
  * /healthz says the process is alive and which clock it runs on (a demo
  * on a replay clock says so plainly); it never touches the database, so
  * a database outage does not get the process restarted.  /readyz checks
- * what answering needs: the database, the schema version, data.
+ * what answering needs: the database, the schema version (this binary's
+ * or newer), data.
  */
 #include "core/jsonh.h"
 #include "core/time.h"
@@ -61,8 +62,16 @@ int h_readyz(struct http_request *req, struct http_response *res, struct err_det
 			int v = (int)db_res_int64(r, 0, 0);
 
 			db_res_free(r);
+			/* Ahead is fine: migrations are additive, and during an upgrade the
+			 * new binary's 'carbonsched migrate' runs before the old replicas
+			 * stop (docs/production.md, "Upgrading"). */
 			if (v == migrate_latest()) {
 				json_object_set_new(checks, "migrations", json_string("ok"));
+			} else if (v > migrate_latest()) {
+				json_object_set_new(
+				    checks, "migrations",
+				    json_sprintf("ok: database at version %d, ahead of this binary's %d", v,
+						 migrate_latest()));
 			} else {
 				json_object_set_new(checks, "migrations",
 						    json_sprintf("database at version %d, binary needs %d", v,
