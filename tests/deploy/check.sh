@@ -146,6 +146,7 @@ node_checks() {
 	v="node $here/validate.mjs"
 
 	$v kubernetes deploy/kubernetes || fail "kubernetes: deploy/kubernetes"
+	$v kubernetes deploy/kubernetes/upgrade/migrate-job.yaml || fail "kubernetes: deploy/kubernetes/upgrade"
 
 	# The broken manifests: every defect named, nothing accepted.
 	$v kubernetes "$data/broken-k8s.yaml" >"$tmp/k8s-broken.log" 2>&1

@@ -282,7 +282,9 @@ function containerfile(file) {
 const [mode, ...args] = process.argv.slice(2);
 if (mode === "kubernetes" && args.length) {
 	const n = await kubernetes(args);
-	if (!problems.length) console.log(`kubernetes: ${n} objects valid against the Kubernetes API schemas and the policy (${args.join(" ")})`);
+	const dirs = args.some((a) => statSync(a).isDirectory());
+	if (!problems.length)
+		console.log(`kubernetes: ${n} objects valid against the Kubernetes API schemas${dirs ? " and the policy" : ""} (${args.join(" ")})`);
 } else if (mode === "containerfile" && args.length === 1) {
 	containerfile(args[0]);
 	if (!problems.length) console.log(`containerfile: ${args[0]} passed the Dockerfile validator and the policy`);
