@@ -12,8 +12,11 @@
 #      ConfigMap's config through the real config parser; a broken manifest
 #      and a policy-breaking copy of the directory must be rejected.
 #   3. Container image: deploy/container/Containerfile through a Dockerfile
-#      validator and the policy; a broken one must be rejected.  (Not built
-#      here: no image registry is reachable.)
+#      validator and the policy; its apt packages against this Debian 12
+#      machine (they exist; the build stage has the -dev of every pkg-config
+#      module the Makefile links; the runtime stage provides every shared
+#      library the built binary loads); a broken one must be rejected.  (Not
+#      built here: no image registry is reachable.)
 #
 # Node parts skip, saying why, only when node or npm is missing or npm ci
 # fails; the systemd part skips only without systemd-analyze.  Exit 0: all
@@ -112,6 +115,78 @@ else
 	echo "SKIP deploy systemd checks: systemd-analyze is not installed (Debian package systemd)"
 fi
 
+# --- the Containerfile's Debian packages against this Debian 12 machine -----
+# Its stages install packages by name; the build stage must have the -dev
+# package of every pkg-config module the Makefile links (PKGS), and the
+# runtime stage's packages with their dependencies must provide every
+# shared library the built binary loads.  Needs Debian 12 with apt's lists.
+containerfile_packages() {
+	if ! grep -q '^VERSION_ID="12"' /etc/os-release 2>/dev/null || ! command -v dpkg-query >/dev/null 2>&1; then
+		echo "SKIP deploy Containerfile package check: this machine is not Debian 12, the image's base"
+		return
+	fi
+	if ! apt-cache show --no-all-versions libc6 >/dev/null 2>&1; then
+		echo "SKIP deploy Containerfile package check: apt has no package lists (apt-get update)"
+		return
+	fi
+	node "$here/validate.mjs" containerfile-packages deploy/container/Containerfile >"$tmp/cf-pkgs" || {
+		fail "container: listing the Containerfile's packages"
+		return
+	}
+	build=$(sed -n 's/^build //p' "$tmp/cf-pkgs")
+	runtime=$(sed -n 's/^runtime //p' "$tmp/cf-pkgs")
+	bad=0
+	# One apt-cache and one dpkg call each: every call parses the whole cache.
+	# shellcheck disable=SC2086
+	apt-cache show --no-all-versions $build $runtime 2>/dev/null | sed -n 's/^Package: //p' | sort -u >"$tmp/cf-known"
+	for p in $build $runtime; do
+		grep -qxF "$p" "$tmp/cf-known" || {
+			echo "container: no Debian 12 package '$p'"
+			bad=1
+		}
+	done
+	pcs=""
+	for m in $(sed -n 's/^PKGS := //p' Makefile); do
+		pcs="$pcs $(pkg-config --variable=pcfiledir "$m" 2>/dev/null)/$m.pc"
+	done
+	# shellcheck disable=SC2086
+	dpkg -S $pcs 2>/dev/null >"$tmp/cf-pc-owners"
+	for pc in $pcs; do
+		owner=$(grep ": $pc\$" "$tmp/cf-pc-owners" | cut -d: -f1)
+		case " $build " in
+		*" $owner "*) ;;
+		*) echo "container: the build stage lacks ${owner:-the package of $pc} (Makefile PKGS)"; bad=1 ;;
+		esac
+	done
+	# shellcheck disable=SC2086
+	apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
+		--no-enhances $runtime 2>/dev/null | grep -v '^ ' | sort -u >"$tmp/cf-closure"
+	# One dpkg -S for all libraries (each call reads every file list): the
+	# resolved path, with and without /usr (merged /usr).
+	paths=""
+	for lib in $(ldd "$bin" | awk '/=> \// {print $3}'); do
+		r=$(readlink -f "$lib")
+		r=${r#/usr}
+		paths="$paths $r /usr$r"
+	done
+	dpkg -S $paths 2>/dev/null >"$tmp/cf-owners"
+	nlibs=0
+	for p in $paths; do
+		case $p in /usr/*) continue ;; esac
+		nlibs=$((nlibs + 1))
+		owners=$(grep -e ": $p\$" -e ": /usr$p\$" "$tmp/cf-owners" | cut -d: -f1 | tr ', ' '\n\n' | grep . | sort -u)
+		if [ -z "$owners" ] || ! echo "$owners" | grep -qxF -f "$tmp/cf-closure"; then
+			echo "container: $p (of $(echo $owners)) is not in the runtime stage's packages or their dependencies"
+			bad=1
+		fi
+	done
+	if [ $bad -eq 0 ] && [ $nlibs -gt 0 ]; then
+		echo "deploy: the Containerfile's packages exist in Debian 12; the build stage has every -dev of PKGS; the runtime stage provides all $nlibs shared libraries the binary loads"
+	else
+		fail "container: the Containerfile's packages"
+	fi
+}
+
 # --- 2 and 3: node tools ----------------------------------------------------
 node_skip() {
 	echo "SKIP deploy manifest and Containerfile checks: $*"
@@ -198,6 +273,7 @@ node_checks() {
 	fi
 
 	$v containerfile deploy/container/Containerfile || fail "container: deploy/container/Containerfile"
+	containerfile_packages
 	$v containerfile "$data/broken.Containerfile" >"$tmp/cf-broken.log" 2>&1
 	rc=$?
 	missing=""

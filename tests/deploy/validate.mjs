@@ -10,6 +10,8 @@
 //       dockerfile-utils (syntax, flags, ports, durations), then the policy:
 //       multi-stage from Debian 12, numeric non-root USER, HEALTHCHECK,
 //       EXPOSE, the binary copied from the build stage, no secrets.
+//   node validate.mjs containerfile-packages FILE  per stage, the Debian
+//       packages its RUN lines install with apt-get.
 //   node validate.mjs config-from DIR OUT  write the ConfigMap's
 //       carbonsched.json to OUT (check.sh feeds it to the real config parser).
 //
@@ -277,6 +279,29 @@ function containerfile(file) {
 	expect(file, ep.length > 0, "the runtime stage has an ENTRYPOINT or CMD");
 }
 
+// The Debian packages each stage's RUN lines install with apt-get, as
+// "STAGE PKG PKG..." lines (check.sh compares the runtime stage's with the
+// libraries the built binary links).
+function containerfilePackages(file) {
+	const df = DockerfileParser.parse(readFileSync(file, "utf8"));
+	let stage = null;
+	const lines = [];
+	for (const ins of df.getInstructions()) {
+		if (ins.getKeyword() === "FROM") {
+			stage = { name: ins.getBuildStage() ?? `stage${lines.length}`, pkgs: [] };
+			lines.push(stage);
+		} else if (stage && ins.getKeyword() === "RUN") {
+			const words = ins.getArguments().map((a) => a.getValue());
+			for (let i = 0; i < words.length; i++) {
+				if (words[i] !== "install" || words[i - 1] !== "apt-get") continue;
+				for (let j = i + 1; j < words.length && !/^(&&|;|\|\|)$/.test(words[j]); j++)
+					if (!words[j].startsWith("-")) stage.pkgs.push(words[j]);
+			}
+		}
+	}
+	for (const l of lines) console.log(`${l.name} ${l.pkgs.join(" ")}`);
+}
+
 // --- main ------------------------------------------------------------------
 
 const [mode, ...args] = process.argv.slice(2);
@@ -288,13 +313,15 @@ if (mode === "kubernetes" && args.length) {
 } else if (mode === "containerfile" && args.length === 1) {
 	containerfile(args[0]);
 	if (!problems.length) console.log(`containerfile: ${args[0]} passed the Dockerfile validator and the policy`);
+} else if (mode === "containerfile-packages" && args.length === 1) {
+	containerfilePackages(args[0]);
 } else if (mode === "config-from" && args.length === 2) {
 	const objects = await loadAndValidate(yamlFiles(args[0]));
 	const cm = objects.find((o) => o.obj.kind === "ConfigMap" && o.obj.data?.["carbonsched.json"]);
 	if (cm) writeFileSync(args[1], cm.obj.data["carbonsched.json"]);
 	else problem(args[0], "no ConfigMap with carbonsched.json");
 } else {
-	console.error("usage: validate.mjs kubernetes FILE|DIR... | containerfile FILE | config-from DIR OUT");
+	console.error("usage: validate.mjs kubernetes FILE|DIR... | containerfile FILE | containerfile-packages FILE | config-from DIR OUT");
 	process.exit(2);
 }
 for (const p of problems) console.log(p);
