@@ -164,7 +164,9 @@ containerfile_packages() {
 	# One dpkg -S for all libraries (each call reads every file list): the
 	# resolved path, with and without /usr (merged /usr).
 	paths=""
-	for lib in $(ldd "$bin" | awk '/=> \// {print $3}'); do
+	# A sanitizer build (make asan) also loads the sanitizers' runtimes,
+	# which the image's release build does not.
+	for lib in $(ldd "$bin" | awk '/=> \// {print $3}' | grep -Ev '/lib(a|ub|t|l)san\.so'); do
 		r=$(readlink -f "$lib")
 		r=${r#/usr}
 		paths="$paths $r /usr$r"
