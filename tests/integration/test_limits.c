@@ -94,6 +94,12 @@ static const char *get_raw(int fd)
 	return out;
 }
 
+static size_t collect(char *p, size_t size, size_t n, void *ud)
+{
+	buf_add(ud, p, size * n);
+	return size * n;
+}
+
 struct expect {
 	const char *method, *path;
 	const char *header; /* one extra request header, or NULL */
@@ -305,6 +311,117 @@ static void test_per_ip_limit(void)
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
 }
 
+/* GET over https trusting only ca; returns the status, 0 on a transport
+ * failure (the reason in *ret_why). */
+static long https_get(const char *url, const char *ca, char **ret_body, const char **ret_why)
+{
+	CURL *c = curl_easy_init();
+	struct buf b;
+	long status = 0;
+	CURLcode rc;
+
+	buf_init(&b, 0);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	if (ca)
+		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	rc = curl_easy_perform(c);
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	*ret_why = curl_easy_strerror(rc);
+	curl_easy_cleanup(c);
+	*ret_body = buf_detach(&b, NULL);
+	return status;
+}
+
+static char *tls_config(const char *cert, const char *key)
+{
+	static char cfg[2048];
+
+	snprintf(cfg, sizeof(cfg),
+		 "{\"clock\":{\"mode\":\"replay\",\"start\":\"2022-01-03T12:00:00Z\"},"
+		 "\"tls\":{\"cert_file\":\"%s\",\"key_file\":\"%s\"},"
+		 "\"regions\":[{\"id\":\"AA\",\"latitude\":50,\"longitude\":8,\"pue\":1.2}]}",
+		 cert, key);
+	return cfg;
+}
+
+/* HTTPS with a certificate made here by openssl, verified by libcurl;
+ * plain HTTP to the same port gets no answer; bad files are config errors
+ * naming the key, before the port is bound. */
+static void test_https(void)
+{
+	char db[512], cmd[4096], cert[600], key[600], other[600], url[160], *body = NULL;
+	const char *dir = itest_tmpdir(), *why;
+	struct itest_server s;
+
+	snprintf(cert, sizeof(cert), "%s/tls-cert.pem", dir);
+	snprintf(key, sizeof(key), "%s/tls-key.pem", dir);
+	snprintf(other, sizeof(other), "%s/tls-other-key.pem", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 "
+		 "-subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout %s -out %s 2>/dev/null && "
+		 "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out %s 2>/dev/null",
+		 key, cert, other);
+	if (system(cmd) != 0) {
+		tl_fail(__LINE__, __FILE__, false, "openssl could not make a certificate: %s", cmd);
+		return;
+	}
+	itest_db_new("limits_tls", db, sizeof(db));
+	migrate(db);
+	itest_serve_https(tls_config(cert, key), db, cert, &s);
+	TL_ASSERT_CONTAINS(s.base, "https://");
+	snprintf(url, sizeof(url), "%s/healthz", s.base);
+	TL_ASSERT_INT_EQ(https_get(url, cert, &body, &why), 200);
+	free(body);
+	snprintf(url, sizeof(url), "%s/v1/regions", s.base);
+	TL_ASSERT_INT_EQ(https_get(url, cert, &body, &why), 200);
+	TL_ASSERT_CONTAINS(body, "\"AA\"");
+	free(body);
+	/* Not trusted without the certificate; not HTTP in the clear. */
+	TL_ASSERT_INT_EQ(https_get(url, "/dev/null", &body, &why), 0);
+	free(body);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", s.port);
+	long st = https_get(url, NULL, &body, &why);
+	if (st == 200)
+		tl_fail(__LINE__, __FILE__, false, "plain HTTP to the TLS port was answered: %s", body);
+	printf("  plain HTTP to the TLS port: status %ld (%s)\n", st, why);
+	free(body);
+	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
+
+	const struct {
+		const char *cert, *key, *says;
+	} bad[] = {
+	    {"/nonexistent/cert.pem", key, "tls.cert_file: cannot read '/nonexistent/cert.pem'"},
+	    {cert, "/nonexistent/key.pem", "tls.key_file: cannot read"},
+	    {key, key, "tls.cert_file: "},
+	    {cert, cert, "tls.key_file: "},
+	    {cert, other, "does not go with tls.cert_file"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char path[1024], *err = NULL;
+
+		snprintf(path, sizeof(path), "%s", itest_write_file("tls-bad.json", tls_config(bad[i].cert, bad[i].key)));
+		const char *args[] = {"serve", "--config", path, NULL};
+		const char *env[] = {"CARBONSCHED_DATABASE_URL=host=/nonexistent", "CARBONSCHED_LISTEN=127.0.0.1:1",
+				     NULL};
+		TL_ASSERT_INT_EQ(itest_run(args, env, NULL, &err), 1);
+		TL_ASSERT_CONTAINS(err, bad[i].says);
+		free(err);
+	}
+	char path[1024], *err = NULL;
+	snprintf(path, sizeof(path), "%s",
+		 itest_write_file("tls-half.json", "{\"tls\":{\"cert_file\":\"/x.pem\"},\"regions\":[{\"id\":"
+						   "\"AA\",\"latitude\":50,\"longitude\":8,\"pue\":1.2}]}"));
+	const char *args[] = {"serve", "--config", path, NULL};
+	const char *env[] = {"CARBONSCHED_DATABASE_URL=host=/nonexistent", NULL};
+	TL_ASSERT_INT_EQ(itest_run(args, env, NULL, &err), 1);
+	TL_ASSERT_CONTAINS(err, "tls.key_file: is required with tls.cert_file");
+	free(err);
+}
+
 static int init(void)
 {
 	if (!itest_have_db()) {
@@ -318,6 +435,7 @@ static CU_TestInfo tests[] = {
     {"caps answered as problem+json", test_caps},
     {"slow client dropped at the request deadline", test_slow_client},
     {"per-address connection limit", test_per_ip_limit},
+    {"https with a certificate from the config", test_https},
     CU_TEST_INFO_NULL,
 };
 TL_SUITE("limits", init, NULL, tests)
