@@ -68,17 +68,14 @@ static int dial(int port, const char *from)
 	return fd;
 }
 
-/* Send a GET /healthz on fd and read the answer until the server closes
- * or 10 s pass; returns what was read (static). */
-static const char *get_raw(int fd)
+/* Read on fd until the server closes or 10 s pass; returns what was
+ * read (static). */
+static const char *get_raw_rest(int fd)
 {
 	static char out[4096];
-	const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
 	size_t n = 0;
 
 	out[0] = '\0';
-	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
-		return out;
 	for (;;) {
 		struct pollfd p = {fd, POLLIN, 0};
 		ssize_t r;
@@ -92,6 +89,16 @@ static const char *get_raw(int fd)
 		out[n] = '\0';
 	}
 	return out;
+}
+
+/* Send a GET /healthz on fd and read the answer. */
+static const char *get_raw(int fd)
+{
+	const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+
+	if (send(fd, req, strlen(req), MSG_NOSIGNAL) < 0)
+		return "";
+	return get_raw_rest(fd);
 }
 
 static size_t collect(char *p, size_t size, size_t n, void *ud)
@@ -169,11 +176,13 @@ static void test_caps(void)
 	buf_adds(&deep, "}");
 	buf_init(&chunked, 0);
 	for (int i = 0; i < 100; i++)
-		buf_adds(&chunked, "[\"AA\",\"BB\",\"AA\",\"BB\",\"AA\",\"BB\",\"AA\",\"BB\",\"AA\",\"BB\"],");
+		buf_adds(&chunked,
+			 "[\"AA\",\"BB\",\"AA\",\"BB\",\"AA\",\"BB\",\"AA\",\"BB\",\"AA\",\"BB\"],");
 
 	const struct expect cases[] = {
 	    /* answered by the server before any handler */
-	    {"POST", "/v1/schedule", NULL, big.data, 413, "payload_too_large", "body", "limits.max_body_bytes"},
+	    {"POST", "/v1/schedule", NULL, big.data, 413, "payload_too_large", "body",
+	     "limits.max_body_bytes"},
 	    {"POST", "/v1/schedule", "Transfer-Encoding: chunked", chunked.data, 413, "payload_too_large",
 	     "body", "larger than 2048 bytes"},
 	    {"GET", url.data, NULL, NULL, 414, "uri_too_long", "url", "limits.max_url_bytes"},
@@ -189,11 +198,13 @@ static void test_caps(void)
 	    {"POST", "/v1/jobs", NULL, "{" JOB ",\"count\":1001}", 422, "limit_exceeded", "count",
 	     "scheduler.max_job_count"},
 	    {"POST", "/emissions/forecasts/batch", NULL,
-	     "[{\"location\":\"AA\"},{\"location\":\"AA\"},{\"location\":\"AA\"}]", 422, "limit_exceeded", "body",
-	     "more than 2 items (limits.max_batch_items)"},
-	    {"POST", "/v1/schedule", NULL, "{\"x\":[" "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,"
-	     "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}", 422, "limit_exceeded", "x",
-	     "more than 50 items (limits.max_array_items)"},
+	     "[{\"location\":\"AA\"},{\"location\":\"AA\"},{\"location\":\"AA\"}]", 422, "limit_exceeded",
+	     "body", "more than 2 items (limits.max_batch_items)"},
+	    {"POST", "/v1/schedule", NULL,
+	     "{\"x\":["
+	     "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,"
+	     "1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1]}",
+	     422, "limit_exceeded", "x", "more than 50 items (limits.max_array_items)"},
 	    /* lists and ranges the handlers read */
 	    {"GET", "/emissions/bylocations?location=AA&location=BB&location=AA&location=BB", NULL, NULL, 422,
 	     "limit_exceeded", "location", "limits.max_list_items"},
@@ -292,7 +303,8 @@ static void test_per_ip_limit(void)
 	if ((fd = dial(s.port, "127.0.0.1")) >= 0) {
 		const char *a = get_raw(fd);
 		if (strstr(a, "HTTP/1.1 200"))
-			tl_fail(__LINE__, __FILE__, false, "a 4th connection from 127.0.0.1 was served: %.100s", a);
+			tl_fail(__LINE__, __FILE__, false,
+				"a 4th connection from 127.0.0.1 was served: %.100s", a);
 		close(fd);
 	}
 	if ((fd = dial(s.port, "127.0.0.2")) >= 0) {
@@ -306,6 +318,44 @@ static void test_per_ip_limit(void)
 		close(fd);
 	}
 	for (int i = 1; i < 3; i++)
+		if (held[i] >= 0)
+			close(held[i]);
+	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
+}
+
+/* Two connections in all (one worker thread): a third waits, unanswered,
+ * in the kernel's backlog while two are held, and is answered as soon as
+ * one is released. */
+static void test_connection_limit(void)
+{
+	char db[512];
+	struct itest_server s;
+	int held[2], fd;
+	char c;
+
+	itest_db_new("limits_conns", db, sizeof(db));
+	migrate(db);
+	itest_serve("{\"threads\":1,\"limits\":{\"max_connections\":2,\"max_connections_per_ip\":0},"
+		    "\"regions\":[{\"id\":\"AA\",\"latitude\":50,\"longitude\":8,\"pue\":1.2}]}",
+		    db, NULL, &s);
+	usleep(300 * 1000);
+	held[0] = dial(s.port, "127.0.0.3");
+	held[1] = dial(s.port, "127.0.0.4");
+	usleep(300 * 1000);
+	if ((fd = dial(s.port, "127.0.0.5")) >= 0) {
+		const char *req = "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+		struct pollfd p = {fd, POLLIN, 0};
+
+		TL_ASSERT(send(fd, req, strlen(req), MSG_NOSIGNAL) > 0);
+		TL_ASSERT_INT_EQ(poll(&p, 1, 1500), 0); /* nothing while the two are held */
+		close(held[0]);
+		held[0] = -1;
+		TL_ASSERT_INT_EQ(poll(&p, 1, 10000), 1);
+		TL_ASSERT(recv(fd, &c, 1, MSG_PEEK) == 1);
+		TL_ASSERT_CONTAINS(get_raw_rest(fd), "HTTP/1.1 200");
+		close(fd);
+	}
+	for (int i = 0; i < 2; i++)
 		if (held[i] >= 0)
 			close(held[i]);
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
@@ -403,10 +453,11 @@ static void test_https(void)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char path[1024], *err = NULL;
 
-		snprintf(path, sizeof(path), "%s", itest_write_file("tls-bad.json", tls_config(bad[i].cert, bad[i].key)));
+		snprintf(path, sizeof(path), "%s",
+			 itest_write_file("tls-bad.json", tls_config(bad[i].cert, bad[i].key)));
 		const char *args[] = {"serve", "--config", path, NULL};
-		const char *env[] = {"CARBONSCHED_DATABASE_URL=host=/nonexistent", "CARBONSCHED_LISTEN=127.0.0.1:1",
-				     NULL};
+		const char *env[] = {"CARBONSCHED_DATABASE_URL=host=/nonexistent",
+				     "CARBONSCHED_LISTEN=127.0.0.1:1", NULL};
 		TL_ASSERT_INT_EQ(itest_run(args, env, NULL, &err), 1);
 		TL_ASSERT_CONTAINS(err, bad[i].says);
 		free(err);
@@ -435,6 +486,7 @@ static CU_TestInfo tests[] = {
     {"caps answered as problem+json", test_caps},
     {"slow client dropped at the request deadline", test_slow_client},
     {"per-address connection limit", test_per_ip_limit},
+    {"total connection limit", test_connection_limit},
     {"https with a certificate from the config", test_https},
     CU_TEST_INFO_NULL,
 };

@@ -277,7 +277,8 @@ static void serve(const char *config_json, const char *conninfo, const char *con
 		free(p);
 		if (port > 0) {
 			ret->port = port;
-			snprintf(ret->base, sizeof(ret->base), "%s://127.0.0.1:%d", ca ? "https" : "http", port);
+			snprintf(ret->base, sizeof(ret->base), "%s://127.0.0.1:%d", ca ? "https" : "http",
+				 port);
 			char url[128];
 			snprintf(url, sizeof(url), "%s/healthz", ret->base);
 			if (serve_probe(url, ca))
