@@ -230,6 +230,14 @@ static void test_caps(void)
 	itest_http("GET", u, hh, NULL, &r);
 	TL_ASSERT_INT_EQ(r.status, 431);
 	itest_response_free(&r);
+	/* and a request target beyond it: 414 */
+	buf_reset(&url);
+	buf_addf(&url, "%s/healthz?pad=", s.base);
+	for (int i = 0; i < 64 * 1024; i++)
+		buf_addc(&url, 'u');
+	itest_http("GET", url.data, NULL, NULL, &r);
+	TL_ASSERT_INT_EQ(r.status, 414);
+	itest_response_free(&r);
 	buf_release(&big);
 	buf_release(&url);
 	buf_release(&hdr);
