@@ -186,7 +186,7 @@ static void test_caps(void)
 	    {"POST", "/v1/schedule", "Transfer-Encoding: chunked", chunked.data, 413, "payload_too_large",
 	     "body", "larger than 2048 bytes"},
 	    {"GET", url.data, NULL, NULL, 414, "uri_too_long", "url", "limits.max_url_bytes"},
-	    {"GET", "/healthz", hdr.data, NULL, 431, "header_fields_too_large", "headers",
+	    {"GET", "/healthz", hdr.data, NULL, 431, "headers_too_large", "headers",
 	     "limits.max_header_bytes"},
 	    /* request bodies, before they are parsed */
 	    {"POST", "/v1/schedule", NULL, deep.data, 422, "limit_exceeded", "regions[0][0][0][0][0][0][0]",
