@@ -45,6 +45,15 @@ static int write_port(const char *path, int port)
 	return fclose(f);
 }
 
+/* The server's own refusals, in carbonsched_http_refused_total. */
+static void count_refused(void *p, const char *reason, unsigned n)
+{
+	struct app *app = p;
+
+	if (app->telemetry)
+		metric_add(TM_GET(app, HTTP_REFUSED, reason), n);
+}
+
 static int start_database(struct app *app, struct err_detail *err)
 {
 	struct db *db;
@@ -149,6 +158,7 @@ int cmd_serve(int argc, char **argv)
 	    .max_connections_per_ip = (unsigned)cfg->max_connections_per_ip,
 	    .tls_cert_pem = cfg->tls_cert_pem,
 	    .tls_key_pem = cfg->tls_key_pem,
+	    .on_refused = count_refused,
 	    .dispatch = routes_dispatch,
 	    .app = &app,
 	};

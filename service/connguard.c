@@ -36,6 +36,8 @@ struct conn_guard {
 	pthread_t thread;
 	bool stop;
 	int64_t timeout_ms;
+	void (*on_drop)(void *ctx, unsigned n);
+	void *ctx;
 	struct conn_guard_entry *head;
 	atomic_uint_fast64_t dropped;
 };
@@ -65,6 +67,8 @@ static void *run(void *arg)
 			    "http: dropped %u connection%s that had not sent a whole request within %lld ms "
 			    "(limits.request_timeout)",
 			    n, n == 1 ? "" : "s", (long long)g->timeout_ms);
+			if (g->on_drop)
+				g->on_drop(g->ctx, n);
 		}
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_nsec += CHECK_MS * 1000000L;
@@ -78,9 +82,12 @@ static void *run(void *arg)
 	return NULL;
 }
 
-struct conn_guard *conn_guard_new(int64_t timeout_ms)
+struct conn_guard *conn_guard_new(int64_t timeout_ms, void (*on_drop)(void *ctx, unsigned n), void *ctx)
 {
 	struct conn_guard *g = xcalloc(1, sizeof(*g));
+
+	g->on_drop = on_drop;
+	g->ctx = ctx;
 
 	pthread_mutex_init(&g->lock, NULL);
 	pthread_cond_init(&g->wake, NULL);

@@ -20,8 +20,9 @@ struct conn_guard;
 struct conn_guard_entry;
 
 /* Start the guard's thread, checking every connection against
- * timeout_ms.  New; free with conn_guard_free. */
-struct conn_guard *conn_guard_new(int64_t timeout_ms);
+ * timeout_ms; on_drop (may be NULL) is told of each round's drops, from
+ * the guard's thread.  New; free with conn_guard_free. */
+struct conn_guard *conn_guard_new(int64_t timeout_ms, void (*on_drop)(void *ctx, unsigned n), void *ctx);
 /* Stop the thread and free the guard and any entry left (NULL: no-op). */
 void conn_guard_free(struct conn_guard *g);
 

@@ -154,6 +154,8 @@ static void refuse(struct http_server *s, struct http_response *res, int code, c
 		if (refusals[i].code == code)
 			r = &refusals[i];
 	snprintf(detail, sizeof(detail), r->detail, limit);
+	if (s->opt.on_refused)
+		s->opt.on_refused(s->opt.app, err_code_name(code), 1);
 	res->status = err_http_status(code);
 	res->content_type = "application/problem+json";
 	buf_addf(&res->body,
@@ -279,6 +281,14 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	*con_cls = NULL;
 }
 
+static void guard_dropped(void *cls, unsigned n)
+{
+	struct http_server *s = cls;
+
+	if (s->opt.on_refused)
+		s->opt.on_refused(s->opt.app, "request_timeout", n);
+}
+
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct conn_ctx *ctx = xcalloc(1, sizeof(*ctx));
@@ -348,7 +358,8 @@ int http_start(const struct http_options *o, struct http_server **ret, struct er
 		s->opt.max_header = 16384;
 	s->id_salt = (unsigned)ts_now_ms() ^ (unsigned)getpid();
 	atomic_init(&s->next_id, 1);
-	s->guard = conn_guard_new(1000 * (int64_t)(o->request_timeout_s ? o->request_timeout_s : 30u));
+	s->guard = conn_guard_new(1000 * (int64_t)(o->request_timeout_s ? o->request_timeout_s : 30u),
+				  guard_dropped, s);
 	/* Room for the largest request line and headers we answer ourselves,
 	 * and as much again for reading the body and writing the answer. */
 	size_t pool = 2 * (s->opt.max_url + s->opt.max_header) + 16384;

@@ -71,6 +71,10 @@ struct http_options {
 	const char *tls_cert_pem, *tls_key_pem;
 	http_dispatch_fn dispatch;
 	void *app;
+	/* Told (from any server thread) of what the server refuses itself:
+	 * reason "payload_too_large", "uri_too_long", "headers_too_large", or
+	 * "request_timeout" for n connections dropped.  May be NULL. */
+	void (*on_refused)(void *app, const char *reason, unsigned n);
 };
 
 struct http_server;

@@ -107,6 +107,17 @@ static size_t collect(char *p, size_t size, size_t n, void *ud)
 	return size * n;
 }
 
+static void metrics_has(const struct itest_server *s, const char *line)
+{
+	struct itest_response r;
+	char url[128];
+
+	snprintf(url, sizeof(url), "%s/metrics", s->base);
+	TL_ASSERT(itest_http("GET", url, NULL, NULL, &r));
+	TL_ASSERT_CONTAINS(r.body, line);
+	itest_response_free(&r);
+}
+
 struct expect {
 	const char *method, *path;
 	const char *header; /* one extra request header, or NULL */
@@ -217,6 +228,9 @@ static void test_caps(void)
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		check(&s, &cases[i]);
+	metrics_has(&s, "carbonsched_http_refused_total{reason=\"payload_too_large\"} 2");
+	metrics_has(&s, "carbonsched_http_refused_total{reason=\"uri_too_long\"} 1");
+	metrics_has(&s, "carbonsched_http_refused_total{reason=\"headers_too_large\"} 1");
 
 	/* Header lines beyond libmicrohttpd's own memory: it answers itself. */
 	struct itest_response r;
@@ -289,6 +303,7 @@ static void test_slow_client(void)
 	TL_ASSERT(dropped);
 	TL_ASSERT(sent < strlen(req));
 	close(fd);
+	metrics_has(&s, "carbonsched_http_refused_total{reason=\"request_timeout\"} 1");
 out:
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
 }
