@@ -922,6 +922,12 @@ static int check_whole(struct config *c, struct err_detail *err)
 		    strlen(c->callback_hosts[i]))
 			return fail(err, c->path, "scheduler.callback_hosts",
 				    "'%s' is not a host name or address", c->callback_hosts[i]);
+	if (c->max_connections < c->threads)
+		return fail(
+		    err, c->path, "limits.max_connections",
+		    "%d is fewer than threads (%d): the connections are shared out between the worker "
+		    "threads, each needs at least one",
+		    c->max_connections, c->threads);
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
 	return check_tls(c, err);

@@ -37,6 +37,8 @@ static const struct {
     {WITH("\"limits\":{\"request_timeout\":\"PT0S\"},"),
      "limits.request_timeout: duration 'PT0S' must be longer than zero"},
     {WITH("\"limits\":{\"max_conections\":5},"), "limits.max_conections: unknown key"},
+    {WITH("\"threads\":8,\"limits\":{\"max_connections\":4},"),
+     "limits.max_connections: 4 is fewer than threads (8)"},
     {WITH("\"tls\":{\"cert_file\":\"/x.pem\"},"), "tls.key_file: is required with tls.cert_file"},
     {WITH("\"tls\":{\"key_file\":\"/x.pem\"},"), "tls.cert_file: is required with tls.key_file"},
     {WITH("\"tls\":{\"cert_file\":\"/nonexistent.pem\",\"key_file\":\"/x.pem\"},"),
