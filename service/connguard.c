@@ -26,6 +26,7 @@ struct conn_guard_entry {
 	int fd;
 	int64_t timeout_ms;		 /* the guard's, copied: phases are marked without the lock */
 	atomic_int_fast64_t deadline_ms; /* 0 = not timed (a request is being served) */
+	atomic_bool counts;		 /* a drop now is a slow client, not an idle connection */
 	bool dropped;			 /* under the lock */
 	struct conn_guard_entry *prev, *next;
 };
@@ -58,15 +59,15 @@ static void *run(void *arg)
 			if (d && now > d && !e->dropped) {
 				shutdown(e->fd, SHUT_RDWR);
 				e->dropped = true;
-				n++;
+				if (atomic_load(&e->counts))
+					n++;
 			}
 		}
 		if (n) {
 			atomic_fetch_add(&g->dropped, n);
-			log_info(
-			    "http: dropped %u connection%s that had not sent a whole request within %lld ms "
-			    "(limits.request_timeout)",
-			    n, n == 1 ? "" : "s", (long long)g->timeout_ms);
+			log_info("http: dropped %u slow client%s: no whole request within %lld ms "
+				 "(limits.request_timeout)",
+				 n, n == 1 ? "" : "s", (long long)g->timeout_ms);
 			if (g->on_drop)
 				g->on_drop(g->ctx, n);
 		}
@@ -125,6 +126,7 @@ struct conn_guard_entry *conn_guard_add(struct conn_guard *g, int fd)
 	e->fd = fd;
 	e->timeout_ms = g->timeout_ms;
 	atomic_init(&e->deadline_ms, ts_mono_ms() + g->timeout_ms);
+	atomic_init(&e->counts, true);
 	pthread_mutex_lock(&g->lock);
 	e->next = g->head;
 	if (g->head)
@@ -149,10 +151,18 @@ void conn_guard_remove(struct conn_guard *g, struct conn_guard_entry *e)
 	free(e);
 }
 
-void conn_guard_waiting(struct conn_guard_entry *e)
+void conn_guard_started(struct conn_guard_entry *e)
 {
 	if (e)
-		atomic_store(&e->deadline_ms, ts_mono_ms() + e->timeout_ms);
+		atomic_store(&e->counts, true);
+}
+
+void conn_guard_idle(struct conn_guard_entry *e)
+{
+	if (!e)
+		return;
+	atomic_store(&e->counts, false);
+	atomic_store(&e->deadline_ms, ts_mono_ms() + e->timeout_ms);
 }
 
 void conn_guard_received(struct conn_guard_entry *e)

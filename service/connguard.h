@@ -20,8 +20,9 @@ struct conn_guard;
 struct conn_guard_entry;
 
 /* Start the guard's thread, checking every connection against
- * timeout_ms; on_drop (may be NULL) is told of each round's drops, from
- * the guard's thread.  New; free with conn_guard_free. */
+ * timeout_ms; on_drop (may be NULL) is told of each round's drops of slow
+ * clients (not of idle keep-alive connections), from the guard's thread.
+ * New; free with conn_guard_free. */
 struct conn_guard *conn_guard_new(int64_t timeout_ms, void (*on_drop)(void *ctx, unsigned n), void *ctx);
 /* Stop the thread and free the guard and any entry left (NULL: no-op). */
 void conn_guard_free(struct conn_guard *g);
@@ -30,12 +31,19 @@ void conn_guard_free(struct conn_guard *g);
  * by the guard; give it back with conn_guard_remove before fd is closed. */
 struct conn_guard_entry *conn_guard_add(struct conn_guard *g, int fd);
 void conn_guard_remove(struct conn_guard *g, struct conn_guard_entry *e);
-/* Phases: waiting for a request from now (the deadline runs), or a whole
- * request received (not timed: handlers and responses have other limits). */
-void conn_guard_waiting(struct conn_guard_entry *e);
+/* Phases.  A new connection waits for its first request: timed, and a
+ * drop counts as a slow client.  'started': a request has begun (its
+ * request line is in); the deadline runs on, a drop counts.  'received':
+ * the whole request is in; not timed (handlers and responses have other
+ * limits).  'idle': its answer was sent, the connection is kept alive
+ * for another request; timed from now, but a drop is an idle connection
+ * closed, not counted (libmicrohttpd's idle timeout would close it too).
+ * NULL entries are ignored. */
+void conn_guard_started(struct conn_guard_entry *e);
 void conn_guard_received(struct conn_guard_entry *e);
+void conn_guard_idle(struct conn_guard_entry *e);
 
-/* Connections shut down so far. */
+/* Slow clients dropped so far (idle connections not included). */
 uint64_t conn_guard_dropped(struct conn_guard *g);
 
 #endif

@@ -272,7 +272,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)cls;
 	(void)toe;
 	/* Keep-alive: the next request's deadline starts now. */
-	conn_guard_waiting(guard_entry(conn));
+	conn_guard_idle(guard_entry(conn));
 	if (!ctx)
 		return;
 	arena_free(ctx->arena);
@@ -294,8 +294,8 @@ static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct conn_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
 	(void)cls;
-	(void)conn;
 	ctx->uri_len = uri ? strlen(uri) : 0;
+	conn_guard_started(guard_entry(conn));
 	return ctx;
 }
 

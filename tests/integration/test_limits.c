@@ -304,6 +304,18 @@ static void test_slow_client(void)
 	TL_ASSERT(sent < strlen(req));
 	close(fd);
 	metrics_has(&s, "carbonsched_http_refused_total{reason=\"request_timeout\"} 1");
+	/* A kept-alive connection, idle after its answer, is closed at the
+	 * same deadline but is no slow client: not counted. */
+	if ((fd = dial(s.port, "127.0.0.1")) >= 0) {
+		const char *ka = "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n";
+		double t1 = now_s();
+
+		TL_ASSERT(send(fd, ka, strlen(ka), MSG_NOSIGNAL) > 0);
+		TL_ASSERT_CONTAINS(get_raw_rest(fd), "HTTP/1.1 200");
+		printf("  idle keep-alive connection closed after %.1f s\n", now_s() - t1);
+		close(fd);
+	}
+	metrics_has(&s, "carbonsched_http_refused_total{reason=\"request_timeout\"} 1");
 out:
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
 }
