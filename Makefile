@@ -13,7 +13,7 @@
 
 B ?= build
 CC ?= cc
-PKGS := libmicrohttpd jansson libcurl libpq libxml-2.0 zlib
+PKGS := libmicrohttpd jansson libcurl libpq libxml-2.0 zlib gnutls
 
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 -Wvla \
 	-Wnull-dereference -fno-common -Wno-format-nonliteral

@@ -17,7 +17,7 @@
 	X(OK, 200, "ok", "OK")                                                  \
 	X(INVALID, 400, "invalid_parameter", "Invalid parameter")               \
 	X(MALFORMED, 400, "malformed_input", "Malformed input")                 \
-	X(RANGE_TOO_LARGE, 400, "range_too_large", "Requested range too large") \
+	X(RANGE_TOO_LARGE, 422, "range_too_large", "Requested range too large") \
 	X(UNAUTHORIZED, 401, "unauthorized", "Authentication required")         \
 	X(FORBIDDEN, 403, "forbidden", "Forbidden")                             \
 	X(NOT_FOUND, 404, "not_found", "Not found")                             \
@@ -25,8 +25,11 @@
 	X(NOT_ACCEPTABLE, 406, "not_acceptable", "Not acceptable")              \
 	X(CONFLICT, 409, "conflict", "Conflict")                                \
 	X(TOO_LARGE, 413, "payload_too_large", "Payload too large")             \
+	X(URI_TOO_LONG, 414, "uri_too_long", "URI too long")                    \
+	X(HEADERS_TOO_LARGE, 431, "headers_too_large", "Headers too large")     \
 	X(MEDIA_TYPE, 415, "unsupported_media_type", "Unsupported media type")  \
 	X(UNPROCESSABLE, 422, "unprocessable", "Request cannot be satisfied")   \
+	X(LIMIT, 422, "limit_exceeded", "Limit exceeded")                       \
 	X(NO_CAPACITY, 409, "no_capacity", "No capacity left in the window")    \
 	X(RATE_LIMITED, 429, "rate_limited", "Too many requests")               \
 	X(INTERNAL, 500, "internal", "Internal error")                          \

@@ -11,6 +11,8 @@ PACKAGES="
 build-essential
 pkg-config
 libmicrohttpd-dev
+libgnutls28-dev
+openssl
 libjansson-dev
 libcurl4-openssl-dev
 libpq-dev

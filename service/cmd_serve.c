@@ -45,6 +45,15 @@ static int write_port(const char *path, int port)
 	return fclose(f);
 }
 
+/* The server's own refusals, in carbonsched_http_refused_total. */
+static void count_refused(void *p, const char *reason, unsigned n)
+{
+	struct app *app = p;
+
+	if (app->telemetry)
+		metric_add(TM_GET(app, HTTP_REFUSED, reason), n);
+}
+
 static int start_database(struct app *app, struct err_detail *err)
 {
 	struct db *db;
@@ -141,6 +150,15 @@ int cmd_serve(int argc, char **argv)
 	    .port = cfg->listen_port,
 	    .threads = cfg->threads,
 	    .max_body = (size_t)cfg->max_body,
+	    .max_url = (size_t)cfg->max_url,
+	    .max_header = (size_t)cfg->max_header,
+	    .connection_timeout_s = (unsigned)cfg->idle_timeout,
+	    .request_timeout_s = (unsigned)cfg->request_timeout,
+	    .max_connections = (unsigned)cfg->max_connections,
+	    .max_connections_per_ip = (unsigned)cfg->max_connections_per_ip,
+	    .tls_cert_pem = cfg->tls_cert_pem,
+	    .tls_key_pem = cfg->tls_key_pem,
+	    .on_refused = count_refused,
 	    .dispatch = routes_dispatch,
 	    .app = &app,
 	};
@@ -148,7 +166,8 @@ int cmd_serve(int argc, char **argv)
 		log_error("cannot start: %s", err.msg);
 		goto out;
 	}
-	log_info("listening on http://%s:%d", cfg->listen_host, http_port(srv));
+	log_info("listening on %s://%s:%d", cfg->tls_cert_pem ? "https" : "http", cfg->listen_host,
+		 http_port(srv));
 	if (workers_start(&app, &err)) {
 		log_error("cannot start: %s", err.msg);
 		goto out;

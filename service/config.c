@@ -27,6 +27,7 @@
 #include "core/signal.h"
 #include "core/time.h"
 #include "connectors/connector.h"
+#include "service/tls.h"
 
 enum key_type {
 	K_STRING,
@@ -72,7 +73,33 @@ static const struct key top_keys[] = {
     {"limits.max_range", K_DURATION, TOP(max_range), 0, "P93D", 3600, 5 * 366 * 86400.0, false,
      "longest time range one signals request may cover"},
     {"limits.max_body_bytes", K_INT64, TOP(max_body), 0, "1048576", 1024, 1 << 30, false,
-     "largest request body accepted"},
+     "largest request body accepted (413)"},
+    {"limits.max_url_bytes", K_INT64, TOP(max_url), 0, "8192", 256, 1 << 20, false,
+     "longest request target, path and query string (414)"},
+    {"limits.max_header_bytes", K_INT64, TOP(max_header), 0, "16384", 1024, 1 << 20, false,
+     "largest total of the request's header lines (431)"},
+    {"limits.max_json_depth", K_INT, TOP(max_json_depth), 0, "32", 2, 256, false,
+     "deepest nesting of arrays and objects in a request body (422)"},
+    {"limits.max_array_items", K_INT, TOP(max_array_items), 0, "1000", 1, 1000000, false,
+     "most items of any array or object in a request body (422)"},
+    {"limits.max_list_items", K_INT, TOP(max_list_items), 0, "64", 1, 256, false,
+     "most entries of a list of regions, jurisdictions or repeated 'location' parameters (422)"},
+    {"limits.max_batch_items", K_INT, TOP(max_batch_items), 0, "100", 1, 10000, false,
+     "most requests in one Carbon Aware SDK batch body (422)"},
+    {"limits.max_jobs_range", K_DURATION, TOP(max_jobs_range), 0, "P366D", 3600, 100 * 366 * 86400.0, false,
+     "longest from..to of a jobs listing that gives both (422)"},
+    {"limits.max_connections", K_INT, TOP(max_connections), 0, "512", 1, 100000, false,
+     "open HTTP connections at most; more are refused at accept"},
+    {"limits.max_connections_per_ip", K_INT, TOP(max_connections_per_ip), 0, "64", 0, 100000, false,
+     "open connections from one client address at most (0 = no limit; behind a proxy, its address)"},
+    {"limits.idle_timeout", K_DURATION, TOP(idle_timeout), 0, "PT30S", 1, 3600, false,
+     "a connection that sends and reads nothing for this long is closed"},
+    {"limits.request_timeout", K_DURATION, TOP(request_timeout), 0, "PT30S", 1, 3600, false,
+     "time a client has to send a whole request (headers and body), however slowly it trickles"},
+    {"tls.cert_file", K_STRING, TOP(tls_cert_file), 0, NULL, 0, 0, true,
+     "PEM certificate (chain) to serve HTTPS with; set with tls.key_file"},
+    {"tls.key_file", K_STRING, TOP(tls_key_file), 0, NULL, 0, 0, true,
+     "PEM private key of tls.cert_file (unencrypted); keep it readable by the service only"},
     {"cache.max_points", K_INT64, TOP(cache_points), 0, "8000000", 0, 1e10, false,
      "signal points kept in memory (8 bytes each); 0 disables the cache"},
     {"forecast.horizon", K_DURATION, TOP(forecast_horizon), 0, "P4D", 3600, 14 * 86400.0, false,
@@ -754,6 +781,52 @@ static int apply_env(struct config *c, struct err_detail *err)
 	return ERR_OK;
 }
 
+/* The text of a small file (a PEM), new; NULL with errno on failure. */
+static char *read_small(const char *path, size_t *ret_len)
+{
+	FILE *f = fopen(path, "rb");
+	struct buf b;
+	char chunk[4096];
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf_init(&b, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(&b, chunk, n)) {
+			fclose(f);
+			buf_release(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+	fclose(f);
+	return buf_detach(&b, ret_len);
+}
+
+/* HTTPS: both files or neither, readable, a certificate and its key. */
+static int check_tls(struct config *c, struct err_detail *err)
+{
+	struct err_detail e;
+	size_t ncert = 0, nkey = 0;
+
+	if (!c->tls_cert_file && !c->tls_key_file)
+		return ERR_OK;
+	if (!c->tls_cert_file || !c->tls_key_file)
+		return fail(err, c->path, c->tls_cert_file ? "tls.key_file" : "tls.cert_file",
+			    "is required with %s (HTTPS needs both)",
+			    c->tls_cert_file ? "tls.cert_file" : "tls.key_file");
+	if (!(c->tls_cert_pem = read_small(c->tls_cert_file, &ncert)))
+		return fail(err, c->path, "tls.cert_file", "cannot read '%s': %s", c->tls_cert_file,
+			    strerror(errno));
+	if (!(c->tls_key_pem = read_small(c->tls_key_file, &nkey)))
+		return fail(err, c->path, "tls.key_file", "cannot read '%s': %s", c->tls_key_file,
+			    strerror(errno));
+	if (tls_check_pair(c->tls_cert_pem, ncert, c->tls_key_pem, nkey, &e))
+		return fail(err, c->path, e.field, "'%s' %s",
+			    !strcmp(e.field, "tls.cert_file") ? c->tls_cert_file : c->tls_key_file, e.msg);
+	return ERR_OK;
+}
+
 static int check_whole(struct config *c, struct err_detail *err)
 {
 	enum log_level lvl;
@@ -849,9 +922,15 @@ static int check_whole(struct config *c, struct err_detail *err)
 		    strlen(c->callback_hosts[i]))
 			return fail(err, c->path, "scheduler.callback_hosts",
 				    "'%s' is not a host name or address", c->callback_hosts[i]);
+	if (c->max_connections < c->threads)
+		return fail(
+		    err, c->path, "limits.max_connections",
+		    "%d is fewer than threads (%d): the connections are shared out between the worker "
+		    "threads, each needs at least one",
+		    c->max_connections, c->threads);
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
-	return ERR_OK;
+	return check_tls(c, err);
 }
 
 int config_parse(const char *name, const char *text, size_t len, struct config **ret, struct err_detail *err)
@@ -957,6 +1036,12 @@ void config_free(struct config *c)
 	free(c->database_url);
 	free(c->log_level);
 	free(c->fetch_user_agent);
+	free(c->tls_cert_file);
+	free(c->tls_key_file);
+	free(c->tls_cert_pem);
+	if (c->tls_key_pem)
+		explicit_bzero(c->tls_key_pem, strlen(c->tls_key_pem));
+	free(c->tls_key_pem);
 	free(c);
 }
 

@@ -81,10 +81,24 @@ struct config {
 	int db_pool_size;
 	char *log_level;
 	enum clock_mode clock_mode;
-	int64_t clock_start;	  /* replay: 'now' when the process starts */
-	double clock_speed;	  /* replay: simulated seconds per real second */
-	int64_t max_range;	  /* longest from..to a signals request may span, seconds */
-	int64_t max_body;	  /* bytes */
+	int64_t clock_start; /* replay: 'now' when the process starts */
+	double clock_speed;  /* replay: simulated seconds per real second */
+	int64_t max_range;   /* longest from..to a signals request may span, seconds */
+	int64_t max_body;    /* bytes */
+	/* Abuse limits (limits.*; docs/security.md). */
+	int64_t max_url, max_header; /* bytes: request target, header lines */
+	int max_json_depth;	     /* nesting of a request body */
+	int max_array_items;	     /* any array or object of a request body */
+	int max_list_items;	     /* regions, residency, repeated 'location' */
+	int max_batch_items;	     /* Carbon Aware SDK batch bodies */
+	int64_t max_jobs_range;	     /* from..to of GET /v1/jobs, seconds */
+	int max_connections;	     /* open connections */
+	int max_connections_per_ip;  /* 0 = no limit */
+	int64_t idle_timeout;	     /* seconds without traffic before a connection is closed */
+	int64_t request_timeout;     /* seconds to receive a whole request */
+	/* HTTPS: both or neither; the PEM texts are read and checked at load. */
+	char *tls_cert_file, *tls_key_file;
+	char *tls_cert_pem, *tls_key_pem;
 	int64_t forecast_horizon; /* seconds */
 	bool forecast_enabled;	  /* run the forecasting worker here */
 	char **forecast_kinds;	  /* NULL-terminated, or NULL: the worker's default list */

@@ -13,6 +13,7 @@
 #include "service/app.h"
 #include "service/handlers.h"
 #include "service/jobs.h"
+#include "service/limits.h"
 #include "service/telemetry.h"
 
 /* carbonsched_schedule_requests_total{outcome} */
@@ -166,6 +167,11 @@ int h_jobs_list(struct http_request *req, struct http_response *res, struct err_
 	}
 	if (from >= to)
 		return err_set(err, ERR_INVALID, "from", "'from' must be before 'to'");
+	/* An open end is bounded by the pages (limit, cursor); a closed range by the cap. */
+	if (http_query(req, "from") && http_query(req, "to") &&
+	    (rc = limits_range("to", from, to, app_of(req)->cfg->max_jobs_range, "limits.max_jobs_range",
+			       err)))
+		return rc;
 	if ((rc = app_db(req, &db, err)) ||
 	    (rc = jobs_list(&env, db, state, from, to, cursor, limit, &res->body, next, sizeof(next), err)))
 		return rc;

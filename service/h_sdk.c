@@ -36,12 +36,12 @@
 #include "service/app.h"
 #include "service/fcstore.h"
 #include "service/handlers.h"
+#include "service/limits.h"
 #include "service/sdk.h"
 #include "service/store.h"
 
-#define SDK_MAX_PARAMS	   64
-#define SDK_MAX_LOCATIONS  64
-#define SDK_MAX_BATCH	   100
+#define SDK_MAX_PARAMS	   300 /* above the largest limits.max_list_items */
+#define SDK_MAX_LOCATIONS  256 /* the largest limits.max_list_items */
 #define SDK_MAX_WINDOW_MIN (366 * 24 * 60)
 
 /* --- errors ---------------------------------------------------------------------- */
@@ -150,7 +150,9 @@ static int param_all(const struct qparams *q, const char *name, const char **ret
 		if (strcasecmp(q->k[i], name) || !*q->v[i])
 			continue;
 		if (n == max)
-			return err_set(err, ERR_INVALID, name, "more than %zu values of %s", max, name);
+			return err_set(err, ERR_LIMIT, name,
+				       "'%s' is given more than %zu times (limits.max_list_items)", name,
+				       max);
 		ret[n++] = q->v[i];
 	}
 	*ret_n = n;
@@ -356,7 +358,7 @@ static int emissions(struct http_request *req, struct http_response *res, enum e
 	struct qparams *q = arena_alloc(req->arena, sizeof(*q));
 
 	if ((rc = params(req, q, allowed, err)) ||
-	    (rc = param_all(q, "location", names, SDK_MAX_LOCATIONS, &nloc, err)) ||
+	    (rc = param_all(q, "location", names, (size_t)app_of(req)->cfg->max_list_items, &nloc, err)) ||
 	    (rc = param(q, "time", &time_s, err)) || (rc = param(q, "toTime", &to_s, err)) ||
 	    (rc = param(q, "durationMinutes", &dm, err)))
 		return rc;
@@ -637,7 +639,7 @@ static int forecasts_current(struct http_request *req, struct http_response *res
 	int rc;
 
 	if ((rc = params(req, q, allowed, err)) ||
-	    (rc = param_all(q, "location", names, SDK_MAX_LOCATIONS, &nloc, err)) ||
+	    (rc = param_all(q, "location", names, (size_t)app_of(req)->cfg->max_list_items, &nloc, err)) ||
 	    (rc = param(q, "dataStartAt", &s_s, err)) || (rc = param(q, "dataEndAt", &e_s, err)) ||
 	    (rc = param(q, "windowSize", &w_s, err)))
 		return rc;
@@ -690,7 +692,7 @@ static void decref(void *j)
 	json_decref(j);
 }
 
-/* The request body as a JSON array of at most SDK_MAX_BATCH objects. */
+/* The request body as a JSON array of at most limits.max_batch_items objects. */
 static int json_batch(struct http_request *req, json_t **ret, struct err_detail *err)
 {
 	const char *ct = http_header(req, "Content-Type");
@@ -708,10 +710,10 @@ static int json_batch(struct http_request *req, json_t **ret, struct err_detail 
 		json_decref(j);
 		return err_set(err, ERR_INVALID, NULL, "the body must be a JSON array of requests");
 	}
-	if (json_array_size(j) > SDK_MAX_BATCH) {
+	if ((rc = limits_count("body", json_array_size(j), (size_t)app_of(req)->cfg->max_batch_items,
+			       "limits.max_batch_items", err))) {
 		json_decref(j);
-		return err_set(err, ERR_INVALID, NULL, "at most %d requests in one batch, not %zu",
-			       SDK_MAX_BATCH, json_array_size(j));
+		return rc;
 	}
 	json_array_foreach (j, i, item) {
 		if (!json_is_object(item)) {

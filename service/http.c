@@ -2,10 +2,21 @@
  * http.c - libmicrohttpd, adapted once.
  *
  * One connection context per request: an arena, the upload buffer (capped
- * at max_body: larger uploads are drained and answered 413) and the
- * request id.  The body the handler built is handed to MHD with
- * MHD_RESPMEM_MUST_FREE; the response is queued then destroyed at once.
- * The context is freed in the request-completed callback, on every path.
+ * at max_body) and the request id.  The body the handler built is handed
+ * to MHD with MHD_RESPMEM_MUST_FREE; the response is queued then destroyed
+ * at once.  The context is made by the URI callback (which alone sees the
+ * raw request target, so its length can be checked) and freed in the
+ * request-completed callback, on every path.
+ *
+ * Limits the server enforces itself, as problem+json, before any handler
+ * runs: a request target over max_url (414), header lines over max_header
+ * (431), a Content-Length over max_body (413, answered before the body is
+ * read; the connection is then closed).  A chunked body that grows past
+ * max_body is drained without being kept and answered 413 when it ends;
+ * one that never ends is cut by the request deadline (connguard.h).
+ * libmicrohttpd's own memory limit per connection is set above max_url +
+ * max_header, so these answers come first; beyond it libmicrohttpd
+ * answers 414 or 431 itself, with a short HTML body.
  */
 #include "service/http.h"
 
@@ -21,19 +32,22 @@
 #include "core/log.h"
 #include "core/mem.h"
 #include "core/time.h"
+#include "service/connguard.h"
 
 struct http_server {
 	struct MHD_Daemon *daemon;
 	struct http_options opt;
+	struct conn_guard *guard;
 	int port;
 	atomic_uint_fast64_t next_id;
 	unsigned id_salt;
 };
 
 struct conn_ctx {
-	struct arena *arena;
+	struct arena *arena; /* NULL until the request's headers are in */
 	struct buf body;
-	bool too_large;
+	size_t uri_len; /* raw request target, from the URI callback */
+	int refusal;	/* ERR_TOO_LARGE, ERR_URI_TOO_LONG, ... or ERR_OK */
 	int64_t started_ms;
 };
 
@@ -116,16 +130,77 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 	return ok;
 }
 
-static void too_large(struct http_server *s, struct http_response *res, const char *rid)
+/* The server's own refusals, as problem+json (the same members as
+ * reply_problem; every value is ours, nothing needs escaping). */
+static const struct refusal {
+	int code;
+	const char *field, *detail, *limit;
+} refusals[] = {
+    {ERR_TOO_LARGE, "body", "the request body is larger than %zu bytes", "limits.max_body_bytes"},
+    {ERR_URI_TOO_LONG, "url", "the request target is longer than %zu bytes", "limits.max_url_bytes"},
+    {ERR_HEADERS_TOO_LARGE, "headers", "the request's header lines are larger than %zu bytes in all",
+     "limits.max_header_bytes"},
+};
+
+static void refuse(struct http_server *s, struct http_response *res, int code, const char *rid)
 {
-	res->status = 413;
+	const struct refusal *r = &refusals[0];
+	size_t limit = code == ERR_URI_TOO_LONG	       ? s->opt.max_url
+		       : code == ERR_HEADERS_TOO_LARGE ? s->opt.max_header
+						       : s->opt.max_body;
+	char detail[160];
+
+	for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++)
+		if (refusals[i].code == code)
+			r = &refusals[i];
+	snprintf(detail, sizeof(detail), r->detail, limit);
+	if (s->opt.on_refused)
+		s->opt.on_refused(s->opt.app, err_code_name(code), 1);
+	res->status = err_http_status(code);
 	res->content_type = "application/problem+json";
 	buf_addf(&res->body,
-		 "{\"type\":\"urn:carbonsched:problem:payload_too_large\",\"title\":\"Payload too large\","
-		 "\"status\":413,\"code\":\"payload_too_large\",\"detail\":\"the request body is larger than "
-		 "%zu bytes\",\"request_id\":\"%s\"}",
-		 s->opt.max_body, rid);
+		 "{\"type\":\"urn:carbonsched:problem:%s\",\"title\":\"%s\",\"status\":%d,\"detail\":\"%s "
+		 "(%s)\",\"code\":\"%s\",\"request_id\":\"%s\",\"invalid_params\":[{\"name\":\"%s\","
+		 "\"reason\":\"%s (%s)\"}]}\n",
+		 err_code_name(code), err_title(code), res->status, detail, r->limit, err_code_name(code),
+		 rid, r->field, detail, r->limit);
 }
+
+static enum MHD_Result count_header(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	size_t *n = cls;
+
+	(void)kind;
+	*n += strlen(key) + (value ? strlen(value) : 0) + 4; /* "K: V\r\n" */
+	return MHD_YES;
+}
+
+/* What the server refuses on the headers alone, ERR_OK when nothing. */
+static int check_headers(struct http_server *s, struct MHD_Connection *conn, const struct conn_ctx *ctx)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	size_t header = 0;
+
+	if (ctx->uri_len > s->opt.max_url)
+		return ERR_URI_TOO_LONG;
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_header, &header);
+	if (header > s->opt.max_header)
+		return ERR_HEADERS_TOO_LARGE;
+	if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
+		return ERR_TOO_LARGE;
+	return ERR_OK;
+}
+
+static struct conn_guard_entry *guard_entry(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci ? ci->socket_context : NULL;
+}
+
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct conn_ctx *ctx,
+			      const char *url, const char *method);
 
 static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
 				 const char *version, const char *upload_data, size_t *upload_size,
@@ -135,25 +210,31 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	struct conn_ctx *ctx = *con_cls;
 
 	(void)version;
-	if (!ctx) {
-		const char *cl =
-		    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-		ctx = xcalloc(1, sizeof(*ctx));
+	if (!ctx)
+		*con_cls = ctx = xcalloc(1, sizeof(*ctx));
+	if (!ctx->arena) {
 		ctx->arena = arena_new();
 		ctx->started_ms = ts_mono_ms();
 		buf_init(&ctx->body, s->opt.max_body);
-		if (cl && strtoull(cl, NULL, 10) > s->opt.max_body)
-			ctx->too_large = true;
-		*con_cls = ctx;
+		/* Refused on the headers: answer before reading any body. */
+		if ((ctx->refusal = check_headers(s, conn, ctx)))
+			return answer(s, conn, ctx, url, method);
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		if (!ctx->too_large && buf_add(&ctx->body, upload_data, *upload_size))
-			ctx->too_large = true;
+		/* Past the cap the body is drained, not kept. */
+		if (!ctx->refusal && buf_add(&ctx->body, upload_data, *upload_size))
+			ctx->refusal = ERR_TOO_LARGE;
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	return answer(s, conn, ctx, url, method);
+}
+
+static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn, struct conn_ctx *ctx,
+			      const char *url, const char *method)
+{
+	conn_guard_received(guard_entry(conn));
 
 	struct http_request req = {
 	    .arena = ctx->arena,
@@ -169,8 +250,8 @@ static enum MHD_Result access_cb(void *cls, struct MHD_Connection *conn, const c
 	request_id(s, conn, req.request_id);
 	log_set_request_id(req.request_id);
 	buf_init(&res.body, 0);
-	if (ctx->too_large)
-		too_large(s, &res, req.request_id);
+	if (ctx->refusal)
+		refuse(s, &res, ctx->refusal, req.request_id);
 	else
 		s->opt.dispatch(&req, &res);
 	http_set_header(&req, &res, "X-Request-Id", req.request_id);
@@ -189,14 +270,49 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	struct conn_ctx *ctx = *con_cls;
 
 	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* Keep-alive: the next request's deadline starts now. */
+	conn_guard_idle(guard_entry(conn));
 	if (!ctx)
 		return;
 	arena_free(ctx->arena);
 	buf_release(&ctx->body);
 	free(ctx);
 	*con_cls = NULL;
+}
+
+static void guard_dropped(void *cls, unsigned n)
+{
+	struct http_server *s = cls;
+
+	if (s->opt.on_refused)
+		s->opt.on_refused(s->opt.app, "request_timeout", n);
+}
+
+static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct conn_ctx *ctx = xcalloc(1, sizeof(*ctx));
+
+	(void)cls;
+	ctx->uri_len = uri ? strlen(uri) : 0;
+	conn_guard_started(guard_entry(conn));
+	return ctx;
+}
+
+static void connection_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	struct http_server *s = cls;
+
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci =
+		    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+
+		*socket_context = ci ? conn_guard_add(s->guard, ci->connect_fd) : NULL;
+	} else {
+		conn_guard_remove(s->guard, *socket_context);
+		*socket_context = NULL;
+	}
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -224,19 +340,46 @@ int http_start(const struct http_options *o, struct http_server **ret, struct er
 	if (ai->ai_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 
+	bool tls = o->tls_cert_pem && o->tls_key_pem;
+	if (tls && MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		freeaddrinfo(ai);
+		return err_set(
+		    err, ERR_INVALID, "tls.cert_file",
+		    "this libmicrohttpd is built without TLS: serve HTTP behind a TLS proxy instead");
+	}
+	if (tls)
+		flags |= MHD_USE_TLS;
+
 	struct http_server *s = xcalloc(1, sizeof(*s));
 	s->opt = *o;
+	if (!s->opt.max_url)
+		s->opt.max_url = 8192;
+	if (!s->opt.max_header)
+		s->opt.max_header = 16384;
 	s->id_salt = (unsigned)ts_now_ms() ^ (unsigned)getpid();
 	atomic_init(&s->next_id, 1);
+	s->guard = conn_guard_new(1000 * (int64_t)(o->request_timeout_s ? o->request_timeout_s : 30u),
+				  guard_dropped, s);
+	/* Room for the largest request line and headers we answer ourselves,
+	 * and as much again for reading the body and writing the answer. */
+	size_t pool = 2 * (s->opt.max_url + s->opt.max_header) + 16384;
+	struct MHD_OptionItem tls_opts[] = {
+	    {tls ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, (void *)o->tls_cert_pem},
+	    {MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem},
+	    {MHD_OPTION_END, 0, NULL},
+	};
 	s->daemon = MHD_start_daemon(
 	    flags, (uint16_t)o->port, NULL, NULL, access_cb, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, ai->ai_addr, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)(o->threads > 0 ? o->threads : 1), MHD_OPTION_NOTIFY_COMPLETED, completed_cb, s,
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_cb, s, MHD_OPTION_NOTIFY_CONNECTION, connection_cb, s,
 	    MHD_OPTION_CONNECTION_TIMEOUT, o->connection_timeout_s ? o->connection_timeout_s : 30u,
 	    MHD_OPTION_CONNECTION_LIMIT, o->max_connections ? o->max_connections : 1000u,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->max_connections_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+	    pool, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
 	freeaddrinfo(ai);
 	if (!s->daemon) {
+		conn_guard_free(s->guard);
 		free(s);
 		return err_set(err, ERR_IO, "listen",
 			       "cannot listen on %s:%d (in use, or not an address of this host)", o->host,
@@ -258,5 +401,6 @@ void http_stop(struct http_server *s)
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon);
+	conn_guard_free(s->guard);
 	free(s);
 }

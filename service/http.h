@@ -57,14 +57,24 @@ void http_set_header(struct http_request *req, struct http_response *res, const 
 typedef void (*http_dispatch_fn)(struct http_request *req, struct http_response *res);
 
 struct http_options {
-	const char *host; /* numeric or name; "" = all interfaces */
-	int port;	  /* 0 = any free port */
-	int threads;	  /* worker threads */
-	size_t max_body;  /* larger bodies get 413 */
-	unsigned connection_timeout_s;
-	unsigned max_connections;
+	const char *host;		 /* numeric or name; "" = all interfaces */
+	int port;			 /* 0 = any free port */
+	int threads;			 /* worker threads */
+	size_t max_body;		 /* larger bodies get 413 */
+	size_t max_url;			 /* longer request targets get 414 (0 = 8192) */
+	size_t max_header;		 /* larger header sections get 431 (0 = 16384) */
+	unsigned connection_timeout_s;	 /* idle connections are closed (0 = 30) */
+	unsigned request_timeout_s;	 /* a whole request must arrive within (0 = 30) */
+	unsigned max_connections;	 /* 0 = 1000 */
+	unsigned max_connections_per_ip; /* 0 = no limit */
+	/* HTTPS when both are set: PEM texts (borrowed until http_stop). */
+	const char *tls_cert_pem, *tls_key_pem;
 	http_dispatch_fn dispatch;
 	void *app;
+	/* Told (from any server thread) of what the server refuses itself:
+	 * reason "payload_too_large", "uri_too_long", "headers_too_large", or
+	 * "request_timeout" for n connections dropped.  May be NULL. */
+	void (*on_refused)(void *app, const char *reason, unsigned n);
 };
 
 struct http_server;

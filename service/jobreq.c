@@ -108,6 +108,18 @@ static int ident_array(json_t *doc, const char *key, const char ***ret, size_t *
 	return ERR_OK;
 }
 
+/* A job array over the configured cap is a limit (422), not a bad value. */
+static int count_cap(json_t *doc, int64_t max_count, struct err_detail *err)
+{
+	json_t *v = json_object_get(doc, "count");
+
+	if (!json_is_integer(v) || json_integer_value(v) <= max_count)
+		return ERR_OK;
+	return err_set(err, ERR_LIMIT, "count",
+		       "'count' is %lld; at most %lld copies in one booking (scheduler.max_job_count)",
+		       (long long)json_integer_value(v), (long long)max_count);
+}
+
 static int parse_doc(json_t *doc, bool booking, int64_t max_count, struct job_req *r, struct err_detail *err)
 {
 	const char *risk = NULL;
@@ -169,6 +181,7 @@ static int parse_doc(json_t *doc, bool booking, int64_t max_count, struct job_re
 		return ERR_OK;
 	if ((rc = jh_string(doc, "name", NULL, false, &r->name, err)) ||
 	    (rc = jh_string(doc, "callback_url", NULL, false, &r->callback_url, err)) ||
+	    (rc = count_cap(doc, max_count, err)) ||
 	    (rc = jh_int(doc, "count", NULL, false, 1, max_count, &r->count, err)))
 		return rc;
 	if (r->name && (!*r->name || strlen(r->name) > JOBREQ_MAX_NAME))

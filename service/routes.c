@@ -18,6 +18,7 @@
 #include "core/buf.h"
 #include "service/app.h"
 #include "service/handlers.h"
+#include "service/limits.h"
 
 /* Dispatch; returns the pattern the path matched (also on 405), or NULL. */
 static const char *dispatch(struct http_request *req, struct http_response *res);
@@ -167,7 +168,8 @@ static const char *dispatch(struct http_request *req, struct http_response *res)
 	if (found) {
 		pattern = found->pattern;
 		match(found->pattern, req->path, req);
-		rc = found->fn(req, res, &err);
+		if (!(rc = limits_check_body(req, &err)))
+			rc = found->fn(req, res, &err);
 	} else if (allow.len) {
 		http_set_header(req, res, "Allow", allow.data);
 		rc = err_set(&err, ERR_METHOD, NULL, "%s is not allowed on %s; allowed: %s", req->method,

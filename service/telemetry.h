@@ -59,6 +59,10 @@ extern const double tm_buckets_http[], tm_buckets_fetch[];
 	  TM_LABELS("route", "method"), TM_BUCKETS_HTTP)                                                     \
 	X(HTTP_IN_FLIGHT, GAUGE, "carbonsched_http_requests_in_flight", "HTTP requests being handled now",   \
 	  TM_NOLABELS, TM_NOBUCKETS)                                                                         \
+	X(HTTP_REFUSED, COUNTER, "carbonsched_http_refused_total",                                           \
+	  "Requests the server refused before routing, and connections it dropped, by reason "               \
+	  "(payload_too_large, uri_too_long, headers_too_large, request_timeout)",                           \
+	  TM_LABELS("reason"), TM_NOBUCKETS)                                                                 \
 	/* regions: collector "signals", from the signal cache at the service clock's now */                 \
 	X(REGION_CI, GAUGE, "carbonsched_region_carbon_intensity_gco2eq_per_kwh",                            \
 	  "Latest known carbon intensity (lifecycle) of the region's zone, gCO2eq/kWh",                      \

@@ -219,7 +219,7 @@ static const struct bad_request bad_requests[] = {
     {"GET", "/v1/regions/AA/signals?to=2022-01-02T00:00:00", 400, "invalid_parameter", "to", "time zone"},
     {"GET", "/v1/regions/AA/signals?from=2022-01-02T00:00:00Z&to=2022-01-01T00:00:00Z", 400,
      "invalid_parameter", "from", "must be before"},
-    {"GET", "/v1/regions/AA/signals?from=2021-01-01T00:00:00Z&to=2022-01-01T00:00:00Z", 400,
+    {"GET", "/v1/regions/AA/signals?from=2021-01-01T00:00:00Z&to=2022-01-01T00:00:00Z", 422,
      "range_too_large", "to", "at most P93D"},
     {"GET", "/v1/regions/AA/signals?frm=2021-01-01T00:00:00Z", 400, "invalid_parameter", "frm",
      "unknown parameter 'frm'"},

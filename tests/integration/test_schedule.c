@@ -252,7 +252,7 @@ static const struct refusal {
     {"POST", "/v1/jobs",
      "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
      "\"power_kw\":1,\"count\":100000}",
-     400, "count", "between 1 and 1000"},
+     422, "count", "at most 1000 copies in one booking (scheduler.max_job_count)"},
     {"POST", "/v1/jobs",
      "{\"duration\":\"PT3H\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\","
      "\"power_kw\":1,\"callback_url\":\"http://hooks.example.com/x\"}",

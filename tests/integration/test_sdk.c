@@ -638,7 +638,7 @@ static void test_emissions_errors(void)
 	expect_problem(
 	    &august, "GET",
 	    "/emissions/bylocations?location=westus&time=2022-01-01T00:00:00Z&toTime=2022-08-01T00:00:00Z",
-	    NULL, 400, "toTime", "limits.max_range");
+	    NULL, 422, "toTime", "limits.max_range");
 	expect_problem(&august, "GET", "/emissions/bylocations?location=ZD", NULL, 400, "location",
 		       "grid zone of 2 regions (dup-1, dup-2)");
 	expect_problem(&august, "GET", "/emissions/bylocations?location=westus&durationMinutes=15", NULL, 400,

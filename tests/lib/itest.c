@@ -208,8 +208,45 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+static bool serve_probe(const char *url, const char *ca)
+{
+	struct itest_response r;
+	bool ok;
+
+	if (!ca) {
+		ok = itest_http("GET", url, NULL, NULL, &r) && r.status == 200;
+		itest_response_free(&r);
+		return ok;
+	}
+	CURL *c = curl_easy_init();
+	long status = 0;
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CAINFO, ca);
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 5L);
+	ok = curl_easy_perform(c) == CURLE_OK;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	return ok && status == 200;
+}
+
+static void serve(const char *config_json, const char *conninfo, const char *const *env, const char *ca,
+		  struct itest_server *ret);
+
 void itest_serve(const char *config_json, const char *conninfo, const char *const *env,
 		 struct itest_server *ret)
+{
+	serve(config_json, conninfo, env, NULL, ret);
+}
+
+void itest_serve_https(const char *config_json, const char *conninfo, const char *ca_file,
+		       struct itest_server *ret)
+{
+	serve(config_json, conninfo, NULL, ca_file, ret);
+}
+
+static void serve(const char *config_json, const char *conninfo, const char *const *env, const char *ca,
+		  struct itest_server *ret)
 {
 	static int n;
 	char cfg[600], portfile[600], dbenv[600];
@@ -239,17 +276,13 @@ void itest_serve(const char *config_json, const char *conninfo, const char *cons
 
 		free(p);
 		if (port > 0) {
-			struct itest_response r;
-
 			ret->port = port;
-			snprintf(ret->base, sizeof(ret->base), "http://127.0.0.1:%d", port);
+			snprintf(ret->base, sizeof(ret->base), "%s://127.0.0.1:%d", ca ? "https" : "http",
+				 port);
 			char url[128];
 			snprintf(url, sizeof(url), "%s/healthz", ret->base);
-			if (itest_http("GET", url, NULL, NULL, &r) && r.status == 200) {
-				itest_response_free(&r);
+			if (serve_probe(url, ca))
 				return;
-			}
-			itest_response_free(&r);
 		}
 		if (waitpid(ret->pid, NULL, WNOHANG) == ret->pid)
 			break;

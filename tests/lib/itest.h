@@ -49,6 +49,10 @@ struct itest_server {
  * it does not start within 20 s (the log is printed). */
 void itest_serve(const char *config_json, const char *conninfo, const char *const *env,
 		 struct itest_server *ret);
+/* The same for a config that serves HTTPS (tls.*): waits on
+ * https://127.0.0.1:PORT/healthz trusting only the PEM file ca_file. */
+void itest_serve_https(const char *config_json, const char *conninfo, const char *ca_file,
+		       struct itest_server *ret);
 /* SIGTERM, wait; returns the exit status. */
 int itest_stop(struct itest_server *s);
 

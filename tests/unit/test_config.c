@@ -31,6 +31,19 @@ static const struct {
     {WITH("\"limits\":{\"max_range\":\"P2000D\"},"), "limits.max_range: 'P2000D' must be between"},
     {WITH("\"limits\":{\"max_range\":\"forever\"},"), "limits.max_range:"},
     {WITH("\"limits\":{\"max_body_bytes\":10},"), "limits.max_body_bytes: must be between"},
+    {WITH("\"limits\":{\"max_json_depth\":1},"), "limits.max_json_depth: must be between 2 and 256"},
+    {WITH("\"limits\":{\"max_list_items\":257},"), "limits.max_list_items: must be between 1 and 256"},
+    {WITH("\"limits\":{\"max_connections_per_ip\":-1},"), "limits.max_connections_per_ip: must be between"},
+    {WITH("\"limits\":{\"request_timeout\":\"PT0S\"},"),
+     "limits.request_timeout: duration 'PT0S' must be longer than zero"},
+    {WITH("\"limits\":{\"max_conections\":5},"), "limits.max_conections: unknown key"},
+    {WITH("\"threads\":8,\"limits\":{\"max_connections\":4},"),
+     "limits.max_connections: 4 is fewer than threads (8)"},
+    {WITH("\"tls\":{\"cert_file\":\"/x.pem\"},"), "tls.key_file: is required with tls.cert_file"},
+    {WITH("\"tls\":{\"key_file\":\"/x.pem\"},"), "tls.cert_file: is required with tls.key_file"},
+    {WITH("\"tls\":{\"cert_file\":\"/nonexistent.pem\",\"key_file\":\"/x.pem\"},"),
+     "tls.cert_file: cannot read '/nonexistent.pem'"},
+    {WITH("\"tls\":{\"cert_file\":\"\",\"key_file\":\"/x.pem\"},"), "tls.cert_file: must not be empty"},
     {"{\"database_url\":null,\"regions\":[" REGION "]}", "database_url: must be a string"},
     {WITH("\"sources\":[{\"name\":\"f\",\"type\":\"file\"}],"), "a file source needs 'path' and 'format'"},
     {WITH("\"sources\":[{\"name\":\"f\",\"type\":\"ukgrid\",\"interval\":\"P30D\"}],"),
@@ -160,6 +173,19 @@ static void test_defaults_and_values(void)
 	TL_ASSERT_INT_EQ(c->threads, 4);
 	TL_ASSERT_INT_EQ(c->db_pool_size, 6);
 	TL_ASSERT_INT_EQ(c->max_range, 93 * 86400);
+	TL_ASSERT_INT_EQ(c->max_body, 1048576);
+	TL_ASSERT_INT_EQ(c->max_url, 8192);
+	TL_ASSERT_INT_EQ(c->max_header, 16384);
+	TL_ASSERT_INT_EQ(c->max_json_depth, 32);
+	TL_ASSERT_INT_EQ(c->max_array_items, 1000);
+	TL_ASSERT_INT_EQ(c->max_list_items, 64);
+	TL_ASSERT_INT_EQ(c->max_batch_items, 100);
+	TL_ASSERT_INT_EQ(c->max_jobs_range, 366 * 86400);
+	TL_ASSERT_INT_EQ(c->max_connections, 512);
+	TL_ASSERT_INT_EQ(c->max_connections_per_ip, 64);
+	TL_ASSERT_INT_EQ(c->idle_timeout, 30);
+	TL_ASSERT_INT_EQ(c->request_timeout, 30);
+	TL_ASSERT(c->tls_cert_pem == NULL && c->tls_key_pem == NULL);
 	TL_ASSERT_INT_EQ(c->clock_mode, CLOCK_REAL);
 	TL_ASSERT(c->forecast_enabled);
 	TL_ASSERT(c->forecast_kinds == NULL);

@@ -70,7 +70,7 @@ static const struct bad {
     {"{\"duration\":\"P400D\",\"deadline\":\"2022-01-06T00:00:00Z\",\"origin\":\"AA\",\"power_kw\":1}", false,
      ERR_INVALID, "duration", "at most a year"},
     {"{" BASE ",\"power_kw\":1,\"count\":0}", true, ERR_INVALID, "count", "between 1 and 50"},
-    {"{" BASE ",\"power_kw\":1,\"count\":51}", true, ERR_INVALID, "count", "between 1 and 50"},
+    {"{" BASE ",\"power_kw\":1,\"count\":51}", true, ERR_LIMIT, "count", "at most 50 copies"},
     {"{" BASE ",\"power_kw\":1,\"count\":2.5}", true, ERR_INVALID, "count", "an integer"},
     {"{" BASE ",\"power_kw\":1,\"count\":2,\"interruptible\":true}", true, ERR_INVALID, "count",
      "non-interruptible"},
