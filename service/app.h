@@ -17,6 +17,7 @@
 #include "service/telemetry.h"
 #include "service/source.h"
 
+struct auth;
 struct planner;
 
 struct app {
@@ -27,6 +28,7 @@ struct app {
 	struct telemetry *telemetry;  /* Prometheus metrics (telemetry.h) */
 	struct source_health *health; /* freshness and failing sources for the read path (source.h) */
 	struct planner *planner;      /* the scheduler's inputs; set by the 'scheduler inputs' worker */
+	struct auth *auth;	      /* API keys and rate limits (auth.h); NULL = every route open */
 	int64_t started_at;	      /* real time the process started serving */
 	atomic_bool stopping;	      /* set at shutdown: workers finish their round and return */
 };

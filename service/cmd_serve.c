@@ -16,6 +16,7 @@
 #include "core/log.h"
 #include "core/time.h"
 #include "service/app.h"
+#include "service/auth.h"
 #include "service/cli.h"
 #include "service/commands.h"
 #include "service/handlers.h"
@@ -75,6 +76,7 @@ static int start_database(struct app *app, struct err_detail *err)
 	db_release(app->pool, db);
 	if (rc)
 		return rc;
+	app->auth = auth_new(app->cfg, app->pool);
 	app->cache = sigcache_new((size_t)app->cfg->cache_points);
 	app->health = source_health_new(app->cfg, &app->clock);
 	sigcache_set_judge(app->cache, source_health_judge, app->health);
@@ -184,6 +186,7 @@ out:
 	http_stop(srv);
 	planner_free(app.planner); /* after the server: requests in flight use it */
 	sigcache_free(app.cache);
+	auth_free(app.auth);
 	source_health_free(app.health);
 	db_pool_free(app.pool);
 	telemetry_free(app.telemetry);

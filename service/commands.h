@@ -21,5 +21,6 @@ int cmd_simulate(int argc, char **argv);
 int cmd_backtest(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_run_when_green(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
 
 #endif

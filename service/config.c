@@ -144,6 +144,15 @@ static const struct key top_keys[] = {
      "time allowed for one callback request"},
     {"scheduler.max_job_count", K_INT, TOP(max_job_count), 0, "1000", 1, 100000, false,
      "largest 'count' (job array) one booking may ask for"},
+    {"auth.anonymous", K_STRINGS, TOP(auth_anonymous), TOP(nauth_anonymous), NULL, 0, 0, true,
+     "scopes granted without an API key: [] (default) or [\"read\"] (docs/security.md)"},
+    {"auth.rate_per_s", K_DOUBLE, TOP(auth_rate), 0, "100", 0, 1e6, false,
+     "requests per second per API key, and per client address without one (0 = no limit)"},
+    {"auth.burst", K_DOUBLE, TOP(auth_burst), 0, "200", 1, 1e7, false,
+     "requests one key or address may make at once before the rate applies"},
+    {"auth.cache_ttl", K_DURATION, TOP(auth_cache_ttl), 0, "PT30S", 0, 3600, false,
+     "how long a verified key is trusted without asking the database: a revocation takes effect "
+     "within this time"},
 };
 #undef TOP
 
@@ -928,6 +937,11 @@ static int check_whole(struct config *c, struct err_detail *err)
 		    "%d is fewer than threads (%d): the connections are shared out between the worker "
 		    "threads, each needs at least one",
 		    c->max_connections, c->threads);
+	for (size_t i = 0; i < c->nauth_anonymous; i++)
+		if (strcmp(c->auth_anonymous[i], "read"))
+			return fail(err, c->path, "auth.anonymous",
+				    "'%s' cannot be granted without an API key: only \"read\" may be listed",
+				    c->auth_anonymous[i]);
 	if (!c->db_pool_size)
 		c->db_pool_size = c->threads + 2;
 	return check_tls(c, err);
@@ -1031,6 +1045,7 @@ void config_free(struct config *c)
 	free(c->sources);
 	strings_free(c->forecast_kinds);
 	strings_free(c->callback_hosts);
+	strings_free(c->auth_anonymous);
 	free(c->path);
 	free(c->listen_host);
 	free(c->database_url);

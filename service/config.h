@@ -123,6 +123,12 @@ struct config {
 	size_t ncallback_hosts;
 	int64_t callback_timeout; /* one callback POST, seconds */
 	int max_job_count;	  /* largest job array one booking may ask for */
+	/* API keys (auth.h) */
+	char **auth_anonymous; /* NULL-terminated scopes granted without a key (only "read"), or NULL */
+	size_t nauth_anonymous;
+	double auth_rate;	/* requests per second per key / per client address; 0 = no limit */
+	double auth_burst;	/* bucket size */
+	int64_t auth_cache_ttl; /* seconds a verified key is trusted without asking the database */
 	struct region_cfg *regions;
 	size_t nregions;
 	struct source_cfg *sources;

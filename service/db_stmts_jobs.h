@@ -50,17 +50,17 @@
 	X(JOB_RESERVATIONS,                                                                                  \
 	  "SELECT region, extract(epoch FROM ts)::int8, kw FROM reservations WHERE job_id = $1")             \
 	X(JOB_BY_KEY, "SELECT id, request_hash, array_id FROM jobs"                                          \
-		      " WHERE coalesce(tenant, '') = '' AND idempotency_key = $1")                           \
+		      " WHERE coalesce(tenant, '') = coalesce($2, '') AND idempotency_key = $1")             \
 	X(JOBS_BOOK,                                                                                         \
 	  "WITH j AS (INSERT INTO jobs (id, name, idempotency_key, request_hash, state, origin, region,"     \
 	  " request, power_kw, duration_s, interruptible, earliest_start, deadline, planned_start,"          \
 	  " planned_end, expected_g, baseline_g, forecast_model, forecast_issued_at, callback_url,"          \
 	  " created_at, submitted_at, risk, min_segment_s, max_segments, candidates, array_id,"              \
-	  " array_index, array_count)"                                                                       \
+	  " array_index, array_count, tenant)"                                                               \
 	  " SELECT u.id, $1, u.key, $2, 'scheduled', $3, u.region, $4::jsonb, $5, $6, $7,"                   \
 	  " to_timestamp($8), to_timestamp($9), to_timestamp(u.s), to_timestamp(u.e), u.g, $10, u.fm,"       \
 	  " to_timestamp(u.fi), $11, to_timestamp($12), to_timestamp($12), $13, $14, $15, $16::text[],"      \
-	  " $17::uuid, u.idx, $18"                                                                           \
+	  " $17::uuid, u.idx, $18, $36"                                                                      \
 	  " FROM unnest($19::uuid[], $20::text[], $21::text[], $22::int8[], $23::int8[], $24::float8[],"     \
 	  " $25::text[], $26::int8[], $27::int4[], $28::text[]) AS u(id, key, region, s, e, g, fm, fi, idx," \
 	  " segs)),"                                                                                         \
@@ -77,8 +77,11 @@
 	  " $25::text[], $26::int8[]) AS u(id, region, segs, g, fm, fi))"                                    \
 	  " SELECT 1")                                                                                       \
 	/* reading */                                                                                        \
-	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id = $1")                                            \
-	X(JOB_GET_LOCKED, "SELECT " JOB_COLS " FROM jobs WHERE id = $1 FOR UPDATE")                          \
+	/* $2: a tenant sees its own jobs only; NULL (operators, workers) sees all */                        \
+	X(JOB_GET, "SELECT " JOB_COLS " FROM jobs WHERE id = $1 AND ($2::text IS NULL OR tenant = $2)")      \
+	X(JOB_GET_LOCKED,                                                                                    \
+	  "SELECT " JOB_COLS " FROM jobs WHERE id = $1 AND ($2::text IS NULL OR tenant = $2)"                \
+	  " FOR UPDATE")                                                                                     \
 	X(JOB_SEGMENTS,                                                                                      \
 	  "SELECT job_id, extract(epoch FROM start_ts)::int8, extract(epoch FROM end_ts)::int8"              \
 	  " FROM job_segments WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq")                          \
@@ -91,7 +94,8 @@
 	X(JOBS_LIST,                                                                                         \
 	  "SELECT " JOB_COLS " FROM jobs WHERE ($1::text IS NULL OR state = $1)"                             \
 	  " AND planned_start >= to_timestamp($2) AND planned_start < to_timestamp($3)"                      \
-	  " AND (planned_start, id) > (to_timestamp($4), $5::uuid) ORDER BY planned_start, id LIMIT $6")     \
+	  " AND (planned_start, id) > (to_timestamp($4), $5::uuid) AND ($7::text IS NULL OR tenant = $7)"    \
+	  " ORDER BY planned_start, id LIMIT $6")                                                            \
 	/* lifecycle */                                                                                      \
 	X(JOB_SET_RUNNING,                                                                                   \
 	  "UPDATE jobs SET state = 'running', started_at = to_timestamp($2), updated_at = now()"             \

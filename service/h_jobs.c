@@ -11,6 +11,7 @@
 
 #include "core/time.h"
 #include "service/app.h"
+#include "service/auth.h"
 #include "service/handlers.h"
 #include "service/jobs.h"
 #include "service/limits.h"
@@ -31,7 +32,7 @@ static int env_of(struct http_request *req, struct jobs_env *env, struct err_det
 
 	if (!app->planner)
 		return err_set(err, ERR_UNAVAILABLE, NULL, "the scheduler is starting; retry shortly");
-	*env = (struct jobs_env){app->cfg, &app->clock, app->planner, app->cache};
+	*env = (struct jobs_env){app->cfg, &app->clock, app->planner, app->cache, auth_tenant(req)};
 	return ERR_OK;
 }
 

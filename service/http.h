@@ -28,6 +28,7 @@ struct http_request {
 	const char *path_params[HTTP_MAX_PATH_PARAMS]; /* filled by the router */
 	int npath_params;
 	char request_id[24];
+	void *auth; /* the caller, set by the router's auth check (auth.h); opaque here */
 	void *impl; /* the server's connection; only http.c looks inside */
 };
 
@@ -44,6 +45,9 @@ struct http_response {
 /* Query parameter / request header, NULL when absent (borrowed). */
 const char *http_query(const struct http_request *r, const char *key);
 const char *http_header(const struct http_request *r, const char *name);
+/* The client's numeric address (the TCP peer) written into out; "unknown"
+ * when it cannot be had.  Returns out. */
+const char *http_client_addr(const struct http_request *r, char *out, size_t size);
 /* Call fn for every query parameter; stops and returns the first non-zero
  * result. */
 int http_query_each(const struct http_request *r, int (*fn)(void *ctx, const char *key, const char *value),

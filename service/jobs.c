@@ -745,12 +745,11 @@ static int check_id(const char *id, struct err_detail *err)
 int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
 	     struct err_detail *err)
 {
-	const char *p[1] = {id};
+	const char *p[2] = {id, env->tenant};
 	struct db_res *r;
 	int rc;
 
-	(void)env;
-	if ((rc = check_id(id, err)) || (rc = db_exec(db, DB_JOB_GET, p, 1, &r, err)))
+	if ((rc = check_id(id, err)) || (rc = db_exec(db, DB_JOB_GET, p, 2, &r, err)))
 		return rc;
 	if (!db_res_rows(r))
 		rc = err_set(err, ERR_NOT_FOUND, "id", "no job '%s'", id);
@@ -769,7 +768,6 @@ int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int6
 	struct db_res *r;
 	int rc;
 
-	(void)env;
 	if (cursor && *cursor) {
 		long long v;
 		int used = 0;
@@ -781,9 +779,10 @@ int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int6
 		cts = v;
 	}
 	snprintf(lim, sizeof(lim), "%d", limit + 1);
-	const char *p[6] = {state, db_param_time(from, f), db_param_time(to, t), db_param_time(cts, ct), cid,
-			    lim};
-	if ((rc = db_exec(db, DB_JOBS_LIST, p, 6, &r, err)))
+	const char *p[7] = {
+	    state,	db_param_time(from, f), db_param_time(to, t), db_param_time(cts, ct), cid, lim,
+	    env->tenant};
+	if ((rc = db_exec(db, DB_JOBS_LIST, p, 7, &r, err)))
 		return rc;
 	size_t n = db_res_rows(r);
 	ret_next[0] = '\0';
@@ -802,15 +801,15 @@ int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int6
 /* ---- booking ---------------------------------------------------------------- */
 
 /* The job(s) an idempotency key booked, if any. */
-static int replay_key(struct db *db, const char *key, const char *fp, struct buf *out, bool *ret_found,
-		      char ret_id[37], struct err_detail *err)
+static int replay_key(struct db *db, const char *tenant, const char *key, const char *fp, struct buf *out,
+		      bool *ret_found, char ret_id[37], struct err_detail *err)
 {
-	const char *p[1] = {key};
+	const char *p[2] = {key, tenant};
 	struct db_res *r, *jr;
 	int rc;
 
 	*ret_found = false;
-	if ((rc = db_exec(db, DB_JOB_BY_KEY, p, 1, &r, err)))
+	if ((rc = db_exec(db, DB_JOB_BY_KEY, p, 2, &r, err)))
 		return rc;
 	if (!db_res_rows(r)) {
 		db_res_free(r);
@@ -829,8 +828,8 @@ static int replay_key(struct db *db, const char *key, const char *fp, struct buf
 	snprintf(id, sizeof(id), "%.36s", db_res_get(r, 0, 0));
 	snprintf(arr, sizeof(arr), "%.36s", db_res_get(r, 0, 2));
 	db_res_free(r);
-	const char *pj[1] = {arr[0] ? arr : id};
-	if ((rc = db_exec(db, arr[0] ? DB_JOBS_OF_ARRAY : DB_JOB_GET, pj, 1, &jr, err)))
+	const char *pj[2] = {arr[0] ? arr : id, tenant};
+	if ((rc = db_exec(db, arr[0] ? DB_JOBS_OF_ARRAY : DB_JOB_GET, pj, arr[0] ? 1 : 2, &jr, err)))
 		return rc;
 	rc = render_rows(db, jr, SIZE_MAX, !arr[0], arr[0] != '\0', out, err);
 	db_res_free(jr);
@@ -1084,7 +1083,7 @@ static int book_once(const struct book_args *ba, struct db *db, bool optimistic,
 		snprintf(minseg, sizeof(minseg), "%lld", (long long)rq->min_segment);
 		snprintf(maxseg, sizeof(maxseg), "%d", rq->max_segments);
 		snprintf(count, sizeof(count), "%lld", (long long)rq->count);
-		const char *p[36] = {NULL,
+		const char *p[37] = {NULL,
 				     rq->name,
 				     ba->fp,
 				     rq->origin,
@@ -1119,8 +1118,9 @@ static int book_once(const struct book_args *ba, struct db *db, bool optimistic,
 				     arr_end(&s_e),
 				     arr_end(&r_region),
 				     arr_end(&r_ts),
-				     arr_end(&r_job)};
-		rc = db_exec(db, DB_JOBS_BOOK, p + 1, 35, NULL, err);
+				     arr_end(&r_job),
+				     ba->env->tenant};
+		rc = db_exec(db, DB_JOBS_BOOK, p + 1, 36, NULL, err);
 	}
 	if (!rc)
 		rc = db_commit(db, err);
@@ -1237,7 +1237,7 @@ int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *r
 	int rc;
 
 	jobreq_fingerprint(rq, fp);
-	if (key && ((rc = replay_key(db, key, fp, out, &found, ret_id, err)) || found)) {
+	if (key && ((rc = replay_key(db, env->tenant, key, fp, out, &found, ret_id, err)) || found)) {
 		*ret_created = false;
 		return rc;
 	}
@@ -1260,7 +1260,7 @@ int jobs_book(const struct jobs_env *env, struct db *db, const struct job_req *r
 		out->len = mark;
 		if (key && is_unique_violation(err)) {
 			/* Another request with this key won the race: its job is the answer. */
-			if ((rc = replay_key(db, key, fp, out, &found, ret_id, err)) || found)
+			if ((rc = replay_key(db, env->tenant, key, fp, out, &found, ret_id, err)) || found)
 				break;
 		}
 		log_debug("booking: retrying after a conflict: %s", err->msg);
@@ -1278,13 +1278,14 @@ out:
 /* ---- lifecycle -------------------------------------------------------------- */
 
 /* Lock and read a job; *ret (free with db_res_free) has one row. */
-static int lock_job(struct db *db, const char *id, struct db_res **ret, struct err_detail *err)
+static int lock_job(struct db *db, const char *id, const char *tenant, struct db_res **ret,
+		    struct err_detail *err)
 {
-	const char *p[1] = {id};
+	const char *p[2] = {id, tenant};
 	struct db_res *r;
 	int rc;
 
-	if ((rc = check_id(id, err)) || (rc = db_exec(db, DB_JOB_GET_LOCKED, p, 1, &r, err)))
+	if ((rc = check_id(id, err)) || (rc = db_exec(db, DB_JOB_GET_LOCKED, p, 2, &r, err)))
 		return rc;
 	if (!db_res_rows(r)) {
 		db_res_free(r);
@@ -1374,7 +1375,7 @@ int jobs_start(const struct jobs_env *env, struct db *db, const char *id, const 
 	json_decref(doc);
 	if (rc || (rc = db_begin(db, err)))
 		return rc;
-	if ((rc = lock_job(db, id, &r, err)))
+	if ((rc = lock_job(db, id, env->tenant, &r, err)))
 		goto fail;
 	const char *state = db_res_get(r, 0, JC_STATE);
 	if (strcmp(state, "scheduled")) {
@@ -1404,7 +1405,7 @@ int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struc
 
 	if ((rc = db_begin(db, err)))
 		return rc;
-	if ((rc = lock_job(db, id, &r, err)))
+	if ((rc = lock_job(db, id, env->tenant, &r, err)))
 		goto fail;
 	const char *state = db_res_get(r, 0, JC_STATE);
 	if (!strcmp(state, "cancelled")) {
@@ -1569,7 +1570,7 @@ int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, con
 	json_decref(doc);
 	if (rc || (rc = db_begin(db, err)))
 		return rc;
-	if ((rc = lock_job(db, id, &r, err)))
+	if ((rc = lock_job(db, id, env->tenant, &r, err)))
 		goto fail;
 	const char *state = db_res_get(r, 0, JC_STATE);
 	if (strcmp(state, "scheduled") && strcmp(state, "running")) {
@@ -1626,7 +1627,8 @@ int jobs_fill_realised(const struct jobs_env *env, struct db *db, size_t *ret_fi
 
 		if ((rc = db_begin(db, err)))
 			break;
-		if (!(rc = lock_job(db, id, &r, err)) && !strcmp(db_res_get(r, 0, JC_STATE), "completed") &&
+		if (!(rc = lock_job(db, id, env->tenant, &r, err)) &&
+		    !strcmp(db_res_get(r, 0, JC_STATE), "completed") &&
 		    !(rc = job_realised(env, db, r, db_res_int64(r, 0, JC_STARTED),
 					db_res_int64(r, 0, JC_COMPLETED), db_res_double(r, 0, JC_MEASURED),
 					&g, &base, err))) {
@@ -1693,7 +1695,7 @@ static int replan_one(const struct jobs_env *env, struct db *db, const struct pl
 	arr_init(&cl);
 	if ((rc = db_begin(db, err)))
 		goto out;
-	if ((rc = lock_job(db, id, &r, err)))
+	if ((rc = lock_job(db, id, env->tenant, &r, err)))
 		goto rollback;
 	if (strcmp(db_res_get(r, 0, JC_STATE), "scheduled") ||
 	    db_res_int64(r, 0, JC_START) < s->start + s->step)

@@ -28,6 +28,7 @@ struct jobs_env {
 	const struct clock *clock;
 	struct planner *planner;
 	struct sigcache *cache;
+	const char *tenant; /* a tenant's key: its jobs only (others are "not found"); NULL = all */
 };
 
 /* A request resolved against a snapshot: the engine's job and the

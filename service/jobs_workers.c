@@ -69,7 +69,7 @@ static void loop_stop(struct loop *l)
 
 static struct jobs_env env_of(struct app *app)
 {
-	return (struct jobs_env){app->cfg, &app->clock, app->planner, app->cache};
+	return (struct jobs_env){app->cfg, &app->clock, app->planner, app->cache, NULL};
 }
 
 /* ---- scheduler inputs ------------------------------------------------------ */

@@ -20,6 +20,7 @@ static const struct command {
     {"simulate", cmd_simulate, "place the jobs of a CSV file offline and report the savings"},
     {"backtest", cmd_backtest, "score the forecasting models on a data file (rolling origin)"},
     {"report", cmd_report, "what the jobs of a period emitted against their baseline (csv, json, html)"},
+    {"keys", cmd_keys, "create, list and revoke API keys"},
     {"run-when-green", cmd_run_when_green, "run a command when the grid is greenest before its deadline"},
     {"version", cmd_version, "print the version"},
     {"help", cmd_help, "list the commands"},

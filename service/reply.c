@@ -3,6 +3,7 @@
  * shared by every handler.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "core/jsonh.h"
 #include "core/log.h"
@@ -86,7 +87,10 @@ void reply_problem(struct http_request *req, struct http_response *res, int code
 	}
 	reply_json(req, res, err_http_status(code), p);
 	res->content_type = "application/problem+json";
-	if (err_http_status(code) == 503 || err_http_status(code) == 429)
+	bool has_retry = false; /* the rate limiter sets its own */
+	for (int i = 0; i < res->nheaders; i++)
+		has_retry |= !strcasecmp(res->headers[i].name, "Retry-After");
+	if (!has_retry && (err_http_status(code) == 503 || err_http_status(code) == 429))
 		http_set_header(req, res, "Retry-After", "5");
 }
 

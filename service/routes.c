@@ -10,6 +10,11 @@
  * the one place that knows the matched route *pattern*, so the labels
  * stay bounded whatever paths clients send.  Requests the server answers
  * itself (413 for a body too large) are not routed and not counted.
+ *
+ * Each route names the scope a caller needs (auth.h); the router checks
+ * it before the handler runs, so no handler can forget to.  Paths that
+ * match no route get 404/405 without a key: the route list is public
+ * (/openapi.json) anyway.
  */
 #include <stdio.h>
 #include <string.h>
@@ -17,52 +22,61 @@
 
 #include "core/buf.h"
 #include "service/app.h"
+#include "service/auth.h"
 #include "service/handlers.h"
 #include "service/limits.h"
 
 /* Dispatch; returns the pattern the path matched (also on 405), or NULL. */
 static const char *dispatch(struct http_request *req, struct http_response *res);
 
+/* R = read, S = schedule, OPEN = no key (probes); admin grants all. */
+#define R    AUTH_READ
+#define S    AUTH_SCHEDULE
+#define OPEN AUTH_NONE
 static const struct route {
 	const char *method;
 	const char *pattern;
 	handler_fn fn;
+	unsigned scope; /* what the caller's key must grant (auth.h) */
 } routes[] = {
-    {"GET", "/healthz", h_healthz},
-    {"GET", "/readyz", h_readyz},
-    {"GET", "/v1/regions", h_regions_list},
-    {"GET", "/v1/regions/{id}", h_region_get},
-    {"GET", "/v1/regions/{id}/signals", h_region_signals},
+    {"GET", "/healthz", h_healthz, OPEN},
+    {"GET", "/readyz", h_readyz, OPEN},
+    {"GET", "/v1/regions", h_regions_list, R},
+    {"GET", "/v1/regions/{id}", h_region_get, R},
+    {"GET", "/v1/regions/{id}/signals", h_region_signals, R},
     /* forecasts */
-    {"GET", "/v1/regions/{id}/forecast", h_region_forecast},
-    {"GET", "/v1/regions/{id}/forecast/skill", h_region_forecast_skill},
+    {"GET", "/v1/regions/{id}/forecast", h_region_forecast, R},
+    {"GET", "/v1/regions/{id}/forecast/skill", h_region_forecast_skill, R},
     /* sources */
-    {"GET", "/v1/sources", h_sources_list},
-    {"GET", "/v1/sources/{name}", h_source_get},
+    {"GET", "/v1/sources", h_sources_list, R},
+    {"GET", "/v1/sources/{name}", h_source_get, R},
     /* scheduling and jobs */
-    {"POST", "/v1/schedule", h_schedule},
-    {"POST", "/v1/jobs", h_jobs_create},
-    {"GET", "/v1/jobs", h_jobs_list},
-    {"GET", "/v1/jobs/{id}", h_job_get},
-    {"DELETE", "/v1/jobs/{id}", h_job_cancel},
-    {"POST", "/v1/jobs/{id}/start", h_job_start},
-    {"POST", "/v1/jobs/{id}/complete", h_job_complete},
+    {"POST", "/v1/schedule", h_schedule, S},
+    {"POST", "/v1/jobs", h_jobs_create, S},
+    {"GET", "/v1/jobs", h_jobs_list, R},
+    {"GET", "/v1/jobs/{id}", h_job_get, R},
+    {"DELETE", "/v1/jobs/{id}", h_job_cancel, S},
+    {"POST", "/v1/jobs/{id}/start", h_job_start, S},
+    {"POST", "/v1/jobs/{id}/complete", h_job_complete, S},
     /* interfaces (compatibility, metrics, dashboard) */
-    {"GET", "/metrics", h_metrics},
-    {"GET", "/openapi.json", h_openapi},
-    {"GET", "/", h_dashboard},
-    {"GET", "/assets/{name}", h_asset},
+    {"GET", "/metrics", h_metrics, R},
+    {"GET", "/openapi.json", h_openapi, R},
+    {"GET", "/", h_dashboard, R},
+    {"GET", "/assets/{name}", h_asset, R},
     /* Carbon Aware SDK WebAPI compatibility (h_sdk.c) */
-    {"GET", "/emissions/bylocation", h_sdk_bylocation},
-    {"GET", "/emissions/bylocations", h_sdk_bylocations},
-    {"GET", "/emissions/bylocations/best", h_sdk_best},
-    {"GET", "/emissions/forecasts/current", h_sdk_forecasts_current},
-    {"POST", "/emissions/forecasts/batch", h_sdk_forecasts_batch},
-    {"GET", "/emissions/average-carbon-intensity", h_sdk_average},
-    {"POST", "/emissions/average-carbon-intensity/batch", h_sdk_average_batch},
-    {"GET", "/locations", h_sdk_locations},
-    {"GET", "/health", h_sdk_health},
+    {"GET", "/emissions/bylocation", h_sdk_bylocation, R},
+    {"GET", "/emissions/bylocations", h_sdk_bylocations, R},
+    {"GET", "/emissions/bylocations/best", h_sdk_best, R},
+    {"GET", "/emissions/forecasts/current", h_sdk_forecasts_current, R},
+    {"POST", "/emissions/forecasts/batch", h_sdk_forecasts_batch, R},
+    {"GET", "/emissions/average-carbon-intensity", h_sdk_average, R},
+    {"POST", "/emissions/average-carbon-intensity/batch", h_sdk_average_batch, R},
+    {"GET", "/locations", h_sdk_locations, R},
+    {"GET", "/health", h_sdk_health, R},
 };
+#undef R
+#undef S
+#undef OPEN
 
 void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx)
 {
@@ -168,7 +182,13 @@ static const char *dispatch(struct http_request *req, struct http_response *res)
 	if (found) {
 		pattern = found->pattern;
 		match(found->pattern, req->path, req);
-		if (!(rc = limits_check_body(req, &err)))
+		/* Who asks first: a caller without the scope gets no body parsed. */
+		rc = found->scope && app_of(req) && app_of(req)->auth
+			 ? auth_request(app_of(req)->auth, req, res, found->scope, &err)
+			 : ERR_OK;
+		if (!rc)
+			rc = limits_check_body(req, &err);
+		if (!rc)
 			rc = found->fn(req, res, &err);
 	} else if (allow.len) {
 		http_set_header(req, res, "Allow", allow.data);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -208,6 +209,39 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Servers' admin keys by base URL, for itest_http. */
+static struct {
+	char base[64], auth[160];
+} served[256];
+static int nserved;
+
+static const char *auth_for(const char *url)
+{
+	for (int i = nserved - 1; i >= 0; i--) {
+		size_t n = strlen(served[i].base);
+		if (!strncmp(url, served[i].base, n) && (url[n] == '/' || !url[n]))
+			return served[i].auth;
+	}
+	return NULL;
+}
+
+/* 'carbonsched keys create --scopes admin' on the database; "" when it fails. */
+static void make_key(const char *dbenv, char *out, size_t size)
+{
+	const char *args[] = {"keys", "create", "--scopes", "admin", "--name", "itest", NULL};
+	const char *env[] = {dbenv, NULL};
+	char *o = NULL, *e = NULL;
+	int st = itest_run(args, env, &o, &e);
+
+	out[0] = '\0';
+	if (st == 0 && o)
+		snprintf(out, size, "%.*s", (int)strcspn(o, "\n"), o);
+	else
+		fprintf(stderr, "itest: keys create failed (%d): %s\n", st, e ? e : "");
+	free(o);
+	free(e);
+}
+
 static bool serve_probe(const char *url, const char *ca)
 {
 	struct itest_response r;
@@ -264,8 +298,13 @@ static void serve(const char *config_json, const char *conninfo, const char *con
 	if (!f || fputs(config_json, f) < 0 || fclose(f))
 		die("cannot write %s", cfg);
 	unlink(portfile);
+	make_key(dbenv, ret->key, sizeof(ret->key));
+	if (ret->key[0])
+		snprintf(ret->auth, sizeof(ret->auth), "Authorization: Bearer %s", ret->key);
 	envs[k++] = dbenv;
 	envs[k++] = "CARBONSCHED_LISTEN=127.0.0.1:0";
+	if (!strstr(config_json, "rate_per_s"))
+		envs[k++] = "CARBONSCHED_AUTH_RATE_PER_S=0"; /* env entries after it may still set it */
 	for (int i = 0; env && env[i] && k < 30; i++)
 		envs[k++] = env[i];
 	envs[k] = NULL;
@@ -279,6 +318,12 @@ static void serve(const char *config_json, const char *conninfo, const char *con
 			ret->port = port;
 			snprintf(ret->base, sizeof(ret->base), "%s://127.0.0.1:%d", ca ? "https" : "http",
 				 port);
+			if (!auth_for(ret->base) || strcmp(auth_for(ret->base), ret->auth)) {
+				int slot = nserved < (int)ARRAY_SIZE(served) ? nserved++
+									     : (int)ARRAY_SIZE(served) - 1;
+				snprintf(served[slot].base, sizeof(served[slot].base), "%s", ret->base);
+				snprintf(served[slot].auth, sizeof(served[slot].auth), "%s", ret->auth);
+			}
 			char url[128];
 			snprintf(url, sizeof(url), "%s/healthz", ret->base);
 			if (serve_probe(url, ca))
@@ -329,10 +374,18 @@ bool itest_http(const char *method, const char *url, const char *const *headers,
 	char *ct = NULL;
 	CURLcode rc;
 
+	bool own_key = false;
+
 	memset(ret, 0, sizeof(*ret));
 	buf_init(&b, 0);
-	for (int i = 0; headers && headers[i]; i++)
+	for (int i = 0; headers && headers[i]; i++) {
+		own_key |= !strncasecmp(headers[i], "Authorization:", 14) ||
+			   !strncasecmp(headers[i], "X-Api-Key:", 10);
 		h = curl_slist_append(h, headers[i]);
+	}
+	const char *auth = own_key ? NULL : auth_for(url);
+	if (auth && auth[0])
+		h = curl_slist_append(h, auth);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "HEAD"))

@@ -42,11 +42,21 @@ struct itest_server {
 	int port;
 	char base[64];	/* "http://127.0.0.1:PORT" */
 	char log[1024]; /* its stderr */
+	char key[128];	/* an admin API key of its database ("" when it could not be made) */
+	char auth[160]; /* "Authorization: Bearer <key>", for clients of a test's own */
 };
 
 /* Start 'carbonsched serve' with config text (listen forced to
  * 127.0.0.1:0) and database; waits until /healthz answers.  Fatal when
- * it does not start within 20 s (the log is printed). */
+ * it does not start within 20 s (the log is printed).
+ *
+ * Before serving it makes an admin API key in the database with
+ * 'carbonsched keys create' (ret->key); itest_http sends it on every
+ * request to this server that does not carry its own Authorization or
+ * X-Api-Key header.  Unless the config text mentions "rate_per_s" or env
+ * sets it, the server runs without rate limits
+ * (CARBONSCHED_AUTH_RATE_PER_S=0): tests of other features send requests
+ * as fast as they can. */
 void itest_serve(const char *config_json, const char *conninfo, const char *const *env,
 		 struct itest_server *ret);
 /* The same for a config that serves HTTPS (tls.*): waits on
@@ -64,7 +74,10 @@ struct itest_response {
 };
 
 /* One HTTP request; body may be NULL; headers is a NULL-terminated list of
- * "Name: value" (may be NULL).  Returns false on transport failure. */
+ * "Name: value" (may be NULL).  Returns false on transport failure.
+ * Requests to a server started by itest_serve carry its admin key unless
+ * headers has Authorization or X-Api-Key (an empty "Authorization:" sends
+ * none: the request goes without a key). */
 bool itest_http(const char *method, const char *url, const char *const *headers, const char *body,
 		struct itest_response *ret);
 void itest_response_free(struct itest_response *r);
