@@ -43,6 +43,11 @@
 
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT};
 
+/* The API key (CARBONSCHED_API_KEY or --key-file) as a request header,
+ * and as a secret that no message may show. */
+static char key_header[192];
+static const char *key_headers[2], *key_secrets[2];
+
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t stop_signal; /* a stop asked for while waiting */
 
@@ -56,6 +61,8 @@ static void usage(FILE *out)
 	    "deadline, wait until then, and run COMMAND (its stdin, stdout and stderr are ours, its exit\n"
 	    "status becomes ours, signals sent to us are passed on to it).\n\n"
 	    "  --server URL     the service (default $CARBONSCHED_SERVER, else http://127.0.0.1:8080)\n"
+	    "  --key-file FILE  the file holding the API key (default: $CARBONSCHED_API_KEY); advice\n"
+	    "                   needs scope schedule, --book too\n"
 	    "  --origin R       the region this machine is in (a region id of the service)\n"
 	    "  --duration D     how long COMMAND runs: PT2H, 90m, 1h30m\n"
 	    "  --deadline D     when it must have finished: an RFC 3339 time, or a duration from now (8h)\n"
@@ -116,7 +123,11 @@ struct plan {
 static void service_clock(struct fetch *f, const char *server, int64_t *ret_now, double *ret_speed)
 {
 	char url[1024];
-	struct fetch_request rq = {.source = "service", .url = url, .accept = "json"};
+	struct fetch_request rq = {.source = "service",
+				   .url = url,
+				   .accept = "json",
+				   .headers = key_headers,
+				   .secrets = key_secrets};
 	struct fetch_response res;
 	struct err_detail err;
 	json_t *j, *c;
@@ -148,7 +159,11 @@ struct ask {
 static void ask(struct fetch *f, const struct ask *a, struct plan *p)
 {
 	char url[1024], dur[32], dl[TS_BUFSZ];
-	struct fetch_request rq = {.source = "service", .url = url, .accept = "json"};
+	struct fetch_request rq = {.source = "service",
+				   .url = url,
+				   .accept = "json",
+				   .headers = key_headers,
+				   .secrets = key_secrets};
 	struct fetch_response res;
 	struct err_detail err = {{0}, {0}};
 	json_t *body, *j;
@@ -216,7 +231,11 @@ static void tell(struct fetch *f, const char *server, const char *id, const char
 		 json_t **ret)
 {
 	char url[1024];
-	struct fetch_request rq = {.source = "service", .url = url, .accept = "json"};
+	struct fetch_request rq = {.source = "service",
+				   .url = url,
+				   .accept = "json",
+				   .headers = key_headers,
+				   .secrets = key_secrets};
 	struct fetch_response res;
 	struct err_detail err = {{0}, {0}};
 
@@ -395,13 +414,20 @@ static void say_realised(const json_t *job, const char *id)
 
 int cmd_run_when_green(int argc, char **argv)
 {
-	static const struct option opts[] = {
-	    {"server", required_argument, NULL, 's'},	{"origin", required_argument, NULL, 'o'},
-	    {"duration", required_argument, NULL, 'd'}, {"deadline", required_argument, NULL, 'D'},
-	    {"power-kw", required_argument, NULL, 'p'}, {"strict", no_argument, NULL, 'S'},
-	    {"book", no_argument, NULL, 'b'},		{"name", required_argument, NULL, 'n'},
-	    {"help", no_argument, NULL, 'h'},		{NULL, 0, NULL, 0}};
-	const char *server = getenv("CARBONSCHED_SERVER"), *dur_s = NULL, *dl_s = NULL, *name = NULL;
+	static const struct option opts[] = {{"server", required_argument, NULL, 's'},
+					     {"origin", required_argument, NULL, 'o'},
+					     {"duration", required_argument, NULL, 'd'},
+					     {"deadline", required_argument, NULL, 'D'},
+					     {"power-kw", required_argument, NULL, 'p'},
+					     {"strict", no_argument, NULL, 'S'},
+					     {"book", no_argument, NULL, 'b'},
+					     {"name", required_argument, NULL, 'n'},
+					     {"key-file", required_argument, NULL, 'k'},
+					     {"help", no_argument, NULL, 'h'},
+					     {NULL, 0, NULL, 0}};
+	const char *server = getenv("CARBONSCHED_SERVER"), *dur_s = NULL, *dl_s = NULL, *name = NULL,
+		   *key = getenv("CARBONSCHED_API_KEY"), *key_file = NULL;
+	char key_buf[160];
 	struct err_detail err = {{0}, {0}};
 	struct ask a = {.power_kw = 1};
 	struct fetch_options fo;
@@ -415,7 +441,7 @@ int cmd_run_when_green(int argc, char **argv)
 
 	optind = 1;
 	/* '+': stop at the first non-option, the command's own options stay its own. */
-	while ((c = getopt_long(argc, argv, "+s:o:d:D:p:Sbn:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+s:o:d:D:p:Sbn:k:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': server = optarg; break;
 		case 'o': a.origin = optarg; break;
@@ -433,6 +459,7 @@ int cmd_run_when_green(int argc, char **argv)
 		case 'S': strict = true; break;
 		case 'b': book = true; break;
 		case 'n': name = optarg; break;
+		case 'k': key_file = optarg; break;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -459,6 +486,24 @@ int cmd_run_when_green(int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		deadline_relative = true;
+	}
+	if (key_file) {
+		FILE *kf = fopen(key_file, "r");
+
+		if (!kf || !fgets(key_buf, sizeof(key_buf), kf)) {
+			say("--key-file: cannot read '%s'", key_file);
+			if (kf)
+				fclose(kf);
+			return EXIT_USAGE;
+		}
+		fclose(kf);
+		key_buf[strcspn(key_buf, "\r\n")] = '\0';
+		key = key_buf;
+	}
+	if (key && *key) {
+		snprintf(key_header, sizeof(key_header), "Authorization: Bearer %s", key);
+		key_headers[0] = key_header;
+		key_secrets[0] = key;
 	}
 	snprintf(srv, sizeof(srv), "%s", server && *server ? server : "http://127.0.0.1:8080");
 	while (strlen(srv) > 1 && srv[strlen(srv) - 1] == '/')

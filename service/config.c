@@ -150,7 +150,7 @@ static const struct key top_keys[] = {
      "requests per second per API key, and per client address without one (0 = no limit)"},
     {"auth.burst", K_DOUBLE, TOP(auth_burst), 0, "200", 1, 1e7, false,
      "requests one key or address may make at once before the rate applies"},
-    {"auth.cache_ttl", K_DURATION, TOP(auth_cache_ttl), 0, "PT30S", 0, 3600, false,
+    {"auth.cache_ttl", K_DURATION, TOP(auth_cache_ttl), 0, "PT30S", 1, 3600, false,
      "how long a verified key is trusted without asking the database: a revocation takes effect "
      "within this time"},
 };

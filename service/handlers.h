@@ -52,5 +52,8 @@ void routes_dispatch(struct http_request *req, struct http_response *res);
 /* Call fn for every row of the route table, in order (tests compare it
  * with the OpenAPI document). */
 void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern), void *ctx);
+/* The scope (auth.h) the route of method and pattern needs; -1 when there
+ * is no such route. */
+int routes_scope(const char *method, const char *pattern);
 
 #endif

@@ -84,6 +84,14 @@ void routes_each(void (*fn)(void *ctx, const char *method, const char *pattern),
 		fn(ctx, routes[i].method, routes[i].pattern);
 }
 
+int routes_scope(const char *method, const char *pattern)
+{
+	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+		if (!strcmp(routes[i].method, method) && !strcmp(routes[i].pattern, pattern))
+			return (int)routes[i].scope;
+	return -1;
+}
+
 /* Match 'path' against 'pattern'; captures go to req when it is non-NULL. */
 static bool match(const char *pattern, const char *path, struct http_request *req)
 {

@@ -24,6 +24,10 @@ PSQL="$(pg_bindir)/psql -X -q -h $tmp/pg -U carbonsched"
 $PSQL -d postgres -c "CREATE DATABASE bench"
 export CARBONSCHED_DATABASE_URL="host=$tmp/pg user=carbonsched dbname=bench"
 "$B/carbonsched" migrate >/dev/null || exit 1
+# Every API request carries an admin key, so the figures include checking
+# it; rate limits are off in the benches' configs (docs/security.md).
+BENCH_KEY=$("$B/carbonsched" keys create --scopes admin --name bench 2>/dev/null) || exit 1
+BENCH_AUTH="Authorization: Bearer $BENCH_KEY"
 echo "carbonsched bench on $(nproc) cores, PostgreSQL $($PSQL -d bench -tAc 'SHOW server_version')"
 
 # --- 1. ingest of the 123-zone matrix vs psql \copy of the same rows --------
@@ -59,19 +63,20 @@ fi
 if [ -f "$MATRIX" ] && need_pkg wrk wrk; then
 	cat >"$tmp/bench.json" <<JSON
 {"listen":"127.0.0.1:0","threads":4,"clock":{"mode":"replay","start":"2022-07-01T00:00:00Z"},
+ "auth":{"rate_per_s":0},
  "regions":[{"id":"DE","latitude":50.1,"longitude":8.7,"pue":1.15,"jurisdictions":["EU"]}]}
 JSON
 	"$B/carbonsched" serve --config "$tmp/bench.json" --port-file "$tmp/port" 2>"$tmp/serve.log" &
 	for i in $(seq 100); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 	port=$(cat "$tmp/port")
 	path="/v1/regions/DE/signals?from=2022-06-01T00:00:00Z&to=2022-06-08T00:00:00Z"
-	curl -s "http://127.0.0.1:$port$path" >"$tmp/body.json"
+	curl -s -H "$BENCH_AUTH" "http://127.0.0.1:$port$path" >"$tmp/body.json"
 	size=$(wc -c <"$tmp/body.json")
 	"$B/bench/bare_mhd" "$tmp/body.json" 4 >"$tmp/bare.port" &
 	for i in $(seq 100); do [ -s "$tmp/bare.port" ] && break; sleep 0.1; done
 	bare=$(cat "$tmp/bare.port")
 	run_wrk() { # URL -> "req/s p99_ms"
-		wrk -t2 -c64 -d${BENCH_SECONDS:-10}s --latency "$1" 2>/dev/null | awk '
+		wrk -t2 -c64 -d${BENCH_SECONDS:-10}s --latency -H "$BENCH_AUTH" "$1" 2>/dev/null | awk '
 			/Requests\/sec/ {rps=$2}
 			/^ +99%/ {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; p99=v}
 			END {printf "%s %s\n", rps, p99}'

@@ -33,6 +33,7 @@ else
 	CARBONSCHED_DATABASE_URL=$s2_db "$B/carbonsched" migrate >/dev/null &&
 		CARBONSCHED_DATABASE_URL=$s2_db "$B/carbonsched" ingest --quiet --format wide --file "$MATRIX" >/dev/null ||
 		echo "sched2: could not load $MATRIX"
+	s2_key=$(CARBONSCHED_DATABASE_URL=$s2_db "$B/carbonsched" keys create --scopes admin --name bench 2>/dev/null)
 	# 20 regions: the first 20 zones of the matrix, 10 kW each per hour.
 	s2_zones=$(head -1 "$MATRIX" | tr -d '\r' | tr ',' '\n' | sed -n '2,21p')
 	s2_regions=$(for z in $s2_zones; do
@@ -42,7 +43,7 @@ else
 	s2_serve() { # THREADS -> port in $tmp/s2.port
 		cat >"$tmp/s2.json" <<JSON
 {"listen":"127.0.0.1:0","threads":$1,"database_url":"$s2_db","log_level":"warn",
- "clock":{"mode":"replay","start":"2022-07-01T00:00:10Z"},"forecast":{"enabled":false},
+ "clock":{"mode":"replay","start":"2022-07-01T00:00:10Z"},"forecast":{"enabled":false},"auth":{"rate_per_s":0},
  "regions":[$s2_regions]}
 JSON
 		rm -f "$tmp/s2.port"
@@ -59,8 +60,9 @@ JSON
 wrk.method = "POST"
 wrk.body = '$s2_body'
 wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $s2_key"
 LUA
-	curl -s -o "$tmp/s2-answer.json" -w '%{http_code}' -d "$s2_body" "http://127.0.0.1:$s2_port/v1/schedule" >"$tmp/s2-code"
+	curl -s -o "$tmp/s2-answer.json" -w '%{http_code}' -H "Authorization: Bearer $s2_key" -d "$s2_body" "http://127.0.0.1:$s2_port/v1/schedule" >"$tmp/s2-code"
 	if [ "$(cat "$tmp/s2-code")" != 200 ]; then
 		echo "sched2: /v1/schedule FAILED: $(cat "$tmp/s2-answer.json")"
 	else
@@ -104,7 +106,7 @@ request = function()
 	n = n + 1
 	local z = zones[(n % #zones) + 1]
 	local body = '{"duration":"PT1H","deadline":"2022-07-05T00:00:00Z","origin":"' .. z .. '","power_kw":1,"regions":["' .. z .. '"]}'
-	return wrk.format("POST", "/v1/jobs", {["Content-Type"] = "application/json"}, body)
+	return wrk.format("POST", "/v1/jobs", {["Content-Type"] = "application/json", ["Authorization"] = "Bearer $s2_key"}, body)
 end
 LUA
 		set -- $(s2_wrk 32 "$tmp/s2-book.lua" "http://127.0.0.1:$s2_port/")

@@ -96,7 +96,11 @@ static void test_waits_for_the_service(void)
 
 	up();
 	args[2] = srv.base;
-	TL_ASSERT_INT_EQ(itest_run(args, NULL, &out, &err), 6);
+	/* The key from the environment (scope schedule: advice). */
+	char keyenv[200];
+	const char *kenv[] = {keyenv, NULL};
+	snprintf(keyenv, sizeof(keyenv), "CARBONSCHED_API_KEY=%s", srv.key);
+	TL_ASSERT_INT_EQ(itest_run(args, kenv, &out, &err), 6);
 	TL_ASSERT_STR_EQ(out, "ran\n");
 	TL_ASSERT_CONTAINS(err, "(the service's clock runs at 1200x)");
 	TL_ASSERT(plan_of(err, &start, &g));
@@ -126,6 +130,8 @@ static void test_book_then_report(void)
 			      "--book",
 			      "--name",
 			      "nightly",
+			      "--key-file",
+			      NULL,
 			      "--",
 			      "sh",
 			      "-c",
@@ -138,6 +144,8 @@ static void test_book_then_report(void)
 
 	up();
 	args[2] = srv.base;
+	/* The key from a file this time. */
+	args[15] = itest_write_file("cron.key", srv.key);
 	TL_ASSERT_INT_EQ(itest_run(args, NULL, &out, &err), 0);
 	id = strstr(err ? err : "", "(booked as job ");
 	TL_ASSERT(id != NULL);

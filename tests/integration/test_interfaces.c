@@ -574,8 +574,9 @@ static void test_prometheus_scrapes(void)
 	snprintf(target, sizeof(target), "127.0.0.1:%d", srv.port);
 	snprintf(yml, sizeof(yml),
 		 "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n"
-		 "scrape_configs:\n  - job_name: carbonsched\n    static_configs:\n      - targets: ['%s']\n",
-		 target);
+		 "scrape_configs:\n  - job_name: carbonsched\n    static_configs:\n      - targets: ['%s']\n"
+		 "    authorization:\n      credentials: '%s'\n",
+		 target, srv.key);
 	FILE *f = fopen(cfg, "w");
 	TL_ASSERT(f && fputs(yml, f) >= 0 && !fclose(f));
 	snprintf(cfgarg, sizeof(cfgarg), "--config.file=%s", cfg);
@@ -690,6 +691,19 @@ static void test_openapi_validates_real_answers(void)
 	if (!have_node_tools("OpenAPI validation of real answers"))
 		return;
 	argv[7] = tl_testdata("interfaces/openapi_requests.txt");
+	/* The tools send the key of the environment; lines marked !readkey a
+	 * read-only key (to see 403 answers). */
+	const char *create[] = {"keys", "create", "--scopes", "read", NULL};
+	char *key = NULL, dbenv[600];
+	const char *env[] = {dbenv, NULL};
+	snprintf(dbenv, sizeof(dbenv), "CARBONSCHED_DATABASE_URL=%s", db);
+	TL_ASSERT_INT_EQ(itest_run(create, env, &key, NULL), 0);
+	if (key) {
+		key[strcspn(key, "\n")] = '\0';
+		setenv("CARBONSCHED_READ_KEY", key, 1);
+		free(key);
+	}
+	setenv("CARBONSCHED_API_KEY", srv.key, 1);
 	rc = run_tool(argv, 120, &out);
 	if (rc)
 		fprintf(stderr, "%s\n", out);
@@ -719,6 +733,7 @@ static void test_dashboard_in_chromium(void)
 	}
 	mkdir("tests/out", 0755);
 	unlink(shot);
+	setenv("CARBONSCHED_API_KEY", srv.key, 1);
 	rc = run_tool(argv, 120, &out);
 	if (rc)
 		fprintf(stderr, "%s\n", out);

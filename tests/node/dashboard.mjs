@@ -7,6 +7,8 @@
 // or throws, when a request fails or leaves the service's origin (the page
 // must work offline), when the cards, ranking or charts lack data, or when
 // a chart canvas is blank.  Saves a full-page screenshot to FILE.png.
+// The page and the checks send the API key in $CARBONSCHED_API_KEY when set
+// (as a proxy in front of the dashboard would; docs/security.md).
 import { chromium } from 'playwright-core';
 
 function arg(name, def) {
@@ -18,6 +20,8 @@ const base = arg('base');
 const out = arg('out', 'dashboard.png');
 const problems = [];
 const fail = (msg) => problems.push(msg);
+const auth = process.env.CARBONSCHED_API_KEY ? { Authorization: `Bearer ${process.env.CARBONSCHED_API_KEY}` } : {};
+const get = (path) => fetch(base + path, { headers: auth });
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -26,7 +30,7 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync'],
 });
 try {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, extraHTTPHeaders: auth });
   // A region without a forecast yet answers 404, which the page shows as
   // "no forecast yet" (Chromium logs every 4xx load as a console error).
   const noForecast = (status, url) => status === 404 && /\/v1\/regions\/[^/]+\/forecast\?/.test(url);
@@ -45,7 +49,7 @@ try {
   });
 
   // What the page should show, from the API itself.
-  const regions = (await (await fetch(base + '/v1/regions')).json()).regions;
+  const regions = (await (await get('/v1/regions')).json()).regions;
   const withData = regions.filter((r) => r.latest).map((r) => r.id);
 
   await page.goto(base + '/', { waitUntil: 'load' });
@@ -95,12 +99,12 @@ try {
   // Regions without data come last.
   if (s.ranking.slice(0, ranked.length).some((r) => Number.isNaN(r.v))) fail(`ranking: ${JSON.stringify(s.ranking)}`);
   // The chart of the first region with data holds every point the API has for its week.
-  const health = await (await fetch(base + '/healthz')).json();
+  const health = await (await get('/healthz')).json();
   const now = Date.parse(health.clock.now) / 1000;
   const week = new URLSearchParams({ kind: 'carbon_intensity', from: new Date((now - 7 * 86400) * 1000).toISOString(),
     to: new Date((now + 1) * 1000).toISOString() });
   const api = withData.length
-    ? (await (await fetch(`${base}/v1/regions/${withData[0]}/signals?${week}`)).json()).points.length : 0;
+    ? (await (await get(`/v1/regions/${withData[0]}/signals?${week}`)).json()).points.length : 0;
   if (s.points < 24 || s.points !== api) fail(`intensity chart has ${s.points} points, the API ${api}`);
   if (s.renewablePoints < 24) fail(`renewable chart has ${s.renewablePoints} points`);
   if (s.painted < 500) fail(`intensity chart canvas is blank (${s.painted} painted pixels)`);

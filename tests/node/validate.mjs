@@ -16,6 +16,10 @@
 // the document does not have must be a problem+json.  Every operation of
 // the document must be exercised by some line.  Before any of that, the
 // validator proves it can fail: a wrong body must be rejected.
+//
+// Requests carry the API key in $CARBONSCHED_API_KEY (docs/security.md); a
+// line ending in "!nokey" goes without one, "!readkey" with the read-only
+// key in $CARBONSCHED_READ_KEY (to see the 401 and 403 answers).
 import Ajv2020 from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { readFileSync } from 'node:fs';
@@ -62,15 +66,20 @@ let checked = 0;
 for (const raw of lines) {
   const line = raw.replace(/#.*/, '').trim();
   if (!line) continue;
-  const m = line.match(/^(\S+)\s+(\S+)\s+(\d{3})(?:\s+(\{.*?\}|\[.*?\]))?(?:\s+=>\s+(\w+))?$/);
+  const m = line.match(/^(\S+)\s+(\S+)\s+(\d{3})(?:\s+(\{.*?\}|\[.*?\]))?(?:\s+=>\s+(\w+))?(?:\s+!(nokey|readkey))?$/);
   if (!m) {
     fail(`requests file: cannot read '${line}'`);
     continue;
   }
   const sub = (s) => s && s.replace(/\$\{(\w+)\}/g, (_, k) => vars[k] ?? `\${${k}}`);
   const [method, target, want, reqBody, save] = [m[1], sub(m[2]), m[3], sub(m[4]), m[5]];
-  const init = { method, redirect: 'manual' };
-  if (reqBody) Object.assign(init, { body: reqBody, headers: { 'Content-Type': 'application/json' } });
+  const headers = {};
+  const apiKey = m[6] === 'nokey' ? null : m[6] === 'readkey' ? process.env.CARBONSCHED_READ_KEY
+    : process.env.CARBONSCHED_API_KEY;
+  if (apiKey) headers.Authorization = `Bearer ${apiKey}`;
+  if (reqBody) headers['Content-Type'] = 'application/json';
+  const init = { method, redirect: 'manual', headers };
+  if (reqBody) init.body = reqBody;
   const res = await fetch(base + target, init);
   const body = await res.text();
   if (save) {
