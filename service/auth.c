@@ -405,11 +405,8 @@ static int refuse(struct auth *a, struct http_request *req, struct http_response
 	return code;
 }
 
-/* The key of a request: "Authorization: Bearer KEY" or "X-Api-Key: KEY". */
-static const char *request_key(const struct http_request *req, bool *ret_bad)
+const char *auth_header_key(const char *h, const char *x_api_key, bool *ret_bad)
 {
-	const char *h = http_header(req, "Authorization");
-
 	*ret_bad = false;
 	if (h) {
 		if (strncasecmp(h, "Bearer ", 7)) {
@@ -421,7 +418,7 @@ static const char *request_key(const struct http_request *req, bool *ret_bad)
 			h++;
 		return h;
 	}
-	return http_header(req, "X-Api-Key");
+	return x_api_key;
 }
 
 static const char *scope_name(unsigned need)
@@ -438,7 +435,8 @@ int auth_request(struct auth *a, struct http_request *req, struct http_response 
 	bool bad, found;
 	double now = mono();
 	int retry, rc;
-	const char *key = request_key(req, &bad);
+	const char *key =
+	    auth_header_key(http_header(req, "Authorization"), http_header(req, "X-Api-Key"), &bad);
 
 	if (bad) {
 		err_set(err, ERR_UNAUTHORIZED, "Authorization",

@@ -53,6 +53,11 @@ bool auth_key_parse(const char *key, char ret_prefix[AUTH_PREFIX_LEN + 1]);
 void auth_key_hash(const char *key, unsigned char ret[AUTH_HASH_LEN]);
 /* Compare n bytes in time independent of where they differ. */
 bool auth_ct_equal(const void *a, const void *b, size_t n);
+/* The key a request presents: from an Authorization header value
+ * ("Bearer KEY", scheme case-insensitive) or else an X-Api-Key value (both
+ * may be NULL); NULL when none.  *ret_bad is set when Authorization has
+ * another scheme.  Returns a pointer into the argument (borrowed). */
+const char *auth_header_key(const char *authorization, const char *x_api_key, bool *ret_bad);
 /* 1-63 letters, digits, '.', '_' or '-'. */
 bool auth_tenant_is_valid(const char *tenant);
 
