@@ -2,6 +2,7 @@
  * constant-time compare, token buckets on a clock the test moves, and the
  * auth.* config keys. */
 #include <jansson.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <strings.h>
 
@@ -150,6 +151,40 @@ static void test_bucket_table_is_bounded(void)
 	ratelimit_free(NULL);
 }
 
+/* Threads share buckets: with no refill, exactly 'burst' takes succeed in
+ * total however the threads interleave. */
+struct hammer {
+	struct ratelimit *rl;
+	int ok;
+};
+
+static void *hammer(void *arg)
+{
+	struct hammer *h = arg;
+	for (int i = 0; i < 50000; i++)
+		h->ok += ratelimit_take(h->rl, i % 10 ? "k" : "other", 5.0, NULL);
+	return NULL;
+}
+
+static void test_bucket_threads(void)
+{
+	struct hammer h[4];
+	pthread_t t[4];
+	struct ratelimit *rl = ratelimit_new(1e-6, 30000, 100);
+	int total = 0;
+
+	for (int i = 0; i < 4; i++) {
+		h[i] = (struct hammer){rl, 0};
+		pthread_create(&t[i], NULL, hammer, &h[i]);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		total += h[i].ok;
+	}
+	TL_ASSERT_INT_EQ(total, 30000 + 20000); /* "k": 180000 tries, 30000 tokens; "other": 20000 tries */
+	ratelimit_free(rl);
+}
+
 #define REGION	    "{\"id\":\"A\",\"latitude\":1,\"longitude\":2,\"pue\":1.1}"
 #define WITH(extra) "{\"database_url\":\"host=/x\"," extra "\"regions\":[" REGION "]}"
 
@@ -256,6 +291,7 @@ static CU_TestInfo tests[] = {
     {"constant-time compare", test_ct_equal},
     {"token bucket", test_bucket},
     {"bucket table is bounded (LRU)", test_bucket_table_is_bounded},
+    {"buckets shared by threads", test_bucket_threads},
     {"auth.* config keys", test_config},
     CU_TEST_INFO_NULL,
 };
