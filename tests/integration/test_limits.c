@@ -398,15 +398,20 @@ static void test_connection_limit(void)
 
 /* GET over https trusting only ca; returns the status, 0 on a transport
  * failure (the reason in *ret_why). */
-static long https_get(const char *url, const char *ca, char **ret_body, const char **ret_why)
+/* GET url over TLS trusting ca, with the server's API key (the harness's
+ * itest_http does not speak TLS with a private CA). */
+static long https_get(const char *url, const char *ca, const char *auth, char **ret_body,
+		      const char **ret_why)
 {
 	CURL *c = curl_easy_init();
+	struct curl_slist *h = auth && *auth ? curl_slist_append(NULL, auth) : NULL;
 	struct buf b;
 	long status = 0;
 	CURLcode rc;
 
 	buf_init(&b, 0);
 	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	if (ca)
 		curl_easy_setopt(c, CURLOPT_CAINFO, ca);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
@@ -417,6 +422,7 @@ static long https_get(const char *url, const char *ca, char **ret_body, const ch
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	*ret_why = curl_easy_strerror(rc);
 	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
 	*ret_body = buf_detach(&b, NULL);
 	return status;
 }
@@ -459,17 +465,17 @@ static void test_https(void)
 	itest_serve_https(tls_config(cert, key), db, cert, &s);
 	TL_ASSERT_CONTAINS(s.base, "https://");
 	snprintf(url, sizeof(url), "%s/healthz", s.base);
-	TL_ASSERT_INT_EQ(https_get(url, cert, &body, &why), 200);
+	TL_ASSERT_INT_EQ(https_get(url, cert, s.auth, &body, &why), 200);
 	free(body);
 	snprintf(url, sizeof(url), "%s/v1/regions", s.base);
-	TL_ASSERT_INT_EQ(https_get(url, cert, &body, &why), 200);
+	TL_ASSERT_INT_EQ(https_get(url, cert, s.auth, &body, &why), 200);
 	TL_ASSERT_CONTAINS(body, "\"AA\"");
 	free(body);
 	/* Not trusted without the certificate; not HTTP in the clear. */
-	TL_ASSERT_INT_EQ(https_get(url, "/dev/null", &body, &why), 0);
+	TL_ASSERT_INT_EQ(https_get(url, "/dev/null", s.auth, &body, &why), 0);
 	free(body);
 	snprintf(url, sizeof(url), "http://127.0.0.1:%d/healthz", s.port);
-	long st = https_get(url, NULL, &body, &why);
+	long st = https_get(url, NULL, s.auth, &body, &why);
 	if (st == 200)
 		tl_fail(__LINE__, __FILE__, false, "plain HTTP to the TLS port was answered: %s", body);
 	printf("  plain HTTP to the TLS port: status %ld (%s)\n", st, why);
