@@ -5,13 +5,17 @@
  * logging, clock, database (migrate, then the pool), regions mirrored,
  * then the port.  SIGINT and SIGTERM are blocked in every thread and
  * taken by the main thread with sigwait, so shutdown runs in ordinary
- * code: stop accepting, finish in-flight requests, close the pool.
+ * code: stop listening (new connections are refused), let the requests in
+ * flight finish for at most 'shutdown_grace', stop the workers, close the
+ * pool.  Past the grace the process exits at once (status 1, with a log
+ * line): a handler stuck on something cannot hold a deploy up.
  */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "core/time.h"
@@ -53,6 +57,11 @@ static void count_refused(void *p, const char *reason, unsigned n)
 
 	if (app->telemetry)
 		metric_add(TM_GET(app, HTTP_REFUSED, reason), n);
+}
+
+static const char *sig_name(int sig)
+{
+	return sig == SIGINT ? "SIGINT" : "SIGTERM";
 }
 
 static int start_database(struct app *app, struct err_detail *err)
@@ -178,9 +187,19 @@ int cmd_serve(int argc, char **argv)
 		log_warn("cannot write the port to '%s'", port_file);
 
 	sigwait(&sigs, &sig);
-	log_info("stopping on %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	http_quiesce(srv);
+	log_info("stopping on %s: not accepting connections; %d request%s in flight", sig_name(sig),
+		 http_inflight(srv), http_inflight(srv) == 1 ? "" : "s");
 	status = 0;
 	atomic_store(&app.stopping, true);
+	int64_t t0 = ts_mono_ms();
+	if (!http_drain(srv, cfg->shutdown_grace * 1000)) {
+		log_error("shutdown grace of %llds passed with %d request%s still in flight; exiting anyway",
+			  (long long)cfg->shutdown_grace, http_inflight(srv),
+			  http_inflight(srv) == 1 ? "" : "s");
+		_exit(1);
+	}
+	log_info("requests in flight finished in %lld ms", (long long)(ts_mono_ms() - t0));
 	workers_stop(&app);
 out:
 	http_stop(srv);

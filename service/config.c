@@ -64,6 +64,8 @@ static const struct key top_keys[] = {
     {"db_pool_size", K_INT, TOP(db_pool_size), 0, "0", 0, 256, false,
      "PostgreSQL connections (0 = one per HTTP thread plus two)"},
     {"log_level", K_STRING, TOP(log_level), 0, "info", 0, 0, false, "debug, info, warn or error"},
+    {"shutdown_grace", K_DURATION, TOP(shutdown_grace), 0, "PT10S", 1, 3600, false,
+     "on SIGTERM: how long requests in flight may take before the process exits anyway"},
     {"clock.mode", K_CLOCK_MODE, TOP(clock_mode), 0, "real", 0, 0, false,
      "'real', or 'replay' to run on historical data from clock.start"},
     {"clock.start", K_TIME, TOP(clock_start), 0, NULL, 0, 0, true,

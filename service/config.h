@@ -80,6 +80,7 @@ struct config {
 	int threads;
 	int db_pool_size;
 	char *log_level;
+	int64_t shutdown_grace; /* seconds in-flight requests get after SIGTERM */
 	enum clock_mode clock_mode;
 	int64_t clock_start; /* replay: 'now' when the process starts */
 	double clock_speed;  /* replay: simulated seconds per real second */

@@ -7,6 +7,13 @@
  * connection opens (and after a reopen), so a db_exec never prepares.
  * Errors carry the server's primary message and SQLSTATE, never the
  * conninfo (which may hold a password).
+ *
+ * Outages: a connection whose server went away (restart, failover) is
+ * noticed when it is lent - the socket is readable with the server's
+ * goodbye or EOF - and reopened then, so the first request after a
+ * restart does not fail on a dead session.  Connecting has a timeout
+ * (DB_CONNECT_TIMEOUT_S unless the conninfo sets connect_timeout), so a
+ * request during an outage gets its 503 in bounded time.
  */
 #include "service/db.h"
 
@@ -29,6 +36,9 @@ static const char *const stmt_sql[] = {
     DB_STMT_TABLE(DB_STMT_SQL)
 #undef DB_STMT_SQL
 };
+
+/* Default for connect_timeout (seconds); the conninfo may override it. */
+#define DB_CONNECT_TIMEOUT_S "5"
 
 /* Per-session objects the prepared statements need. */
 static const char session_setup[] =
@@ -96,8 +106,12 @@ static void quiet_notice(void *arg, const char *message)
 /* Open a connection into caller storage (no statements prepared). */
 static int open_into(struct db *db, const char *conninfo, struct err_detail *err)
 {
+	/* The expanded conninfo overrides the keywords before it. */
+	static const char *const keys[] = {"connect_timeout", "dbname", NULL};
+	const char *vals[] = {DB_CONNECT_TIMEOUT_S, conninfo, NULL};
+
 	memset(db, 0, sizeof(*db));
-	db->conn = PQconnectdb(conninfo);
+	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		char msg[300];
 
@@ -218,12 +232,31 @@ void db_pool_free(struct db_pool *p)
 	free(p);
 }
 
+/* An idle connection has nothing to read unless the server said goodbye
+ * (a FATAL on shutdown) or the socket closed: read it then, and let libpq
+ * judge.  No round trip. */
+static void check_idle(struct db *db)
+{
+	struct pollfd pfd = {.fd = db->conn ? PQsocket(db->conn) : -1, .events = POLLIN};
+
+	if (db->broken || pfd.fd < 0) {
+		db->broken = true;
+		return;
+	}
+	/* A goodbye and the EOF after it may take two reads. */
+	for (int i = 0; i < 4 && !db->broken && poll(&pfd, 1, 0) > 0; i++)
+		if (!PQconsumeInput(db->conn) || PQstatus(db->conn) != CONNECTION_OK)
+			db->broken = true;
+}
+
 /* Make a pooled slot usable: open or reopen its connection. */
 static int revive(struct db_pool *p, struct db *db, struct err_detail *err)
 {
 	struct db fresh;
 	int rc;
 
+	if (db->conn)
+		check_idle(db);
 	if (db->conn && !db->broken && PQstatus(db->conn) == CONNECTION_OK && db->prepared)
 		return ERR_OK;
 	if ((rc = open_into(&fresh, p->conninfo, err)))

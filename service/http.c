@@ -17,9 +17,17 @@
  * libmicrohttpd's own memory limit per connection is set above max_url +
  * max_header, so these answers come first; beyond it libmicrohttpd
  * answers 414 or 431 itself, with a short HTML body.
+ *
+ * Shutdown is graceful: http_quiesce stops the listening socket at once
+ * (new connections are refused by the kernel, not left to wait in the
+ * backlog), answers from then on carry "Connection: close", and
+ * http_drain waits until every request that had arrived has been answered
+ * and completed - a request counts from its request line (the URI
+ * callback, which makes its context) to its completion.
  */
 #include "service/http.h"
 
+#include <errno.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -28,6 +36,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -42,6 +51,9 @@ struct http_server {
 	int port;
 	atomic_uint_fast64_t next_id;
 	unsigned id_salt;
+	atomic_int inflight;  /* requests between their request line and their completion */
+	atomic_bool draining; /* quiesced: answers close their connection */
+	int listen_fd;	      /* after http_quiesce; closed after MHD_stop_daemon */
 };
 
 struct conn_ctx {
@@ -124,7 +136,8 @@ static void request_id(struct http_server *s, struct MHD_Connection *conn, char 
 			 (unsigned long long)atomic_fetch_add(&s->next_id, 1));
 }
 
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_response *res)
+static enum MHD_Result send_response(struct http_server *s, struct MHD_Connection *conn,
+				     struct http_response *res)
 {
 	size_t len;
 	char *body = buf_detach(&res->body, &len);
@@ -139,6 +152,8 @@ static enum MHD_Result send_response(struct MHD_Connection *conn, struct http_re
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
 	for (int i = 0; i < res->nheaders; i++)
 		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+	if (atomic_load(&s->draining))
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
 	ok = MHD_queue_response(conn, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 	return ok;
@@ -272,7 +287,7 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
 	log_debug("%s %s %d %lldms", method, url, res.status, (long long)(ts_mono_ms() - ctx->started_ms));
 	if (res.status >= 500)
 		log_error("%s '%s' answered %d", method, url, res.status);
-	enum MHD_Result ok = send_response(conn, &res);
+	enum MHD_Result ok = send_response(s, conn, &res);
 	buf_release(&res.body);
 	log_set_request_id(NULL);
 	return ok;
@@ -281,9 +296,9 @@ static enum MHD_Result answer(struct http_server *s, struct MHD_Connection *conn
 static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
+	struct http_server *s = cls;
 	struct conn_ctx *ctx = *con_cls;
 
-	(void)cls;
 	(void)toe;
 	/* Keep-alive: the next request's deadline starts now. */
 	conn_guard_idle(guard_entry(conn));
@@ -293,6 +308,7 @@ static void completed_cb(void *cls, struct MHD_Connection *conn, void **con_cls,
 	buf_release(&ctx->body);
 	free(ctx);
 	*con_cls = NULL;
+	atomic_fetch_sub(&s->inflight, 1);
 }
 
 static void guard_dropped(void *cls, unsigned n)
@@ -305,9 +321,10 @@ static void guard_dropped(void *cls, unsigned n)
 
 static void *uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
+	struct http_server *s = cls;
 	struct conn_ctx *ctx = xcalloc(1, sizeof(*ctx));
 
-	(void)cls;
+	atomic_fetch_add(&s->inflight, 1);
 	ctx->uri_len = uri ? strlen(uri) : 0;
 	conn_guard_started(guard_entry(conn));
 	return ctx;
@@ -345,7 +362,7 @@ int http_start(const struct http_options *o, struct http_server **ret, struct er
 			*ai = NULL;
 	char port[8];
 	int gai;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
 
 	snprintf(port, sizeof(port), "%d", o->port);
 	if ((gai = getaddrinfo(o->host && *o->host ? o->host : NULL, port, &hints, &ai)))
@@ -372,6 +389,9 @@ int http_start(const struct http_options *o, struct http_server **ret, struct er
 		s->opt.max_header = 16384;
 	s->id_salt = (unsigned)ts_now_ms() ^ (unsigned)getpid();
 	atomic_init(&s->next_id, 1);
+	atomic_init(&s->inflight, 0);
+	atomic_init(&s->draining, false);
+	s->listen_fd = -1;
 	s->guard = conn_guard_new(1000 * (int64_t)(o->request_timeout_s ? o->request_timeout_s : 30u),
 				  guard_dropped, s);
 	/* Room for the largest request line and headers we answer ourselves,
@@ -410,11 +430,44 @@ int http_port(const struct http_server *s)
 	return s->port;
 }
 
+void http_quiesce(struct http_server *s)
+{
+	if (!s || s->listen_fd >= 0)
+		return;
+	atomic_store(&s->draining, true);
+	s->listen_fd = MHD_quiesce_daemon(s->daemon);
+	/* MHD's threads may still look at the descriptor, so it stays open
+	 * until MHD_stop_daemon; shutting it down makes the kernel stop
+	 * listening: new connections are refused, queued ones reset. */
+	if (s->listen_fd >= 0 && shutdown(s->listen_fd, SHUT_RDWR))
+		log_warn("http: cannot shut the listening socket down: %s", strerror(errno));
+}
+
+int http_inflight(const struct http_server *s)
+{
+	return s ? atomic_load(&s->inflight) : 0;
+}
+
+bool http_drain(struct http_server *s, int64_t timeout_ms)
+{
+	int64_t deadline = ts_mono_ms() + timeout_ms;
+
+	while (http_inflight(s) > 0) {
+		if (ts_mono_ms() >= deadline)
+			return false;
+		struct timespec ts = {0, 10 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+	return true;
+}
+
 void http_stop(struct http_server *s)
 {
 	if (!s)
 		return;
 	MHD_stop_daemon(s->daemon);
 	conn_guard_free(s->guard);
+	if (s->listen_fd >= 0)
+		close(s->listen_fd);
 	free(s);
 }

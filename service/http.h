@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/arena.h"
 #include "core/buf.h"
@@ -88,7 +89,17 @@ struct http_server;
 int http_start(const struct http_options *o, struct http_server **ret, struct err_detail *err);
 /* The port actually bound (useful with port 0). */
 int http_port(const struct http_server *s);
-/* Stop accepting, let in-flight requests finish, free (NULL is a no-op). */
+/* Graceful shutdown, step 1: stop listening now (new connections are
+ * refused) and close each connection after its current answer.  Requests
+ * already received keep being served.  NULL is a no-op. */
+void http_quiesce(struct http_server *s);
+/* Step 2: wait until no request is in flight (received, not yet completely
+ * answered), at most timeout_ms.  False when some still are. */
+bool http_drain(struct http_server *s, int64_t timeout_ms);
+/* Requests in flight now. */
+int http_inflight(const struct http_server *s);
+/* Stop (closing every connection left), free (NULL is a no-op).  Waits
+ * for handlers still running: after a failed http_drain, exit instead. */
 void http_stop(struct http_server *s);
 
 #endif

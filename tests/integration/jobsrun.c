@@ -88,12 +88,8 @@ void jobsrun_reingest(const char *db)
 	ingest(db, ci_path, "carbon_intensity");
 }
 
-void jobsrun_db(const char *prefix, char *db, size_t size)
+static void write_files(void)
 {
-	char env[600];
-	const char *margs[] = {"migrate", NULL};
-	const char *envs[] = {env, NULL};
-
 	if (!ci_path[0]) {
 		struct buf ci, temp;
 		char ts[TS_BUFSZ];
@@ -117,6 +113,23 @@ void jobsrun_db(const char *prefix, char *db, size_t size)
 		buf_release(&ci);
 		buf_release(&temp);
 	}
+}
+
+void jobsrun_load(const char *db)
+{
+	char env[600];
+	const char *margs[] = {"migrate", NULL};
+	const char *envs[] = {env, NULL};
+
+	write_files();
+	snprintf(env, sizeof(env), "CARBONSCHED_DATABASE_URL=%s", db);
+	TL_ASSERT_INT_EQ(itest_run(margs, envs, NULL, NULL), 0);
+	ingest(db, ci_path, "carbon_intensity");
+	ingest(db, temp_path, "temperature");
+}
+
+void jobsrun_db(const char *prefix, char *db, size_t size)
+{
 	/* The first database is loaded, the others are copies of it. */
 	static char tmpl[128];
 	static int copies;
@@ -124,10 +137,7 @@ void jobsrun_db(const char *prefix, char *db, size_t size)
 		char first[512];
 
 		itest_db_new("jobs_template", first, sizeof(first));
-		snprintf(env, sizeof(env), "CARBONSCHED_DATABASE_URL=%s", first);
-		TL_ASSERT_INT_EQ(itest_run(margs, envs, NULL, NULL), 0);
-		ingest(first, ci_path, "carbon_intensity");
-		ingest(first, temp_path, "temperature");
+		jobsrun_load(first);
 		snprintf(tmpl, sizeof(tmpl), "%s", strstr(first, "dbname=") + 7);
 	}
 	char admin[600], sql[400], name[128];

@@ -38,6 +38,9 @@ double jobsrun_pue(const char *region, int64_t t);
  * (e.g. "\"scheduler\":{...}," - with the trailing comma) or "". */
 char *jobsrun_config(double cap_aa, double cap_bb, double speed, const char *extra);
 
+/* Migrate the database 'db' (a conninfo) and ingest the files into it. */
+void jobsrun_load(const char *db);
+
 /* A new database with the files ingested; its conninfo into db. */
 void jobsrun_db(const char *prefix, char *db, size_t size);
 
