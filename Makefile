@@ -6,6 +6,7 @@
 #   make asan       the whole test suite under ASan+UBSan (objects in build/asan)
 #   make bench      benchmarks, each with a reference measured in the same run
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
+#   make soak       fixed-rate mixed load for SOAK_SECONDS (180): zero errors, RSS growth < 5 %
 #   make format     clang-format every source file;  make format-check  fails on a diff
 #
 # V=1 shows the commands.  Objects go to $(B) (build/ by default) with
@@ -149,6 +150,12 @@ $(B)/bench/%: $(B)/tests/bench/%.o $(TESTLIB_SRC:%.c=$(B)/%.o) $(LIB)
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL) -lcunit
 
+# The soak client (make soak): libcurl, jansson and the core library.
+SOAK_BIN := $(B)/soak
+$(SOAK_BIN): $(B)/tests/soak/soak.o $(LIB)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
+
 test-bins: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY) $(FAKE_BIN)
 
 deps:
@@ -169,6 +176,10 @@ bench: deps
 	@$(MAKE) --no-print-directory $(BIN) $(BENCH_BIN)
 	@B=$(B) tests/bench/run.sh
 
+soak: deps
+	@$(MAKE) --no-print-directory $(BIN) $(SOAK_BIN)
+	@B=$(B) tests/soak/run.sh
+
 FUZZ_SECONDS ?= 60
 fuzz:
 	@B=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
@@ -183,6 +194,6 @@ format-check:
 clean:
 	rm -rf build
 
-.PHONY: fuzz-bins all test test-bins asan run bench fuzz format format-check clean deps
+.PHONY: fuzz-bins all test test-bins asan run bench soak fuzz format format-check clean deps
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

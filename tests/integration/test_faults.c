@@ -594,11 +594,273 @@ static void test_sigterm_grace_passes(void)
 	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM jobs"), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Pollers: replica killed, upstream faults                            */
+
+/* Quick failures: two tries, short backoff; the breaker (two failed
+ * requests) cools down in 1 s, so faulty answers keep being fetched. */
+#define FETCH                                                                                      \
+	"\"fetch\":{\"attempts\":2,\"backoff_ms\":50,\"breaker_failures\":2,\"breaker_cooldown\":" \
+	"\"PT1S\",\"timeout\":\"PT2S\",\"connect_timeout\":\"PT2S\"},"
+
+static json_t *get_ok(const struct itest_server *s, const char *path)
+{
+	long status;
+	json_t *j = itest_get_json(s, path, &status);
+
+	if (status != 200) {
+		char *text = json_dumps(j, 0);
+		tl_fail(__LINE__, __FILE__, false, "GET %s: status %ld: %s", path, status, text);
+		free(text);
+	}
+	return j;
+}
+
+static const char *str(json_t *j, const char *key)
+{
+	const char *v = json_string_value(json_object_get(j, key));
+
+	return v ? v : "(absent)";
+}
+
+/* The first source of GET /v1/sources (new reference). */
+static json_t *first_source(const struct itest_server *s)
+{
+	json_t *j = get_ok(s, "/v1/sources");
+	json_t *ret = json_incref(json_array_get(json_object_get(j, "sources"), 0));
+
+	json_decref(j);
+	return ret ? ret : json_object();
+}
+
+/* Zone GB of source 'gb' in GET /v1/sources/gb (new reference). */
+static json_t *gb_zone(const struct itest_server *s)
+{
+	json_t *j = get_ok(s, "/v1/sources/gb");
+	json_t *ret = json_incref(json_array_get(json_object_get(j, "zones"), 0));
+
+	json_decref(j);
+	return ret ? ret : json_object();
+}
+
+#define TAKEOVER_INTERVAL_S 3
+
+static void test_poller_replica_killed(void)
+{
+	struct itest_fake gb;
+	struct itest_server r1, r2;
+	char db[512], cfg[1024];
+	const char *fresh[] = {"--fresh", NULL};
+	const char *env1[] = {"CARBONSCHED_FETCH_USER_AGENT=replica-1", NULL};
+	const char *env2[] = {"CARBONSCHED_FETCH_USER_AGENT=replica-2", NULL};
+	json_t *s;
+
+	if (!itest_have_db()) {
+		printf("skipped: no test database\n");
+		return;
+	}
+	itest_fake_start("ukgrid", fresh, &gb);
+	itest_db_new("faults_takeover", db, sizeof(db));
+	snprintf(
+	    cfg, sizeof(cfg),
+	    "{" FETCH "\"regions\":[{\"id\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1}],"
+	    "\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"interval\":\"PT%dS\","
+	    "\"base_url\":\"%s\"}]}",
+	    TAKEOVER_INTERVAL_S, gb.url);
+	itest_serve(cfg, db, env1, &r1);
+	for (int i = 0; i < WAIT_S * 10 && itest_fake_agent_requests(&gb, "replica-1") == 0; i++)
+		sleep_ms(100);
+	TL_ASSERT(itest_fake_agent_requests(&gb, "replica-1") > 0);
+	itest_serve(cfg, db, env2, &r2);
+	/* Replica 2 has tried the lock and found it held by replica 1. */
+	bool waiting = false;
+	for (int i = 0; i < WAIT_S * 10 && !waiting; i++) {
+		s = first_source(&r2);
+		waiting = json_is_false(json_object_get(s, "polled_here")) &&
+			  json_is_string(json_object_get(s, "held_by"));
+		json_decref(s);
+		if (!waiting)
+			sleep_ms(100);
+	}
+	TL_ASSERT(waiting);
+	TL_ASSERT_INT_EQ(itest_fake_agent_requests(&gb, "replica-2"), 0);
+
+	/* SIGKILL: no goodbye; PostgreSQL ends the session and frees the lock. */
+	int64_t killed = ts_now_ms();
+	kill_hard(&r1);
+	for (int i = 0; i < WAIT_S * 20 && itest_fake_agent_requests(&gb, "replica-2") == 0; i++)
+		sleep_ms(50);
+	int64_t took = ts_now_ms() - killed;
+	TL_ASSERT(itest_fake_agent_requests(&gb, "replica-2") > 0);
+	printf("\n    replica 2 polled %.2f s after replica 1 was killed (interval %d s, bound %d s) ",
+	       (double)took / 1000, TAKEOVER_INTERVAL_S, 2 * TAKEOVER_INTERVAL_S);
+	/* The function: within two intervals (it tries once per interval). */
+	TL_ASSERT(took <= 2 * TAKEOVER_INTERVAL_S * 1000);
+	bool here = false;
+	for (int i = 0; i < WAIT_S * 10 && !here; i++) {
+		s = first_source(&r2);
+		here = json_is_true(json_object_get(s, "polled_here"));
+		json_decref(s);
+		if (!here)
+			sleep_ms(100);
+	}
+	TL_ASSERT(here);
+	TL_ASSERT_INT_EQ(itest_stop(&r2), 0);
+	itest_fake_stop(&gb);
+}
+
+/* GET /v1/regions/GB/signals over the last day. */
+static json_t *gb_signals(const struct itest_server *s)
+{
+	char path[128], from[TS_BUFSZ];
+
+	snprintf(path, sizeof(path), "/v1/regions/GB/signals?from=%s", ts_format(ts_now() - 86400, from));
+	return get_ok(s, path);
+}
+
+static long fake_faulted(const struct itest_fake *f)
+{
+	json_t *j = itest_fake_stats(f);
+	long n = (long)json_integer_value(json_object_get(j, "faulted"));
+
+	json_decref(j);
+	return n;
+}
+
+/* Under a fault: wait until the fake has answered 'n' more requests with
+ * it and the source reports failing; the region's answer meanwhile is the
+ * last good data, from the same source. */
+static void under_fault(const struct itest_server *srv, const struct itest_fake *gb, const char *fault,
+			int points)
+{
+	long before = fake_faulted(gb);
+	bool failing = false;
+
+	itest_fake_fault(gb, fault, 0);
+	for (int i = 0; i < WAIT_S * 10 && !(failing && fake_faulted(gb) >= before + 2); i++) {
+		json_t *z = gb_zone(srv);
+
+		failing = json_is_true(json_object_get(z, "failing"));
+		json_decref(z);
+		sleep_ms(100);
+	}
+	TL_ASSERT(failing);
+	TL_ASSERT(fake_faulted(gb) >= before + 2);
+	int64_t t0 = ts_now_ms();
+	json_t *j = gb_signals(srv);
+	int64_t took = ts_now_ms() - t0;
+	printf("\n    fault '%s': %ld answers faulted; signals answered in %lld ms with %zu points ", fault,
+	       fake_faulted(gb) - before, (long long)took, json_array_size(json_object_get(j, "points")));
+	TL_ASSERT_STR_EQ(str(j, "source"), "gb");
+	TL_ASSERT_INT_EQ(json_array_size(json_object_get(j, "points")), points);
+	json_decref(j);
+}
+
+static void test_upstream_faults_serve_stale(void)
+{
+	struct itest_fake gb;
+	struct itest_server srv;
+	char db[512], cfg[1024];
+	const char *fresh[] = {"--fresh", NULL};
+	json_t *j, *z;
+
+	if (!itest_have_db()) {
+		printf("skipped: no test database\n");
+		return;
+	}
+	itest_fake_start("ukgrid", fresh, &gb);
+	itest_db_new("faults_upstream", db, sizeof(db));
+	/* The data's age depends on the minute the test runs in: learn it
+	 * with the default stale_after, then restart with a stale_after a
+	 * little longer, so the data turns stale during the test. */
+	const char *tmpl =
+	    "{" FETCH "\"regions\":[{\"id\":\"GB\",\"latitude\":51.5,\"longitude\":-0.1,\"pue\":1.1}],"
+	    "\"sources\":[{\"name\":\"gb\",\"type\":\"ukgrid\",\"zones\":[\"GB\"],\"interval\":"
+	    "\"PT1S\",\"base_url\":\"%s\"%s}]}";
+	snprintf(cfg, sizeof(cfg), tmpl, gb.url, "");
+	itest_serve(cfg, db, NULL, &srv);
+	bool ok = false;
+	for (int i = 0; i < WAIT_S * 10 && !ok; i++) {
+		z = gb_zone(&srv);
+		ok = json_is_string(json_object_get(z, "last_success"));
+		json_decref(z);
+		if (!ok)
+			sleep_ms(100);
+	}
+	TL_ASSERT(ok);
+	j = gb_signals(&srv);
+	long long age = json_integer_value(json_object_get(j, "age_s"));
+	json_decref(j);
+	TL_ASSERT_INT_EQ(itest_stop(&srv), 0);
+
+	char extra[64];
+	long long stale_after = age + 20;
+	snprintf(extra, sizeof(extra), ",\"stale_after\":\"PT%lldS\"", stale_after);
+	snprintf(cfg, sizeof(cfg), tmpl, gb.url, extra);
+	itest_serve(cfg, db, NULL, &srv);
+	ok = false;
+	for (int i = 0; i < WAIT_S * 10 && !ok; i++) {
+		z = gb_zone(&srv);
+		ok = json_is_string(json_object_get(z, "last_success")) &&
+		     json_is_false(json_object_get(z, "failing"));
+		json_decref(z);
+		if (!ok)
+			sleep_ms(100);
+	}
+	TL_ASSERT(ok);
+	j = gb_signals(&srv);
+	TL_ASSERT(json_is_false(json_object_get(j, "stale")));
+	int points = (int)json_array_size(json_object_get(j, "points"));
+	TL_ASSERT(points > 0);
+	json_decref(j);
+	long long rows = itest_sql_int(db, "SELECT count(*) FROM signals");
+
+	under_fault(&srv, &gb, "500", points);
+	under_fault(&srv, &gb, "malformed", points);
+	under_fault(&srv, &gb, "content-type", points);
+	under_fault(&srv, &gb, "hang", points);
+
+	/* Still failing when the last good data grows old: marked stale,
+	 * still served. */
+	bool stale = false;
+	for (int i = 0; i < (stale_after + WAIT_S) * 10 && !stale; i++) {
+		j = gb_signals(&srv);
+		stale = json_is_true(json_object_get(j, "stale"));
+		json_decref(j);
+		if (!stale)
+			sleep_ms(100);
+	}
+	TL_ASSERT(stale);
+	j = gb_signals(&srv);
+	TL_ASSERT_STR_EQ(str(j, "source"), "gb");
+	TL_ASSERT(json_is_true(json_object_get(j, "stale")));
+	TL_ASSERT(json_integer_value(json_object_get(j, "age_s")) > stale_after);
+	TL_ASSERT_INT_EQ(json_array_size(json_object_get(j, "points")), points);
+	json_decref(j);
+	json_t *regions = get_ok(&srv, "/v1/regions");
+	json_t *latest = json_object_get(json_array_get(json_object_get(regions, "regions"), 0), "latest");
+	TL_ASSERT(json_is_true(json_object_get(latest, "stale")));
+	json_decref(regions);
+	z = gb_zone(&srv);
+	TL_ASSERT(json_is_true(json_object_get(z, "failing")));
+	TL_ASSERT(json_is_true(json_object_get(z, "stale")));
+	json_decref(z);
+	/* Nothing of the faulty answers was stored. */
+	TL_ASSERT_INT_EQ(itest_sql_int(db, "SELECT count(*) FROM signals"), rows);
+
+	TL_ASSERT_INT_EQ(itest_stop(&srv), 0);
+	itest_fake_stop(&gb);
+}
+
 static CU_TestInfo tests[] = {
     {"PostgreSQL restarts during bookings: 503s, then every acknowledged booking once",
      test_postgres_restart},
     {"SIGTERM under load: in flight completes, new refused, exit 0", test_sigterm_under_load},
     {"SIGTERM: past shutdown_grace the process exits anyway", test_sigterm_grace_passes},
+    {"the replica polling a source is killed: another polls within two intervals",
+     test_poller_replica_killed},
+    {"a region's only source fails: the last good data is served, then marked stale",
+     test_upstream_faults_serve_stale},
     CU_TEST_INFO_NULL,
 };
 TL_SUITE("faults", NULL, NULL, tests)
