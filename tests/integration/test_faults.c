@@ -259,7 +259,10 @@ static void test_postgres_restart(void)
 	cluster_start(dir);
 	snprintf(db, sizeof(db), "host=%s user=carbonsched dbname=postgres", dir);
 	jobsrun_load(db);
-	char *cfg = jobsrun_config(100000, 100000, 1, "");
+	/* Keys are checked in the database again after a second, so the
+	 * outage meets authentication too (which then trusts the key as last
+	 * seen, service/auth.c). */
+	char *cfg = jobsrun_config(100000, 100000, 1, "\"auth\":{\"cache_ttl\":\"PT1S\"},");
 	itest_serve(cfg, db, NULL, &srv);
 	free(cfg);
 	TL_ASSERT_INT_EQ(status_of(&srv, "/readyz"), 200);
@@ -420,17 +423,18 @@ static char *recv_all(int fd)
 	return buf_detach(&b, NULL);
 }
 
-/* A booking whose request is sent up to the middle of its body. */
-static int start_slow_booking(int port, const char *key, const char *body)
+/* A booking whose request is sent up to the middle of its body, with the
+ * server's API key. */
+static int start_slow_booking(const struct itest_server *srv, const char *key, const char *body)
 {
-	char head[512];
-	int fd = connect_to(port);
+	char head[768];
+	int fd = connect_to(srv->port);
 
 	TL_ASSERT(fd >= 0);
 	snprintf(head, sizeof(head),
 		 "POST /v1/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-		 "Idempotency-Key: %s\r\nContent-Length: %zu\r\n\r\n",
-		 key, strlen(body));
+		 "%s\r\nIdempotency-Key: %s\r\nContent-Length: %zu\r\n\r\n",
+		 srv->auth, key, strlen(body));
 	TL_ASSERT(send_all(fd, head, strlen(head)));
 	TL_ASSERT(send_all(fd, body, strlen(body) / 2));
 	return fd;
@@ -500,7 +504,7 @@ static void test_sigterm_under_load(void)
 		pthread_create(&t[i], NULL, ld_client, (void *)(intptr_t)i);
 	for (int i = 0; i < WAIT_S * 10 && atomic_load(&ld.ok) < 40; i++)
 		sleep_ms(100);
-	int fd = start_slow_booking(srv.port, "sigterm-inflight", body);
+	int fd = start_slow_booking(&srv, "sigterm-inflight", body);
 	sleep_ms(300); /* its headers have arrived: it is in flight */
 
 	int64_t t0 = ts_now_ms();
@@ -575,7 +579,7 @@ static void test_sigterm_grace_passes(void)
 	char *cfg = jobsrun_config(1000, 1000, 1, "\"shutdown_grace\":\"PT2S\",");
 	itest_serve(cfg, db, NULL, &srv);
 	free(cfg);
-	int fd = start_slow_booking(srv.port, "sigterm-stuck", body);
+	int fd = start_slow_booking(&srv, "sigterm-stuck", body);
 	sleep_ms(300);
 	int64_t t0 = ts_now_ms();
 	kill(srv.pid, SIGTERM);

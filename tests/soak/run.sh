@@ -30,7 +30,11 @@ done
 # limiter turning it away.
 if "$B/carbonsched" keys --help >/dev/null 2>&1; then
 	SOAK_API_KEY=$("$B/carbonsched" keys create --config "$config" --scopes read,schedule --name soak \
-		2>/dev/null | head -1) || exit 1
+		2>/dev/null | head -1)
+	if [ -z "$SOAK_API_KEY" ]; then
+		echo "soak: carbonsched keys create failed" >&2
+		exit 1
+	fi
 	export SOAK_API_KEY
 	export CARBONSCHED_AUTH_RATE_PER_S=$((${SOAK_RATE:-100} * 10))
 fi
