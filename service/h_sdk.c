@@ -977,46 +977,66 @@ int h_sdk_average(struct http_request *req, struct http_response *res, struct er
 	return rc ? sdk_problem(req, res, rc, err) : ERR_OK;
 }
 
+/* One item of an average batch, read before any of them is looked up. */
+struct avg_ask {
+	const char *name;
+	const struct region_cfg *r;
+	int64_t start, end;
+};
+
 static int average_batch(struct http_request *req, struct http_response *res, struct err_detail *err)
 {
 	static const char *const allowed[] = {NULL};
 	static const char *const keys[] = {"location", "startTime", "endTime", NULL};
 	struct qparams *q = arena_alloc(req->arena, sizeof(*q));
+	struct avg_ask *asks;
 	json_t *body, *item, *v[3];
 	struct buf out;
 	struct db *db;
-	size_t i;
+	size_t i, n;
 	int rc;
 
-	if ((rc = params(req, q, allowed, err)) || (rc = json_batch(req, &body, err)) ||
-	    (rc = app_db(req, &db, err)))
+	if ((rc = params(req, q, allowed, err)) || (rc = json_batch(req, &body, err)))
 		return rc;
-	buf_init(&out, 0);
-	buf_addc(&out, '[');
+	/* Every item is read first (as the forecasts batch does), so a
+	 * malformed one is refused without touching the database. */
+	n = json_array_size(body);
+	asks = arena_alloc(req->arena, (n ? n : 1) * sizeof(*asks));
 	json_array_foreach (body, i, item) {
+		struct avg_ask *a = &asks[i];
 		char path[24], f[64];
-		const char *name = NULL;
-		const struct region_cfg *r;
-		int64_t start, end;
 		bool has;
-		double val;
 
 		snprintf(path, sizeof(path), "[%zu].", i);
 		snprintf(f, sizeof(f), "[%zu]", i);
 		if ((rc = item_fields(item, f, keys, v, err)) ||
-		    (rc = item_string(v[0], fieldname(f, sizeof(f), path, "location"), true, &name, err)) ||
-		    (rc = find_location(app_of(req)->cfg, name, fieldname(f, sizeof(f), path, "location"), &r,
-					err)) ||
-		    (rc = item_time(v[1], fieldname(f, sizeof(f), path, "startTime"), true, &has, &start,
+		    (rc =
+			 item_string(v[0], fieldname(f, sizeof(f), path, "location"), true, &a->name, err)) ||
+		    (rc = find_location(app_of(req)->cfg, a->name, fieldname(f, sizeof(f), path, "location"),
+					&a->r, err)) ||
+		    (rc = item_time(v[1], fieldname(f, sizeof(f), path, "startTime"), true, &has, &a->start,
 				    err)) ||
-		    (rc = item_time(v[2], fieldname(f, sizeof(f), path, "endTime"), true, &has, &end, err)) ||
-		    (rc = average_one(req, db, name, r, start, end, path, &val, err))) {
+		    (rc =
+			 item_time(v[2], fieldname(f, sizeof(f), path, "endTime"), true, &has, &a->end, err)))
+			return rc;
+	}
+	if ((rc = app_db(req, &db, err)))
+		return rc;
+	buf_init(&out, 0);
+	buf_addc(&out, '[');
+	for (i = 0; i < n; i++) {
+		const struct avg_ask *a = &asks[i];
+		char path[24];
+		double val;
+
+		snprintf(path, sizeof(path), "[%zu].", i);
+		if ((rc = average_one(req, db, a->name, a->r, a->start, a->end, path, &val, err))) {
 			buf_release(&out);
 			return rc;
 		}
 		if (i)
 			buf_addc(&out, ',');
-		put_average(&out, name, start, end, val);
+		put_average(&out, a->name, a->start, a->end, val);
 	}
 	buf_adds(&out, "]\n");
 	reply_json_raw(res, 200);

@@ -759,6 +759,22 @@ int jobs_get(const struct jobs_env *env, struct db *db, const char *id, struct b
 	return rc;
 }
 
+int jobs_cursor_parse(const char *cursor, int64_t *ret_ts, char ret_id[37], struct err_detail *err)
+{
+	char cid[40];
+	long long v;
+	int used = 0;
+
+	if (!cursor || !*cursor)
+		return ERR_OK;
+	if (sscanf(cursor, "%lld_%36[0-9a-f-]%n", &v, cid, &used) != 2 || (size_t)used != strlen(cursor) ||
+	    !jobs_is_uuid(cid))
+		return err_set(err, ERR_INVALID, "cursor", "'cursor' is not one this service gave out");
+	*ret_ts = v;
+	memcpy(ret_id, cid, 37);
+	return ERR_OK;
+}
+
 int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int64_t from, int64_t to,
 	      const char *cursor, int limit, struct buf *out, char *ret_next, size_t next_size,
 	      struct err_detail *err)
@@ -768,16 +784,8 @@ int jobs_list(const struct jobs_env *env, struct db *db, const char *state, int6
 	struct db_res *r;
 	int rc;
 
-	if (cursor && *cursor) {
-		long long v;
-		int used = 0;
-
-		if (sscanf(cursor, "%lld_%36[0-9a-f-]%n", &v, cid, &used) != 2 ||
-		    (size_t)used != strlen(cursor) || !jobs_is_uuid(cid))
-			return err_set(err, ERR_INVALID, "cursor",
-				       "'cursor' is not one this service gave out");
-		cts = v;
-	}
+	if ((rc = jobs_cursor_parse(cursor, &cts, cid, err)))
+		return rc;
 	snprintf(lim, sizeof(lim), "%d", limit + 1);
 	const char *p[7] = {
 	    state,	db_param_time(from, f), db_param_time(to, t), db_param_time(cts, ct), cid, lim,
@@ -1360,20 +1368,28 @@ static int64_t body_time(json_t *doc, const char *key, int64_t def, int64_t now,
 	return t;
 }
 
-int jobs_start(const struct jobs_env *env, struct db *db, const char *id, const char *body, size_t len,
-	       struct buf *out, struct err_detail *err)
+int jobs_start_body_parse(const char *body, size_t len, int64_t now, int64_t *ret_at, struct err_detail *err)
 {
 	static const char *const allowed[] = {"started_at", NULL};
-	int64_t now = clock_now(env->clock), at;
-	struct db_res *r = NULL;
 	json_t *doc;
 	int rc;
 
-	if ((rc = check_id(id, err)) || (rc = body_doc(body, len, allowed, &doc, err)))
+	if ((rc = body_doc(body, len, allowed, &doc, err)))
 		return rc;
-	at = body_time(doc, "started_at", now, now, &rc, err);
+	*ret_at = body_time(doc, "started_at", now, now, &rc, err);
 	json_decref(doc);
-	if (rc || (rc = db_begin(db, err)))
+	return rc;
+}
+
+int jobs_start(const struct jobs_env *env, struct db *db, const char *id, const char *body, size_t len,
+	       struct buf *out, struct err_detail *err)
+{
+	int64_t now = clock_now(env->clock), at;
+	struct db_res *r = NULL;
+	int rc;
+
+	if ((rc = check_id(id, err)) || (rc = jobs_start_body_parse(body, len, now, &at, err)) ||
+	    (rc = db_begin(db, err)))
 		return rc;
 	if ((rc = lock_job(db, id, env->tenant, &r, err)))
 		goto fail;
@@ -1552,23 +1568,34 @@ static int job_realised(const struct jobs_env *env, struct db *db, const struct 
 	return ERR_OK;
 }
 
-int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, const char *body, size_t len,
-		  struct buf *out, struct err_detail *err)
+int jobs_complete_body_parse(const char *body, size_t len, int64_t now, double *ret_kwh, int64_t *ret_done,
+			     int64_t *ret_began, struct err_detail *err)
 {
 	static const char *const allowed[] = {"measured_kwh", "completed_at", "started_at", NULL};
-	int64_t now = clock_now(env->clock), done, began = 0;
-	struct db_res *r = NULL;
-	double kwh = NAN, g = NAN, base = NAN;
 	json_t *doc;
 	int rc;
 
-	if ((rc = check_id(id, err)) || (rc = body_doc(body, len, allowed, &doc, err)))
+	*ret_kwh = NAN;
+	if ((rc = body_doc(body, len, allowed, &doc, err)))
 		return rc;
-	rc = jh_number(doc, "measured_kwh", NULL, true, 0, 1e9, &kwh, err);
-	done = body_time(doc, "completed_at", now, now, &rc, err);
-	began = body_time(doc, "started_at", 0, now, &rc, err);
+	rc = jh_number(doc, "measured_kwh", NULL, true, 0, 1e9, ret_kwh, err);
+	*ret_done = body_time(doc, "completed_at", now, now, &rc, err);
+	*ret_began = body_time(doc, "started_at", 0, now, &rc, err);
 	json_decref(doc);
-	if (rc || (rc = db_begin(db, err)))
+	return rc;
+}
+
+int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, const char *body, size_t len,
+		  struct buf *out, struct err_detail *err)
+{
+	int64_t now = clock_now(env->clock), done, began = 0;
+	struct db_res *r = NULL;
+	double kwh = NAN, g = NAN, base = NAN;
+	int rc;
+
+	if ((rc = check_id(id, err)) ||
+	    (rc = jobs_complete_body_parse(body, len, now, &kwh, &done, &began, err)) ||
+	    (rc = db_begin(db, err)))
 		return rc;
 	if ((rc = lock_job(db, id, env->tenant, &r, err)))
 		goto fail;

@@ -86,6 +86,18 @@ int jobs_start(const struct jobs_env *env, struct db *db, const char *id, const 
  * saving; the unused rest of the reservation is freed. */
 int jobs_complete(const struct jobs_env *env, struct db *db, const char *id, const char *body, size_t len,
 		  struct buf *out, struct err_detail *err);
+/* The request bodies of the lifecycle routes, without the database (pure;
+ * the route fuzzer calls them).  start: *ret_at = started_at, else now.
+ * complete: measured_kwh (required), completed_at (else now), started_at
+ * (else 0: the job's own start).  Times later than now + 60 s are refused.
+ * ERR_INVALID naming the field. */
+int jobs_start_body_parse(const char *body, size_t len, int64_t now, int64_t *ret_at, struct err_detail *err);
+int jobs_complete_body_parse(const char *body, size_t len, int64_t now, double *ret_kwh, int64_t *ret_done,
+			     int64_t *ret_began, struct err_detail *err);
+/* The 'cursor' of GET /v1/jobs ("<start>_<uuid>", as jobs_list gives out):
+ * NULL or "" leaves the outputs untouched.  ERR_INVALID (field "cursor"). */
+int jobs_cursor_parse(const char *cursor, int64_t *ret_ts, char ret_id[37], struct err_detail *err);
+
 /* Cancel: frees the capacity still held.  Cancelling a cancelled job
  * answers it again; a completed job is ERR_CONFLICT. */
 int jobs_cancel(const struct jobs_env *env, struct db *db, const char *id, struct buf *out,
