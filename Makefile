@@ -4,6 +4,10 @@
 #   make run        build, start a local PostgreSQL under var/, load the demo, serve :8080
 #   make test       every unit, integration and fuzz-corpus test (own throwaway PostgreSQL)
 #   make asan       the whole test suite under ASan+UBSan (objects in build/asan)
+#   make tsan       the concurrent integration tests against a ThreadSanitizer
+#                   build of the service (objects in build/tsan)
+#   make valgrind   the integration tests with every spawned service and CLI run
+#                   under valgrind: no errors, no definite or indirect leaks
 #   make bench      benchmarks, each with a reference measured in the same run
 #   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
 #   make soak       fixed-rate mixed load for SOAK_SECONDS (180): zero errors, RSS growth < 5 %
@@ -157,6 +161,7 @@ $(SOAK_BIN): $(B)/tests/soak/soak.o $(LIB)
 	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(LDLIBS_ALL)
 
 test-bins: $(BIN) $(UNIT_BIN) $(INTEG_BIN) $(FUZZ_REPLAY) $(FAKE_BIN)
+integ-bins: $(BIN) $(INTEG_BIN) $(FAKE_BIN)
 
 deps:
 	@deploy/install-deps.sh --check 2>/dev/null || deploy/install-deps.sh
@@ -167,6 +172,18 @@ test: deps
 
 asan:
 	@$(MAKE) --no-print-directory B=build/asan OPT="-O1 -g" SANITIZE=address,undefined test
+
+# The suites whose service answers many clients at once (TSAN_SUITES=
+# overrides; empty = every integration suite).
+TSAN_SUITES ?= jobs-concurrency concurrent-load
+tsan: deps
+	@$(MAKE) --no-print-directory B=build/tsan OPT="-O1 -g" SANITIZE=thread integ-bins
+	@B=build/tsan tests/sanitize.sh tsan $(TSAN_SUITES)
+
+VALGRIND_SUITES ?=
+valgrind: deps
+	@$(MAKE) --no-print-directory integ-bins
+	@B=$(B) tests/sanitize.sh valgrind $(VALGRIND_SUITES)
 
 run: deps
 	@$(MAKE) --no-print-directory $(BIN)
@@ -194,6 +211,6 @@ format-check:
 clean:
 	rm -rf build
 
-.PHONY: fuzz-bins all test test-bins asan run bench soak fuzz format format-check clean deps
+.PHONY: fuzz-bins all test test-bins integ-bins asan tsan valgrind run bench soak fuzz format format-check clean deps
 .DELETE_ON_ERROR:
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -149,6 +149,14 @@ static char *slurp(const char *path)
 	return buf_detach(&b, NULL);
 }
 
+int itest_timeout_scale(void)
+{
+	const char *s = getenv("CARBONSCHED_TEST_TIMEOUT_SCALE");
+	int k = s ? atoi(s) : 1;
+
+	return k > 0 ? k : 1;
+}
+
 static pid_t spawn(const char *const *args, const char *const *env, const char *out, const char *err)
 {
 	pid_t pid = fork();
@@ -157,8 +165,13 @@ static pid_t spawn(const char *const *args, const char *const *env, const char *
 		die("fork: %s", strerror(errno));
 	if (pid == 0) {
 		const char *argv[64];
+		char *wrapper = getenv("CARBONSCHED_TEST_WRAPPER"), *save = NULL;
 		int n = 0;
 
+		/* make valgrind: the binary runs under the wrapper's words. */
+		for (char *w = wrapper ? strtok_r(wrapper, " ", &save) : NULL; w && n < 32;
+		     w = strtok_r(NULL, " ", &save))
+			argv[n++] = w;
 		argv[n++] = itest_bin();
 		for (int i = 0; args[i] && n < 62; i++)
 			argv[n++] = args[i];
@@ -171,7 +184,7 @@ static pid_t spawn(const char *const *args, const char *const *env, const char *
 			_exit(126);
 		dup2(fo, 1);
 		dup2(fe, 2);
-		execv(argv[0], (char *const *)argv);
+		execvp(argv[0], (char *const *)argv);
 		_exit(127);
 	}
 	return pid;
@@ -309,7 +322,7 @@ static void serve(const char *config_json, const char *conninfo, const char *con
 		envs[k++] = env[i];
 	envs[k] = NULL;
 	ret->pid = spawn(args, envs, NULL, ret->log);
-	for (int waited = 0; waited < 20000; waited += 50) {
+	for (int waited = 0; waited < 20000 * itest_timeout_scale(); waited += 50) {
 		char *p = slurp(portfile);
 		int port = atoi(p);
 
@@ -399,7 +412,7 @@ bool itest_http(const char *method, const char *url, const char *const *headers,
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, header_cb);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, ret);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L * itest_timeout_scale());
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &ret->status);
 	curl_easy_getinfo(c, CURLINFO_CONTENT_TYPE, &ct);

@@ -31,6 +31,13 @@ const char *itest_tmpdir(void);
  * (static storage, valid until the next call). */
 const char *itest_write_file(const char *name, const char *text);
 
+/* The binary runs under $CARBONSCHED_TEST_WRAPPER when set (words split on
+ * spaces, e.g. "valgrind --error-exitcode=99": make valgrind), in
+ * itest_run and itest_serve.  Waits of the harness (start-up, HTTP) are
+ * multiplied by $CARBONSCHED_TEST_TIMEOUT_SCALE (default 1); tests with
+ * their own deadlines may use it too. */
+int itest_timeout_scale(void);
+
 /* Run the binary with args (NULL-terminated, without argv[0]) and extra
  * environment "K=V" entries (NULL-terminated, may be NULL).  Captures
  * stdout and stderr (new strings, may be NULL); returns the exit status
