@@ -9,7 +9,8 @@
 #   make valgrind   the integration tests with every spawned service and CLI run
 #                   under valgrind: no errors, no definite or indirect leaks
 #   make bench      benchmarks, each with a reference measured in the same run
-#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang)
+#   make fuzz       run every libFuzzer target for FUZZ_SECONDS each (clang;
+#                   FUZZ_TARGETS="routes jobreq" picks some); docs/fuzzing.md
 #   make soak       fixed-rate mixed load for SOAK_SECONDS (180): zero errors, RSS growth < 5 %
 #   make format     clang-format every source file;  make format-check  fails on a diff
 #
@@ -199,7 +200,7 @@ soak: deps
 
 FUZZ_SECONDS ?= 60
 fuzz:
-	@B=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run.sh
+	@B=build/fuzz FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_TARGETS="$(FUZZ_TARGETS)" tests/fuzz/run.sh
 
 FORMAT_SRC = $(wildcard core/*.[ch] connectors/*.[ch] forecasters/*.[ch] service/*.[ch] \
 	tests/*/*.[ch])

@@ -23,6 +23,8 @@ postgresql
 postgresql-client
 curl
 clang-format
+clang
+valgrind
 glpk-utils
 prometheus
 chromium

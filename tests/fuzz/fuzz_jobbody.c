@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (jobs_cursor_parse(text, &cts, id, &err)) {
 		if (strcmp(err.field, "cursor"))
 			abort();
-	} else if (size && (strlen(id) != 36 || !jobs_is_uuid(id))) {
+	} else if (*text && (strlen(id) != 36 || !jobs_is_uuid(id))) {
 		abort();
 	}
 	free(text);

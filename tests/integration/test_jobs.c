@@ -10,6 +10,7 @@
 #include <math.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -505,7 +506,7 @@ struct receiver {
 	pthread_mutex_t lock;
 	struct buf got; /* bodies received, one per line */
 	int hits;
-	volatile bool stop;
+	atomic_bool stop; /* set by the test thread, read by the receiver (make tsan) */
 };
 
 static void *receive(void *arg)
