@@ -49,8 +49,8 @@ static void check(const struct call *c, int client)
 	atomic_fetch_add(&requests, 1);
 	if (!ok || r.status != c->status) {
 		if (atomic_fetch_add(&wrong_status, 1) < 5)
-			fprintf(stderr, "load: client %d: %s %s: %ld, expected %ld: %.200s\n", client, c->method,
-				c->path, r.status, c->status, r.body ? r.body : "");
+			fprintf(stderr, "load: client %d: %s %s: %ld, expected %ld: %.200s\n", client,
+				c->method, c->path, r.status, c->status, r.body ? r.body : "");
 	} else if (c->path == advice_path) {
 		json_t *j = json_loads(r.body, 0, NULL);
 
@@ -130,8 +130,8 @@ static void test_concurrent_load(void)
 		pthread_join(t[c], NULL);
 	int64_t ms = ts_now_ms() - t0;
 
-	printf("\n    %d requests from %d clients in %.1f s (%.0f requests/s) ", atomic_load(&requests), CLIENTS,
-	       (double)ms / 1000, atomic_load(&requests) / ((double)ms / 1000 + 1e-9));
+	printf("\n    %d requests from %d clients in %.1f s (%.0f requests/s) ", atomic_load(&requests),
+	       CLIENTS, (double)ms / 1000, atomic_load(&requests) / ((double)ms / 1000 + 1e-9));
 	TL_ASSERT_INT_EQ(atomic_load(&requests), CLIENTS * ROUNDS * 10);
 	TL_ASSERT_INT_EQ(atomic_load(&wrong_status), 0);
 	TL_ASSERT_INT_EQ(atomic_load(&wrong_advice), 0);
