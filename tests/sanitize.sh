@@ -45,7 +45,7 @@ valgrind)
 	rm -rf "$reports"
 	mkdir -p "$reports"
 	export CARBONSCHED_TEST_WRAPPER="valgrind --quiet --leak-check=full --show-leak-kinds=definite,indirect \
---errors-for-leak-kinds=definite,indirect --error-exitcode=99 --track-origins=yes \
+--errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
 --log-file=$PWD/$reports/vg.%p"
 	# The binary runs 20-50 times slower: the harness waits longer.
 	export CARBONSCHED_TEST_TIMEOUT_SCALE=${CARBONSCHED_TEST_TIMEOUT_SCALE:-10}
