@@ -600,9 +600,12 @@ static void test_callbacks(void)
 	receiver_start(&ok, 200);
 	receiver_start(&bad, 500);
 	jobsrun_db("callbacks", db, sizeof(db));
-	/* 30 minutes of service time per second: the 01:00 start comes after ~2 s. */
-	char *cfg =
-	    jobsrun_config(0, 0, 1800, "\"scheduler\":{\"callback_hosts\":[\"127.0.0.1\",\"*.0.0.1\"]},");
+	/* 30 minutes of service time per second: the 01:00 start comes after ~2 s
+	 * (slower by the harness's timeout scale under valgrind, whose start-up
+	 * alone would otherwise carry the clock past the deadlines). */
+	int scale = itest_timeout_scale();
+	char *cfg = jobsrun_config(0, 0, 1800.0 / scale,
+				   "\"scheduler\":{\"callback_hosts\":[\"127.0.0.1\",\"*.0.0.1\"]},");
 	itest_serve(cfg, db, NULL, &s);
 	free(cfg);
 
@@ -648,7 +651,7 @@ static void test_callbacks(void)
 	json_decref(j);
 	TL_ASSERT_INT_EQ(receiver_hits(&ok), 0); /* not before its start */
 
-	for (int i = 0; i < 200 && (receiver_hits(&ok) < 1 || receiver_hits(&bad) < 1); i++)
+	for (int i = 0; i < 200 * scale && (receiver_hits(&ok) < 1 || receiver_hits(&bad) < 1); i++)
 		nap_ms(100);
 	TL_ASSERT_INT_EQ(receiver_hits(&ok), 1);
 	pthread_mutex_lock(&ok.lock);
@@ -663,7 +666,7 @@ static void test_callbacks(void)
 	/* The job shows the delivery; the failing receiver's job shows the error
 	 * and will be retried later (back-off on the service clock). */
 	snprintf(path, sizeof(path), "/v1/jobs/%s", ok_id);
-	for (int i = 0; i < 50; i++) {
+	for (int i = 0; i < 50 * scale; i++) {
 		j = get(&s, path, &status);
 		if (json_is_string(json_object_get(json_object_get(j, "callback"), "sent_at")))
 			break;
@@ -683,7 +686,7 @@ static void test_callbacks(void)
 	TL_ASSERT((long long)jr_num(cb, "attempts") >= 1);
 	TL_ASSERT_CONTAINS(jr_str(cb, "error"), "HTTP 500");
 	json_decref(j);
-	nap_ms(600); /* no second delivery of the first */
+	nap_ms(600 * scale); /* no second delivery of the first */
 	TL_ASSERT_INT_EQ(receiver_hits(&ok), 1);
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
 	receiver_stop(&ok);
