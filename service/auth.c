@@ -432,7 +432,7 @@ int auth_request(struct auth *a, struct http_request *req, struct http_response 
 	char prefix[AUTH_PREFIX_LEN + 1], ra[16], have[32];
 	unsigned char hash[AUTH_HASH_LEN];
 	struct cached k;
-	bool bad, found;
+	bool bad, found = false; /* set by lookup; GCC -O1 with -fsanitize=thread cannot see it */
 	double now = mono();
 	int retry, rc;
 	const char *key =
