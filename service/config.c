@@ -92,7 +92,7 @@ static const struct key top_keys[] = {
      "longest from..to of a jobs listing that gives both (422)"},
     {"limits.max_connections", K_INT, TOP(max_connections), 0, "512", 1, 100000, false,
      "open HTTP connections at most; more are refused at accept"},
-    {"limits.max_connections_per_ip", K_INT, TOP(max_connections_per_ip), 0, "64", 0, 100000, false,
+    {"limits.max_connections_per_ip", K_INT, TOP(max_connections_per_ip), 0, "256", 0, 100000, false,
      "open connections from one client address at most (0 = no limit; behind a proxy, its address)"},
     {"limits.idle_timeout", K_DURATION, TOP(idle_timeout), 0, "PT30S", 1, 3600, false,
      "a connection that sends and reads nothing for this long is closed"},
