@@ -66,7 +66,8 @@ static void book(int replica, int key_index, const char *key, const char *body)
 	if (!itest_http("POST", url, hs, body, &r)) {
 		pthread_mutex_lock(&o->lock);
 		if (o->other++ == 0)
-			fprintf(stderr, "concurrency: key %s: no answer (the connection failed or was refused)\n",
+			fprintf(stderr,
+				"concurrency: key %s: no answer (the connection failed or was refused)\n",
 				key);
 		pthread_mutex_unlock(&o->lock);
 		return;
