@@ -182,7 +182,7 @@ static void test_defaults_and_values(void)
 	TL_ASSERT_INT_EQ(c->max_batch_items, 100);
 	TL_ASSERT_INT_EQ(c->max_jobs_range, 366 * 86400);
 	TL_ASSERT_INT_EQ(c->max_connections, 512);
-	TL_ASSERT_INT_EQ(c->max_connections_per_ip, 64);
+	TL_ASSERT_INT_EQ(c->max_connections_per_ip, 256);
 	TL_ASSERT_INT_EQ(c->idle_timeout, 30);
 	TL_ASSERT_INT_EQ(c->request_timeout, 30);
 	TL_ASSERT(c->tls_cert_pem == NULL && c->tls_key_pem == NULL);
