@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/mem.h"
+#include "tests/lib/itest.h"
 #include "tests/lib/testlib.h"
 
 static const char *tmpdir(void)
@@ -50,23 +51,6 @@ FILE *simrun_create(const char *name, char *ret_path, size_t size)
 	return f;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s;
-	long n;
-
-	if (!f)
-		return xstrdup("");
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	s = xmalloc((size_t)n + 1);
-	s[fread(s, 1, (size_t)n, f)] = '\0';
-	fclose(f);
-	return s;
-}
-
 int simrun(const char *const *args, char **ret_out, char **ret_err, long *ret_maxrss_kb)
 {
 	const char *bin = getenv("CARBONSCHED_BIN");
@@ -96,8 +80,8 @@ int simrun(const char *const *args, char **ret_out, char **ret_err, long *ret_ma
 		return -1;
 	if (ret_maxrss_kb)
 		*ret_maxrss_kb = ru.ru_maxrss;
-	*ret_out = slurp(out);
-	*ret_err = slurp(errp);
+	*ret_out = itest_slurp(out);
+	*ret_err = itest_slurp(errp);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 

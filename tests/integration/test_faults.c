@@ -51,22 +51,6 @@ static void sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-
-	buf_init(&b, 0);
-	if (f) {
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_add(&b, chunk, n);
-		fclose(f);
-	}
-	return buf_detach(&b, NULL);
-}
-
 /* Wait for a process at most timeout_ms: its exit status (128 + signal),
  * or -1 when it is still running. */
 static int wait_exit(pid_t pid, int timeout_ms)
@@ -115,7 +99,7 @@ static void cluster_start(const char *dir)
 		char log[1100], *text;
 
 		snprintf(log, sizeof(log), "%s.log", dir);
-		text = slurp(log);
+		text = itest_slurp(log);
 		tl_fail(__LINE__, __FILE__, true, "cannot start the cluster in %s: %s", dir, text);
 		free(text);
 	}
@@ -555,7 +539,7 @@ static void test_sigterm_under_load(void)
 		 json_string_value(json_object_get(j, "id")) ? json_string_value(json_object_get(j, "id"))
 							     : "00000000-0000-0000-0000-000000000000");
 	TL_ASSERT_INT_EQ(itest_sql_int(db, q), 1);
-	char *log = slurp(srv.log);
+	char *log = itest_slurp(srv.log);
 	TL_ASSERT_CONTAINS(log, "stopping on SIGTERM: not accepting connections; ");
 	TL_ASSERT_CONTAINS(log, "requests in flight finished in");
 	free(log);
@@ -591,7 +575,7 @@ static void test_sigterm_grace_passes(void)
 	if (status < 0)
 		kill_hard(&srv);
 	srv.pid = 0;
-	char *log = slurp(srv.log);
+	char *log = itest_slurp(srv.log);
 	TL_ASSERT_CONTAINS(log, "shutdown grace of 2s passed with 1 request still in flight; exiting anyway");
 	free(log);
 	close(fd);

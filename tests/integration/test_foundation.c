@@ -336,15 +336,6 @@ static void test_bad_config_fails_before_binding(void)
 	}
 }
 
-static int init(void)
-{
-	if (!itest_have_db()) {
-		fprintf(stderr, "integration tests need the throwaway PostgreSQL of 'make test'\n");
-		return 1;
-	}
-	return 0;
-}
-
 static CU_TestInfo tests[] = {
     {"migrate is idempotent", test_migrate_is_idempotent},
     {"bad file stores nothing", test_bad_file_stores_nothing},
@@ -355,4 +346,4 @@ static CU_TestInfo tests[] = {
     {"bad config fails before binding", test_bad_config_fails_before_binding},
     CU_TEST_INFO_NULL,
 };
-TL_SUITE("foundation", init, NULL, tests)
+TL_SUITE("foundation", itest_suite_init, NULL, tests)

@@ -82,22 +82,6 @@ static pid_t start_tool(const char *const *argv, const char *log)
 	return pid;
 }
 
-static char *slurp(const char *path)
-{
-	struct buf b;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	buf_init(&b, 0);
-	if (f) {
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			buf_add(&b, chunk, n);
-		fclose(f);
-	}
-	return buf_detach(&b, NULL);
-}
-
 /* Run argv to completion under 'timeout'; returns the exit status, its
  * output (stdout and stderr) in *ret_out (new). */
 static int run_tool(const char *const *argv, int timeout_s, char **ret_out)
@@ -119,7 +103,7 @@ static int run_tool(const char *const *argv, int timeout_s, char **ret_out)
 		if (errno != EINTR)
 			return -1;
 	if (ret_out)
-		*ret_out = slurp(log);
+		*ret_out = itest_slurp(log);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
@@ -440,7 +424,7 @@ static void test_promtool_lint(void)
 	snprintf(cmd, sizeof(cmd), "promtool check metrics < '%s' > '%s.out' 2>&1", path, path);
 	int rc = system(cmd);
 	snprintf(cmd, sizeof(cmd), "%s.out", path);
-	out = slurp(cmd);
+	out = itest_slurp(cmd);
 	if (rc)
 		fprintf(stderr, "promtool check metrics:\n%s\n", out);
 	TL_ASSERT_INT_EQ(rc, 0);
@@ -537,7 +521,7 @@ static void test_grafana_queries(void)
 		int rc = system(cmd);
 		if (rc) {
 			snprintf(cmd, sizeof(cmd), "%s.out", path);
-			char *out = slurp(cmd);
+			char *out = itest_slurp(cmd);
 			fprintf(stderr, "promtool check rules:\n%s\n", out);
 			free(out);
 		}
@@ -627,7 +611,7 @@ static void test_prometheus_scrapes(void)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 	if (isnan(got)) {
-		char *l = slurp(log);
+		char *l = itest_slurp(log);
 		fprintf(stderr, "prometheus log:\n%s\n", l);
 		free(l);
 	}
@@ -649,7 +633,7 @@ static void test_files_served_as_built(void)
 
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
 		struct itest_response r, r2;
-		char *want = slurp(files[i].file);
+		char *want = itest_slurp(files[i].file);
 		const char *e;
 
 		snprintf(url, sizeof(url), "%s%s", srv.base, files[i].path);

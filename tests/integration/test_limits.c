@@ -514,15 +514,6 @@ static void test_https(void)
 	free(err);
 }
 
-static int init(void)
-{
-	if (!itest_have_db()) {
-		fprintf(stderr, "integration tests need the throwaway PostgreSQL of 'make test'\n");
-		return 1;
-	}
-	return 0;
-}
-
 static CU_TestInfo tests[] = {
     {"caps answered as problem+json", test_caps},
     {"slow client dropped at the request deadline", test_slow_client},
@@ -531,4 +522,4 @@ static CU_TestInfo tests[] = {
     {"https with a certificate from the config", test_https},
     CU_TEST_INFO_NULL,
 };
-TL_SUITE("limits", init, NULL, tests)
+TL_SUITE("limits", itest_suite_init, NULL, tests)

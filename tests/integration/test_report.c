@@ -84,26 +84,6 @@ static int suite_init(void)
 	return 0;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = NULL;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	s = calloc(1, (size_t)n + 1);
-	if (fread(s, 1, (size_t)n, f) != (size_t)n) {
-		free(s);
-		s = NULL;
-	}
-	fclose(f);
-	return s;
-}
-
 static double sql_num(const char *sql)
 {
 	char *v = itest_sql(db, sql);
@@ -126,7 +106,7 @@ static void test_json_matches_sql(void)
 	/* Quiet when it works. */
 	TL_ASSERT_STR_EQ(out, "");
 	TL_ASSERT_STR_EQ(err, "");
-	text = slurp(path);
+	text = itest_slurp(path);
 	j = json_loads(text ? text : "", 0, NULL);
 	TL_ASSERT(j != NULL);
 	total = json_object_get(j, "total");
@@ -196,7 +176,7 @@ static void test_csv_to_stdout_and_html(void)
 	/* The format follows the extension of --out. */
 	snprintf(path, sizeof(path), "%s/report.html", itest_tmpdir());
 	TL_ASSERT_INT_EQ(itest_run(html, env, &out, &err), 0);
-	text = slurp(path);
+	text = itest_slurp(path);
 	TL_ASSERT_CONTAINS(text, "<svg class=\"chart\"");
 	TL_ASSERT_CONTAINS(text, "etl &quot;nightly&quot;, v2");
 	/* An artefact to look at. */
@@ -222,7 +202,7 @@ static void test_failures_leave_the_old_file(void)
 	itest_write_file("kept.csv", "the previous report\n");
 	TL_ASSERT(itest_run(args, bad_env, &out, &err) == 1);
 	TL_ASSERT_CONTAINS(err, "carbonsched database:");
-	text = slurp(path);
+	text = itest_slurp(path);
 	TL_ASSERT_STR_EQ(text, "the previous report\n");
 	free(text);
 	free(out);
@@ -288,7 +268,8 @@ static void run_example(const char *what, char **argv, int argc)
 
 static void test_deploy_examples(void)
 {
-	char *cron = slurp("deploy/cron/carbonsched"), *k8s = slurp("deploy/kubernetes/report-cronjob.yaml");
+	char *cron = itest_slurp("deploy/cron/carbonsched"),
+	     *k8s = itest_slurp("deploy/kubernetes/report-cronjob.yaml");
 	int found = 0;
 
 	TL_ASSERT(cron && k8s);

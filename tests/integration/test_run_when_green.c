@@ -416,23 +416,10 @@ static pid_t spawn(const char *const *args, const char *out, const char *err)
 	return pid;
 }
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *s = calloc(1, 65536);
-
-	if (f) {
-		size_t n = fread(s, 1, 65535, f);
-		s[n] = '\0';
-		fclose(f);
-	}
-	return s;
-}
-
 static bool wait_for_text(const char *path, const char *text, int ms)
 {
 	for (int waited = 0; waited < ms; waited += 50) {
-		char *s = slurp(path);
+		char *s = itest_slurp(path);
 		bool found = strstr(s, text) != NULL;
 
 		free(s);
@@ -472,10 +459,10 @@ static void test_signals_are_passed_on(void)
 	TL_ASSERT(wait_for_text(out, "ready", 20000));
 	kill(pid, SIGTERM);
 	TL_ASSERT_INT_EQ(wait_status(pid), 42);
-	text = slurp(out);
+	text = itest_slurp(out);
 	TL_ASSERT_STR_EQ(text, "ready\ngot-term\n");
 	free(text);
-	text = slurp(err);
+	text = itest_slurp(err);
 	TL_ASSERT_CONTAINS(text, "'sh' exited with status 42");
 	free(text);
 
@@ -489,7 +476,7 @@ static void test_signals_are_passed_on(void)
 	kill(pid, SIGTERM);
 	TL_ASSERT_INT_EQ(wait_status(pid), 128 + SIGTERM);
 	TL_ASSERT(!exists(marker));
-	text = slurp(err);
+	text = itest_slurp(err);
 	TL_ASSERT_CONTAINS(text, "stopped by signal 15 before 'sh' started; it did not run");
 	free(text);
 }

@@ -78,17 +78,8 @@ static void test_schema_ahead_is_ready(void)
 	TL_ASSERT_INT_EQ(itest_stop(&s), 0);
 }
 
-static int init(void)
-{
-	if (!itest_have_db()) {
-		fprintf(stderr, "integration tests need the throwaway PostgreSQL of 'make test'\n");
-		return 1;
-	}
-	return 0;
-}
-
 static CU_TestInfo tests[] = {
     {"a schema ahead of the binary keeps it ready", test_schema_ahead_is_ready},
     CU_TEST_INFO_NULL,
 };
-TL_SUITE("upgrade", init, NULL, tests)
+TL_SUITE("upgrade", itest_suite_init, NULL, tests)

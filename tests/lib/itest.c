@@ -133,7 +133,7 @@ const char *itest_write_file(const char *name, const char *text)
 	return path;
 }
 
-static char *slurp(const char *path)
+char *itest_slurp(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	struct buf b;
@@ -209,9 +209,9 @@ int itest_run(const char *const *args, const char *const *env, char **ret_out, c
 	snprintf(err, sizeof(err), "%s/run-%d.err", itest_tmpdir(), n);
 	int status = wait_status(spawn(args, env, out, err));
 	if (ret_out)
-		*ret_out = slurp(out);
+		*ret_out = itest_slurp(out);
 	if (ret_err)
-		*ret_err = slurp(err);
+		*ret_err = itest_slurp(err);
 	return status;
 }
 
@@ -323,7 +323,7 @@ static void serve(const char *config_json, const char *conninfo, const char *con
 	envs[k] = NULL;
 	ret->pid = spawn(args, envs, NULL, ret->log);
 	for (int waited = 0; waited < 20000 * itest_timeout_scale(); waited += 50) {
-		char *p = slurp(portfile);
+		char *p = itest_slurp(portfile);
 		int port = atoi(p);
 
 		free(p);
@@ -346,7 +346,7 @@ static void serve(const char *config_json, const char *conninfo, const char *con
 			break;
 		sleep_ms(50);
 	}
-	char *log = slurp(ret->log);
+	char *log = itest_slurp(ret->log);
 	fprintf(stderr, "itest: the service did not start; its log:\n%s\n", log);
 	free(log);
 	kill(ret->pid, SIGKILL);
@@ -446,4 +446,13 @@ json_t *itest_get_json(const struct itest_server *s, const char *path, long *ret
 		*ret_status = r.status;
 	itest_response_free(&r);
 	return j;
+}
+
+int itest_suite_init(void)
+{
+	if (!itest_have_db()) {
+		fprintf(stderr, "integration tests need the throwaway PostgreSQL of 'make test'\n");
+		return 1;
+	}
+	return 0;
 }

@@ -23,6 +23,13 @@ void itest_db_new(const char *prefix, char *out, size_t size);
 char *itest_sql(const char *conninfo, const char *sql);
 long long itest_sql_int(const char *conninfo, const char *sql);
 
+/* A CUnit suite init for suites that need the database: 1 (the suite
+ * fails, saying why) without the throwaway cluster of 'make test'. */
+int itest_suite_init(void);
+
+/* The whole of a file as a new string; "" when it cannot be read. */
+char *itest_slurp(const char *path);
+
 /* Path of the binary under test ($CARBONSCHED_BIN or build/carbonsched). */
 const char *itest_bin(void);
 /* A scratch directory private to this process (under the harness tmp). */
