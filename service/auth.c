@@ -385,21 +385,32 @@ static void client_name(const struct http_request *req, char *out, size_t size)
 	snprintf(out, size, "ip:%s", http_client_addr(req, addr, sizeof(addr)));
 }
 
+/* Take a token of 'name' from 'rl' (NULL = no limit): false when the
+ * bucket is empty, with Retry-After set and the wait in *ret_retry. */
+static bool over_limit(struct ratelimit *rl, const char *name, double now, struct http_request *req,
+		       struct http_response *res, int *ret_retry)
+{
+	char ra[16];
+
+	if (!rl || ratelimit_take(rl, name, now, ret_retry))
+		return false;
+	snprintf(ra, sizeof(ra), "%d", *ret_retry);
+	http_set_header(req, res, "Retry-After", ra);
+	return true;
+}
+
 /* A refusal that takes a token from the client's bucket: 429 once that
  * is empty, else 'code'. */
 static int refuse(struct auth *a, struct http_request *req, struct http_response *res, int code,
 		  struct err_detail *err)
 {
-	char name[80], ra[16];
+	char name[80];
 	int retry;
 
 	client_name(req, name, sizeof(name));
-	if (a->clients && !ratelimit_take(a->clients, name, mono(), &retry)) {
-		snprintf(ra, sizeof(ra), "%d", retry);
-		http_set_header(req, res, "Retry-After", ra);
+	if (over_limit(a->clients, name, mono(), req, res, &retry))
 		return err_set(err, ERR_RATE_LIMITED, NULL,
 			       "too many requests from this address; retry after %d s", retry);
-	}
 	if (code == ERR_UNAUTHORIZED)
 		http_set_header(req, res, "WWW-Authenticate", "Bearer realm=\"carbonsched\"");
 	return code;
@@ -429,7 +440,7 @@ static const char *scope_name(unsigned need)
 int auth_request(struct auth *a, struct http_request *req, struct http_response *res, unsigned need,
 		 struct err_detail *err)
 {
-	char prefix[AUTH_PREFIX_LEN + 1], ra[16], have[32];
+	char prefix[AUTH_PREFIX_LEN + 1], have[32];
 	unsigned char hash[AUTH_HASH_LEN];
 	struct cached k;
 	bool bad, found = false; /* set by lookup; GCC -O1 with -fsanitize=thread cannot see it */
@@ -452,13 +463,10 @@ int auth_request(struct auth *a, struct http_request *req, struct http_response 
 		}
 		char name[80];
 		client_name(req, name, sizeof(name));
-		if (a->clients && !ratelimit_take(a->clients, name, now, &retry)) {
-			snprintf(ra, sizeof(ra), "%d", retry);
-			http_set_header(req, res, "Retry-After", ra);
+		if (over_limit(a->clients, name, now, req, res, &retry))
 			return err_set(err, ERR_RATE_LIMITED, NULL,
 				       "too many requests without a key from this address; retry after %d s",
 				       retry);
-		}
 		return ERR_OK; /* anonymous read: every tenant's jobs, as an operator's read key */
 	}
 	if (!auth_key_parse(key, prefix)) {
@@ -486,12 +494,9 @@ int auth_request(struct auth *a, struct http_request *req, struct http_response 
 		return err_set(err, ERR_FORBIDDEN, NULL, "%s %s needs scope '%s'; API key '%s' has %s",
 			       req->method, req->path, scope_name(need), prefix, have);
 	}
-	if (a->keys && !ratelimit_take(a->keys, prefix, now, &retry)) {
-		snprintf(ra, sizeof(ra), "%d", retry);
-		http_set_header(req, res, "Retry-After", ra);
+	if (over_limit(a->keys, prefix, now, req, res, &retry))
 		return err_set(err, ERR_RATE_LIMITED, NULL,
 			       "API key '%s' is over its rate limit; retry after %d s", prefix, retry);
-	}
 	struct caller *c = arena_alloc(req->arena, sizeof(*c));
 	c->scopes = k.scopes;
 	memcpy(c->tenant, k.tenant, sizeof(c->tenant));
