@@ -405,7 +405,7 @@ static int refuse(struct auth *a, struct http_request *req, struct http_response
 		  struct err_detail *err)
 {
 	char name[80];
-	int retry;
+	int retry = 0;
 
 	client_name(req, name, sizeof(name));
 	if (over_limit(a->clients, name, mono(), req, res, &retry))
@@ -445,7 +445,7 @@ int auth_request(struct auth *a, struct http_request *req, struct http_response 
 	struct cached k;
 	bool bad, found = false; /* set by lookup; GCC -O1 with -fsanitize=thread cannot see it */
 	double now = mono();
-	int retry, rc;
+	int retry = 0, rc;
 	const char *key =
 	    auth_header_key(http_header(req, "Authorization"), http_header(req, "X-Api-Key"), &bad);
 
